@@ -1,0 +1,3 @@
+"""tsunagari-reports: helpers for municipal loneliness and isolation survey reports."""
+
+__version__ = "0.1.0"

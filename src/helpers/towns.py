@@ -1,0 +1,228 @@
+"""Town parameter files (``config/towns/<id>.yml``): one per municipality, typed and validated.
+
+The format is documented in ``config/towns/README.md``; copy an example to add a town.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from helpers import paths
+from helpers.codebook import VarType, load_codebook, parse_yaml, validation_message
+from helpers.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Names(_Strict):
+    ja: str
+    en: str
+
+
+class Survey(_Strict):
+    """What was asked of whom, when and how."""
+
+    title: str
+    population: int = Field(gt=0)
+    population_basis: str | None = None
+    target: str
+    min_age: int = Field(ge=0, le=120)
+    max_age: int = Field(default=110, ge=0, le=130)
+    sampling: str
+    distributed: int = Field(gt=0)
+    returned: int = Field(ge=0)
+    start: dt.date
+    end: dt.date
+    modes: list[Literal["郵送", "Web"]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Survey:
+        if self.returned > self.distributed:
+            raise ValueError("returned is larger than distributed")
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+    @property
+    def response_rate(self) -> float:
+        return self.returned / self.distributed
+
+
+class Joined(_Strict):
+    """A multi-answer item written as one cell of joined labels, e.g. 「買い物、通院」."""
+
+    joined: str
+    sep: str = "、"
+
+
+class Options(_Strict):
+    """A multi-answer item written as one 0/1 column per option: code → raw column."""
+
+    options: dict[int, str]
+
+
+class CodeSheet(_Strict):
+    """A vendor's code sheet: question code, numeric answer code, answer label."""
+
+    file: str
+    sheet: str | None = None
+    question: str
+    code: str
+    label: str
+
+
+class Source(_Strict):
+    """One raw file and how its columns and answers map onto the standard variables."""
+
+    file: str
+    mode: Literal["郵送", "Web"] | None = None
+    mode_column: str | None = None
+    sheet: str | None = None
+    header_row: int = Field(default=1, ge=1)
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "cp932"] = "auto"
+    delimiter: str = ","
+    answers: Literal["labels", "codes"] = "labels"
+    code_sheet: CodeSheet | None = None
+    no_answer: list[str] = Field(default_factory=list)
+    columns: dict[str, str | Joined | Options]
+    labels: dict[str, dict[str, str | int]] = Field(default_factory=dict)
+    ignore: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Source:
+        if (self.mode is None) == (self.mode_column is None):
+            raise ValueError("give exactly one of 'mode' (郵送 or Web) and 'mode_column'")
+        if self.code_sheet is not None and self.answers != "codes":
+            raise ValueError("a code_sheet needs 'answers: codes'")
+        return self
+
+
+class Report(_Strict):
+    """Options of the town's report."""
+
+    min_cell: int = Field(default=10, ge=1)
+    weighting: bool = True
+    national_round: Literal[2021, 2022, 2023, 2024] = 2022
+
+
+class Margins(_Strict):
+    """Population counts for weighting: sex × age band (and district, where known)."""
+
+    source: str
+    sex_age_band: dict[str, dict[str, int]]
+    district: dict[str, int] | None = None
+
+
+class Town(_Strict):
+    """A municipality's parameter set."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: Names
+    prefecture: str
+    synthetic: bool = False
+    survey: Survey
+    districts: list[str] = Field(default_factory=list)
+    sources: list[Source] = Field(min_length=1)
+    margins: Margins | None = None
+    report: Report = Report()
+
+    @field_validator("districts")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        dup = sorted({d for d in v if v.count(d) > 1})
+        if dup:
+            raise ValueError(f"districts listed twice: {dup}")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> Town:
+        book = load_codebook()
+        for i, src in enumerate(self.sources):
+            for var, spec in src.columns.items():
+                if var not in book or (book[var].is_derived and var != "age_band"):
+                    raise ValueError(
+                        f"sources[{i}] → columns: 「{var}」 is not a standard variable "
+                        "of the codebook (config/codebook.yml)"
+                    )
+                is_multi = book[var].type is VarType.MULTI
+                if is_multi != isinstance(spec, (Joined, Options)):
+                    kind = "a multi-answer item" if is_multi else "not a multi-answer item"
+                    raise ValueError(f"sources[{i}] → columns → {var}: {kind}")
+            unknown = [v for v in src.labels if v not in book]
+            if unknown:
+                raise ValueError(f"sources[{i}] → labels: unknown variables {unknown}")
+            if "district" in src.columns and not self.districts:
+                raise ValueError("a district column is mapped but 'districts:' is empty")
+        if self.margins and self.margins.district and self.districts:
+            extra = sorted(set(self.margins.district) - set(self.districts))
+            if extra:
+                raise ValueError(f"margins → district: not in districts: {extra}")
+        if self.margins:
+            book_ages = set(book["age_band"].labels().values())
+            sexes = set(book["sex"].labels().values())
+            for sex, bands in self.margins.sex_age_band.items():
+                if sex not in sexes:
+                    raise ValueError(f"margins → sex_age_band: unknown sex 「{sex}」")
+                bad = sorted(set(bands) - book_ages)
+                if bad:
+                    raise ValueError(f"margins → sex_age_band → {sex}: unknown age bands {bad}")
+        return self
+
+    def variables(self) -> set[str]:
+        """Standard variables this town asked (before derivation)."""
+        return {var for src in self.sources for var in src.columns}
+
+    @property
+    def raw_dir(self) -> Path:
+        return paths.raw_dir(self.id)
+
+
+def town_file(town_id: str) -> Path:
+    return paths.TOWNS / f"{town_id}.yml"
+
+
+def list_towns() -> list[str]:
+    """Ids of every town with a parameter file, sorted."""
+    return sorted(p.stem for p in paths.TOWNS.glob("*.yml"))
+
+
+def load_town(town: str | Path) -> Town:
+    """Load a town by id or parameter-file path; mistakes raise ``ConfigError`` naming the key."""
+    path = Path(town) if str(town).endswith((".yml", ".yaml")) else town_file(str(town))
+    if not path.exists():
+        known = ", ".join(list_towns()) or "none"
+        raise ConfigError(
+            "no parameter file for this town",
+            file=path,
+            hint=f"towns with a parameter file: {known}; copy one in config/towns/ to add a town",
+        )
+    return _load_town(path.resolve())
+
+
+@lru_cache(maxsize=64)
+def _load_town(path: Path) -> Town:
+    raw = parse_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError("must be a mapping (id:, name:, survey:, sources: …)", file=path)
+    try:
+        town = Town.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"invalid parameter file: {validation_message(exc, raw)}",
+            file=path,
+            hint="compare with config/towns/README.md or an example town file",
+        ) from None
+    if town.id != path.stem:
+        raise ConfigError(
+            f"id 「{town.id}」 does not match the file name",
+            file=path,
+            hint=f"rename the file to {town.id}.yml or set id: {path.stem}",
+        )
+    return town

@@ -1,0 +1,54 @@
+# tsunagari-reports — run `make` for the list of commands.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+.PHONY: help install report sample clean-data test lint lab bench site-clean
+
+help: ## Show these commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## Create .venv and install the project (once; again when pyproject.toml changes)
+
+report: $(STAMP) ## Build everything from the sample data: clean, reports, comparison, website
+	@if ! command -v quarto >/dev/null && [ -z "$$QUARTO" ] && [ ! -x $(BIN)/quarto ]; then \
+	  echo "quarto not found on PATH: trying the quarto-cli pip package"; \
+	  timeout 300 $(BIN)/python -m pip install --quiet quarto-cli || echo "quarto-cli could not be installed"; \
+	fi
+	$(BIN)/tsunagari build
+
+sample: $(STAMP) ## Regenerate the synthetic sample surveys in data/raw/
+	$(BIN)/tsunagari sample
+
+clean-data: $(STAMP) ## Clean every town's raw files into data/processed/
+	$(BIN)/tsunagari clean
+
+test: $(STAMP) ## Run the linter and the test suite (in parallel)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/tsunagari clean
+	$(BIN)/pytest -n auto
+
+lint: $(STAMP) ## Lint and check notebooks are stripped
+	$(BIN)/ruff check src tests bench
+	$(BIN)/nbstripout --verify notebooks/*.ipynb
+
+lab: $(STAMP) ## Open JupyterLab (own environment .venv-lab) with the project's kernel
+	@test -x .venv-lab/bin/jupyter || { $(PYTHON) -m venv .venv-lab && .venv-lab/bin/pip install --quiet jupyterlab; }
+	$(BIN)/python -m ipykernel install --prefix .venv-lab --name tsunagari --display-name "tsunagari-reports"
+	.venv-lab/bin/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-change builds)
+	$(BIN)/python bench/bench_clean.py
+	$(BIN)/python bench/bench_build.py
+
+site-clean: ## Remove build outputs (processed data, executed notebooks, the site)
+	rm -rf build reports/site reports/screenshots data/processed/*/

@@ -1,0 +1,115 @@
+"""Town parameter files: every committed town loads; mistakes name the file and the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers.errors import ConfigError
+from helpers.towns import list_towns, load_town
+
+MINIMAL = {
+    "id": "sampletown",
+    "name": {"ja": "見本町", "en": "Sample Town"},
+    "prefecture": "長野県",
+    "synthetic": True,
+    "survey": {
+        "title": "見本町 孤独・孤立に関する調査（合成データ）",
+        "population": 5000,
+        "target": "町内在住の18歳以上",
+        "min_age": 18,
+        "sampling": "無作為抽出",
+        "distributed": 500,
+        "returned": 200,
+        "start": "2023-12-01",
+        "end": "2023-12-20",
+        "modes": ["郵送"],
+    },
+    "districts": ["北", "南"],
+    "sources": [
+        {
+            "file": "見本町_合成データ.csv",
+            "mode": "郵送",
+            "columns": {
+                "sex": "性別",
+                "age": "年齢",
+                "district": "地区",
+                "lonely_direct": "孤独感",
+                "outing_purpose": {"joined": "外出目的"},
+            },
+        }
+    ],
+    "margins": {
+        "source": "合成（架空）の人口",
+        "sex_age_band": {"男性": {"20代": 100}, "女性": {"20代": 110}},
+        "district": {"北": 2000, "南": 3000},
+    },
+}
+
+
+def _write(tmp_path: Path, data: dict, name: str = "sampletown.yml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_a_minimal_town_loads(tmp_path):
+    town = load_town(_write(tmp_path, MINIMAL))
+    assert town.name.ja == "見本町"
+    assert town.survey.response_rate == pytest.approx(0.4)
+    assert town.report.min_cell == 10
+    assert town.variables() == {"sex", "age", "district", "lonely_direct", "outing_purpose"}
+
+
+@pytest.mark.parametrize("town_id", list_towns())
+def test_every_committed_town_loads_and_is_labelled(town_id):
+    town = load_town(town_id)
+    assert town.id == town_id
+    assert town.sources
+    if town.synthetic:
+        assert "合成" in town.survey.title
+
+
+def _broken(mutate) -> dict:
+    data = copy.deepcopy(MINIMAL)
+    mutate(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["survey"].pop("returned"), "survey → returned: required key is missing"),
+        (lambda d: d["survey"].update(retuned=1), "survey → retuned: unknown key (misspelt?)"),
+        (lambda d: d.update(distrcts=[]), "distrcts: unknown key (misspelt?)"),
+        (lambda d: d["sources"][0]["columns"].update(loneliness="Q1"),
+         "「loneliness」 is not a standard variable"),
+        (lambda d: d["sources"][0]["columns"].update(outing_purpose="外出目的"),
+         "outing_purpose: a multi-answer item"),
+        (lambda d: d["sources"][0].update(mode="FAX"), "sources[0] → mode"),
+        (lambda d: d["survey"].update(returned=900), "returned is larger than distributed"),
+        (lambda d: d.update(districts=["北", "北"]), "districts listed twice"),
+        (lambda d: d["margins"]["sex_age_band"].update(男={"20代": 1}), "unknown sex 「男」"),
+        (lambda d: d["margins"]["sex_age_band"]["男性"].update({"20歳代": 1}),
+         "unknown age bands ['20歳代']"),
+    ],
+)
+def test_a_mistake_names_the_file_and_the_key(tmp_path, mutate, expected):
+    path = _write(tmp_path, _broken(mutate))
+    with pytest.raises(ConfigError) as exc:
+        load_town(path)
+    assert expected in exc.value.message
+    assert str(path) in exc.value.message
+
+
+def test_the_id_must_match_the_file_name(tmp_path):
+    with pytest.raises(ConfigError, match="rename the file"):
+        load_town(_write(tmp_path, MINIMAL, name="othertown.yml"))
+
+
+def test_an_unknown_town_lists_the_known_ones():
+    with pytest.raises(ConfigError, match="towns with a parameter file"):
+        load_town("atlantis")

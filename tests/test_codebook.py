@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import paths
 from helpers.codebook import VarType, load_codebook
 from helpers.errors import ConfigError
-from helpers import paths
 
 
 def _write(tmp_path: Path, data: dict) -> Path:
@@ -25,9 +25,9 @@ def _raw() -> dict:
 def test_the_project_codebook_loads_with_the_national_direct_item(codebook):
     item = codebook["lonely_direct"]
     assert item.type is VarType.ORDINAL
-    assert item.labels() == {
-        1: "決してない", 2: "ほとんどない", 3: "たまにある", 4: "時々ある", 5: "しばしばある・常にある",
-    }
+    assert list(item.labels().values()) == [
+        "決してない", "ほとんどない", "たまにある", "時々ある", "しばしばある・常にある",
+    ]
     assert codebook["lonely"].derive.codes == [3, 4, 5]
     assert codebook["ucla_band"].derive.edges == [3, 4, 7, 10, 13]
 

@@ -1,4 +1,4 @@
-"""Project-level rules: environment files agree, notebooks are stripped, real data stays out of git."""
+"""Project rules: environment files agree, notebooks are stripped, real data stays out of git."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -14,7 +14,7 @@ from helpers import paths
 from helpers.errors import ConfigError
 
 
-class VarType(str, Enum):
+class VarType(StrEnum):
     SINGLE = "single"
     MULTI = "multi"
     ORDINAL = "ordinal"

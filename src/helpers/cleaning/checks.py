@@ -1,0 +1,119 @@
+"""Row checks on the mapped data: duplicated respondents, ranges and consistency.
+
+All checks are vectorised over the whole frame of numeric codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.codebook import Codebook, VarType
+from helpers.errors import UserError
+from helpers.towns import Town
+
+# household code → (min, max) household size consistent with it
+HOUSEHOLD_SIZE = {1: (1, 1), 2: (2, 2), 3: (2, 15), 4: (3, 15)}
+MAX_REJECTED_SHARE = 0.05
+
+
+@dataclass
+class Rejection:
+    """Rows failing a check: a boolean mask, the variable and the reason per row."""
+
+    variable: str
+    mask: np.ndarray
+    reason: pd.Series
+
+
+def duplicates(
+    ids: pd.Series, codes: pd.DataFrame, origin: pd.DataFrame, column: str = "resp_id"
+) -> np.ndarray:
+    """Mask of exact duplicate respondents to drop (keeping the first).
+
+    The same ID with different answers raises ``UserError`` naming the files and rows.
+    """
+    known = ids.notna().to_numpy()
+    same_id = ids.duplicated(keep=False).to_numpy() & known
+    if not same_id.any():
+        return np.zeros(len(ids), dtype=bool)
+    subset = codes[same_id].assign(_id=ids[same_id].to_numpy())
+    same_all = subset.duplicated(keep=False).to_numpy()
+    if not same_all.all():
+        conflict = subset.loc[~same_all, "_id"].iloc[0]
+        conflicts = ids.isin(subset.loc[~same_all, "_id"]).to_numpy()
+        file, rows = locate(origin, conflicts)
+        raise UserError(
+            f"{conflicts.sum()} rows share a respondent ID but have different answers",
+            file=file,
+            rows=rows,
+            column=column,
+            value=conflict,
+            hint="the ID was probably typed twice for different forms: correct the ID of one "
+            "form in the export (IDs must be unique)",
+        )
+    drop = np.zeros(len(ids), dtype=bool)
+    drop[np.flatnonzero(same_id)] = subset.duplicated(keep="first").to_numpy()
+    return drop
+
+
+def row_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Rejection]:
+    """Rows outside the survey's age range, numbers out of range, inconsistent households."""
+    found: list[Rejection] = []
+
+    def _add(variable: str, mask: pd.Series, reason: pd.Series) -> None:
+        mask_np = mask.fillna(False).to_numpy(dtype=bool)
+        if mask_np.any():
+            found.append(Rejection(variable, mask_np, reason))
+
+    if "age" in codes:
+        age = codes["age"]
+        lo, hi = town.survey.min_age, town.survey.max_age
+        _add("age", (age < lo) | (age > hi),
+             "age " + age.astype("Int64").astype(str) + f" outside the survey's range {lo}–{hi}")
+    for var in book.variables:
+        if var.type is VarType.NUMBER and var.range and var.name in codes and var.name != "age":
+            x = codes[var.name]
+            lo, hi = var.range
+            _add(var.name, (x < lo) | (x > hi),
+                 f"{var.name} " + x.astype(str) + f" outside {lo:g}–{hi:g}")
+    if {"household", "household_size"} <= set(codes):
+        labels = book["household"].labels()
+        kind, size = codes["household"], codes["household_size"]
+        low = kind.map({k: v[0] for k, v in HOUSEHOLD_SIZE.items()})
+        high = kind.map({k: v[1] for k, v in HOUSEHOLD_SIZE.items()})
+        _add("household_size", (size < low) | (size > high),
+             kind.map(labels).astype(str) + " but household size "
+             + size.astype("Int64").astype(str))
+    return found
+
+
+def locate(origin: pd.DataFrame, mask: np.ndarray) -> tuple[str, list[int]]:
+    """File name(s) and Excel rows of the masked rows (``origin`` has columns file, row)."""
+    picked = origin[mask]
+    return ", ".join(dict.fromkeys(picked["file"])), picked["row"].astype(int).tolist()
+
+
+def too_many(
+    rejections: list[Rejection], origin: pd.DataFrame, columns: dict[str, str] | None = None
+) -> None:
+    """Raise when a check rejects more than 5 % of rows: probably a wrong mapping.
+
+    ``columns`` names each variable's raw column(s) for the message.
+    """
+    n = len(origin)
+    for rej in rejections:
+        count = int(rej.mask.sum())
+        if n and count / n > MAX_REJECTED_SHARE:
+            file, rows = locate(origin, rej.mask)
+            raise UserError(
+                f"{count} of {n} rows fail the check on {rej.variable} "
+                f"(more than {MAX_REJECTED_SHARE:.0%}): {rej.reason[rej.mask].iloc[0]}",
+                file=file,
+                column=(columns or {}).get(rej.variable, rej.variable),
+                rows=rows,
+                hint="the column is probably mapped to the wrong variable, or the survey's "
+                "age range (min_age/max_age) in the parameter file is wrong",
+            )

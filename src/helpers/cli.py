@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -47,3 +48,24 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(2)
 
     return wrapper
+
+
+@app.command()
+@friendly
+def sample(
+    towns: Annotated[
+        list[str] | None, typer.Argument(help="Town ids (default: every sample town).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Root folder (default: data/raw), one subfolder per town."),
+    ] = None,
+) -> None:
+    """Generate the synthetic sample surveys (合成データ) into data/raw/<town>/."""
+    from helpers import paths
+    from helpers.sample import generate_all
+
+    written = generate_all(out or paths.DATA_RAW, towns or None)
+    for path in written:
+        typer.echo(path)
+    typer.echo(f"{len(written)} files written (synthetic sample data, 合成データ)")

@@ -1,0 +1,185 @@
+"""Generate the synthetic raw files of a sample town: data files, code sheet and README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers import paths
+from helpers.codebook import load_codebook
+from helpers.errors import UserError
+from helpers.sample.layouts import Renderer, csv_bytes, write_atomic, xlsx_bytes
+from helpers.sample.profiles import PROFILES, Profile
+from helpers.sample.respondents import simulate
+from helpers.towns import Source, Town, load_town
+
+# chance of answering on the web by age band (young residents use the web form more)
+WEB_PROPENSITY = np.array([0.45, 0.45, 0.40, 0.30, 0.25, 0.12, 0.05, 0.01])
+ID_START = {"郵送": 1, "Web": 5001, None: 100001}
+
+
+def sample_towns() -> list[str]:
+    """Towns the generator knows how to simulate."""
+    return sorted(PROFILES)
+
+
+def _profile(town: str) -> Profile:
+    try:
+        return PROFILES[town]
+    except KeyError:
+        raise UserError(
+            f"no synthetic sample is defined for the town 「{town}」",
+            hint=f"sample towns: {', '.join(sample_towns())}",
+        ) from None
+
+
+def _assign_modes(frame: pd.DataFrame, town: Town, profile: Profile,
+                  rng: np.random.Generator) -> pd.Series:
+    """Answer mode per respondent: 1 郵送, 2 Web (exact web count where the profile has one)."""
+    weight = WEB_PROPENSITY[frame["age_band"].to_numpy().astype(int) - 1]
+    mode = np.ones(len(frame))
+    if profile.web:
+        web = rng.choice(len(frame), size=profile.web, replace=False, p=weight / weight.sum())
+        mode[web] = 2
+    elif "Web" in town.survey.modes:
+        mode[rng.random(len(frame)) < weight * 0.7] = 2
+    return pd.Series(mode, index=frame.index)
+
+
+def _rows_of(source: Source, frame: pd.DataFrame) -> pd.DataFrame:
+    if source.mode is None:
+        return frame
+    return frame[frame["mode"] == (2 if source.mode == "Web" else 1)]
+
+
+def _anomalies(table: pd.DataFrame, renderer: Renderer, profile: Profile,
+               rng: np.random.Generator) -> tuple[pd.DataFrame, list[str]]:
+    """Add the profile's anomalies as extra rows; return the table and a note per anomaly."""
+    cols = renderer.source.columns
+    id_col = str(cols["resp_id"])
+    rows = table.to_dict("records")
+    notes: list[str] = []
+    next_id = max(int(r[id_col]) for r in rows) + 1
+    for kind in profile.anomalies:
+        if kind == "duplicate_rows":
+            picked = sorted(rng.choice(len(rows), size=2, replace=False), reverse=True)
+            for i in picked:
+                rows.insert(i + 1, dict(rows[i]))
+            ids = sorted(rows[i][id_col] for i in picked)
+            notes.append(f"two respondents keyed twice: {id_col} {' and '.join(ids)} appear on "
+                         "two identical rows each (exact duplicates; the cleaner keeps one)")
+            continue
+        row = dict(rows[int(rng.integers(len(rows)))])
+        row[id_col] = str(next_id)
+        if kind == "impossible_age":
+            row[str(cols["age"])] = "142"
+            what = "age 142 (impossible; the cleaner rejects the row)"
+        else:
+            row[str(cols["household"])] = renderer.single("household", 1)
+            row[str(cols["household_size"])] = "3"
+            what = "単身世帯 with 3 household members (contradiction; the cleaner rejects the row)"
+        rows.insert(int(rng.integers(len(rows))), row)
+        notes.append(f"{id_col} {next_id}: {what}")
+        next_id += 1
+    return pd.DataFrame(rows, columns=table.columns, dtype=object), notes
+
+
+def generate(town: str, out_dir: Path) -> list[Path]:
+    """Write the synthetic raw files of ``town`` into ``out_dir``; return the paths written.
+
+    The same seed gives byte-identical files. Raises ``UserError`` for a town without a sample
+    profile (see ``sample_towns()``).
+    """
+    profile = _profile(town)
+    spec = load_town(town)
+    book = load_codebook()
+    out_dir = Path(out_dir)
+    frame = simulate(spec, profile)
+    rng = np.random.default_rng(profile.seed + 1)
+    frame["mode"] = _assign_modes(frame, spec, profile, rng)
+    written: list[Path] = []
+    notes: list[str] = []
+    for i, source in enumerate(spec.sources):
+        style = profile.styles[i]
+        renderer = Renderer(spec, source, style, book, np.random.default_rng(profile.seed + 10 + i))
+        rows = _rows_of(source, frame).copy()
+        rows["resp_id"] = ID_START[source.mode] + np.arange(len(rows))
+        table = renderer.render(rows)
+        if i == 0 and profile.anomalies:
+            table, notes = _anomalies(table, renderer, profile, rng)
+        path = out_dir / source.file
+        if path.suffix == ".xlsx":
+            data = xlsx_bytes(source.sheet or "Sheet1", table, spec.survey.title, source.header_row)
+        else:
+            data = csv_bytes(table, source)
+        written.append(write_atomic(path, data))
+        if source.code_sheet is not None:
+            sheet = source.code_sheet
+            data = xlsx_bytes(sheet.sheet or "Sheet1", renderer.code_sheet(),
+                              f"{spec.survey.title} コード表")
+            written.append(write_atomic(out_dir / sheet.file, data))
+    written.append(write_atomic(out_dir / "README.md",
+                                readme(spec, profile, written, notes).encode("utf-8")))
+    return written
+
+
+def generate_all(out_root: Path = paths.DATA_RAW, towns: list[str] | None = None) -> list[Path]:
+    """Generate every sample town (or ``towns``) into ``out_root/<town>/``."""
+    chosen = towns or sample_towns()
+    for town in chosen:
+        _profile(town)
+    paths_written: list[Path] = []
+    for town in chosen:
+        paths_written += generate(town, Path(out_root) / town)
+    return paths_written
+
+
+def readme(town: Town, profile: Profile, files: list[Path], anomalies: list[str]) -> str:
+    """The README of a sample town's raw folder: synthetic notice, seed, layout, anomalies."""
+    listing = "\n".join(f"- `{p.name}`" for p in files)
+    anomaly_text = (
+        "\n".join(f"- {a}" for a in anomalies)
+        + f"\n\nThese rows are EXTRA: the valid respondents number {town.survey.returned}."
+        if anomalies else "None: every row is a valid respondent."
+    )
+    return f"""# {town.name.ja} ({town.name.en}): 合成データ (synthetic sample)
+
+**These files are synthetic (合成データ), not real survey responses.** They were generated by
+`tsunagari sample {town.id}` (package `helpers.sample`, seed {profile.seed}) to imitate the shape of
+the town's published survey ({town.survey.title}, {town.survey.returned:,} valid respondents).
+No real resident's answers are in them; the free-text answers are invented sentences.
+Regenerate them with `tsunagari sample {town.id}`: the same seed gives byte-identical files.
+
+Parameter file: `config/towns/{town.id}.yml`.
+
+## Files
+{listing}
+
+## Layout
+{profile.notes}
+
+## Anomalies for the cleaner
+{anomaly_text}
+{IIYAMA_TARGETS if town.id == "iiyama" else ""}"""
+
+
+IIYAMA_TARGETS = """
+## Published figures built in (BRIEF §5), and their definitions
+Computed from the two raw files together (郵送 xlsx + Web CSV), after mapping labels:
+- Lonely (孤独感あり) = the direct item 問28 / q28_lonely is たまにある, 時々ある or
+  しばしばある・常にある (codes 3, 4, 5). Base = respondents who answered the direct item.
+- Age band from the age in years: 19歳以下 (18–19), 20代 (20–29), … 80歳以上.
+- Men in their 20s: 10 of 20 = **50.0 %**, the highest among men.
+- Women in their 40s: 16 of 38 = **42.1 %**, the highest among women; all women 109 of 332 =
+  32.8 %, a difference of **9.3 points**; women in their 30s 13 of 32 = 40.6 % (+7.8 points).
+- しばしばある・常にある: 28 of 637 answering = **4.4 %** (national 2022: 4.9 %).
+- Every respondent in these cells has a valid sex, age and direct-item answer (the few without
+  sex or age are not in any sex × age cell).
+- Small-town items (問27): those answering 良くないと思う or どちらともいえない feel lonely more
+  often than respondents overall.
+- Outings: fewer in winter (問16) than in spring–autumn (問15), more so at 70+ and outside 飯山.
+- 643 respondents, 116 of them on the web; districts allocated in proportion to the (synthetic)
+  district populations of residents 18+ in the parameter file's margins.
+"""

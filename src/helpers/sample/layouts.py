@@ -1,0 +1,205 @@
+"""Write simulated respondents in a vendor's layout: the columns and labels of a town's source,
+plus the vendor's habits (how no-answer is written, width variants, vendor codes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from helpers.codebook import Codebook, VarType
+from helpers.sample.profiles import Style
+from helpers.towns import Joined, Options, Source, Town
+
+SYNTHETIC_NOTE = (
+    "合成データ（synthetic data）: このファイルは tsunagari-reports の `tsunagari sample` が乱数の"
+    "シードから生成した架空の回答です。実在の回答者・実際の調査結果ではありません。"
+)
+FIXED_TIME = dt.datetime(2024, 4, 1, 9, 0, 0)
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file, so no half-written file remains."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def variant(label: str, rng: np.random.Generator) -> str:
+    """A spelling of ``label`` that normalisation (NFKC, spaces, ・ variants) maps back."""
+    options = [lambda s: s + " ", lambda s: "　" + s]
+    if any(c.isdigit() for c in label):
+        options.append(lambda s: s.translate(_FULLWIDTH))
+    if "・" in label:
+        options.append(lambda s: s.replace("・", "･"))
+    out = options[int(rng.integers(len(options)))](label)
+    assert unicodedata.normalize("NFKC", out).replace(" ", "") == unicodedata.normalize(
+        "NFKC", label).replace(" ", "")
+    return out
+
+
+def _inverse(source: Source, var: str) -> dict[int | str, str]:
+    """Raw labels the source's ``labels:`` entry gives for a code or codebook label."""
+    return {target: raw for raw, target in reversed(list(source.labels.get(var, {}).items()))}
+
+
+class Renderer:
+    """Turns standard codes into one source's raw cells."""
+
+    def __init__(self, town: Town, source: Source, style: Style, book: Codebook,
+                 rng: np.random.Generator) -> None:
+        self.town, self.source, self.style, self.book, self.rng = town, source, style, book, rng
+        self.codes = source.answers == "codes"
+
+    def label(self, var: str, code: int) -> str:
+        """The raw label of a code: the source's own wording if it has one, else the codebook's."""
+        book_label = self.book[var].labels(self.town.districts)[code]
+        inverse = _inverse(self.source, var)
+        raw = inverse.get(code, inverse.get(book_label))
+        if raw is not None:
+            return raw
+        if self.style.variants and self.rng.random() < self.style.variants:
+            return variant(book_label, self.rng)
+        return book_label
+
+    def vendor_code(self, var: str, code: int) -> int:
+        return self.style.vendor_codes.get(var, {}).get(code, code)
+
+    def blank(self, var: str) -> str:
+        if self.codes:
+            return str(self.style.missing_code.get(var, 9))
+        return self.style.blanks[int(self.rng.integers(len(self.style.blanks)))]
+
+    def number(self, var: str, value: float) -> str:
+        if value != value:
+            code = self.style.missing_code.get(var)
+            return self.style.number_blank if code is None else str(code)
+        text = str(int(value))
+        if self.style.fullwidth_numbers and self.rng.random() < self.style.fullwidth_numbers:
+            return text.translate(_FULLWIDTH)
+        return text
+
+    def single(self, var: str, value: float) -> str:
+        if value != value:
+            return self.blank(var)
+        code = int(value)
+        if self.codes and (var not in self.source.labels or self.source.code_sheet is not None):
+            return str(self.vendor_code(var, code))
+        return self.label(var, code)
+
+    def render(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The raw table of this source for the respondents in ``frame``."""
+        cols: dict[str, list[str]] = {
+            col: self._extra(kind, len(frame)) for col, kind in self.style.extra_columns.items()
+        }
+        rows = frame.to_dict("records")
+        for var, spec in self.source.columns.items():
+            kind = self.book[var].type
+            if isinstance(spec, Options):
+                for code, col in spec.options.items():
+                    cols[col] = ["" if r[f"{var}__{code}"] != r[f"{var}__{code}"]
+                                 else str(int(r[f"{var}__{code}"])) for r in rows]
+            elif isinstance(spec, Joined):
+                cols[spec.joined] = [self._joined(var, spec.sep, r) for r in rows]
+            elif kind is VarType.ID:
+                cols[spec] = [str(int(r[var])) for r in rows]
+            elif kind is VarType.TEXT:
+                cols[spec] = [r[var] if isinstance(r[var], str) else "" for r in rows]
+            elif kind is VarType.NUMBER:
+                cols[spec] = [self.number(var, r[var]) for r in rows]
+            else:
+                cols[spec] = [self.single(var, r[var]) for r in rows]
+        if self.source.mode_column:
+            cols[self.source.mode_column] = [str(int(r["mode"])) for r in rows]
+        return pd.DataFrame(cols, dtype=object)
+
+    def _joined(self, var: str, sep: str, row: dict) -> str:
+        codes = [c for c in self.book[var].labels() if row[f"{var}__{c}"] == 1]
+        if not codes:
+            return self.blank(var)
+        return sep.join(self.label(var, c) for c in codes)
+
+    def _extra(self, kind: str, n: int) -> list[str]:
+        if kind == "tract":
+            return [f"{x:03d}" for x in self.rng.integers(1, 400, n)]
+        start = dt.datetime.combine(self.town.survey.start, dt.time(8))
+        span = (self.town.survey.end - self.town.survey.start).days * 86400
+        seconds = np.sort(self.rng.integers(0, span, n))
+        return [(start + dt.timedelta(seconds=int(s))).strftime("%Y-%m-%d %H:%M:%S")
+                for s in seconds]
+
+    def code_sheet(self) -> pd.DataFrame:
+        """The vendor's code sheet: question code, vendor code, label (no answer included)."""
+        sheet = self.source.code_sheet
+        assert sheet is not None
+        rows = []
+        for var, col in self.source.columns.items():
+            v = self.book[var]
+            if not isinstance(col, str) or not v.is_categorical:
+                continue
+            inverse = _inverse(self.source, var)
+            for code, label in v.labels(self.town.districts).items():
+                raw = inverse.get(code, inverse.get(label, label))
+                rows.append((col, self.vendor_code(var, code), raw))
+            rows.append((col, self.style.missing_code.get(var, 9), "無回答"))
+        rows.sort(key=lambda r: (list(self.source.columns.values()).index(r[0]), r[1]))
+        return pd.DataFrame(rows, columns=[sheet.question, sheet.code, sheet.label])
+
+
+def csv_bytes(table: pd.DataFrame, source: Source) -> bytes:
+    """A CSV export in the source's encoding and delimiter (Windows line ends for cp932)."""
+    newline = "\r\n" if source.encoding == "cp932" else "\n"
+    text = table.to_csv(index=False, sep=source.delimiter, lineterminator=newline)
+    encoding = "utf-8" if source.encoding == "auto" else source.encoding
+    return text.encode(encoding)
+
+
+def xlsx_bytes(sheet: str, table: pd.DataFrame, title: str, header_row: int = 1) -> bytes:
+    """An Excel workbook with a 注記 (note) sheet and document properties saying 合成データ.
+
+    Rows above ``header_row`` hold a title and blank rows. Digit-only cells are stored as
+    numbers, as when typed into Excel; blanks stay empty. The timestamps are fixed so the same
+    data give byte-identical files.
+    """
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False})
+    book.set_properties({
+        "title": f"{title}（合成データ）", "subject": "合成データ (synthetic sample survey)",
+        "author": "tsunagari sample", "company": "tsunagari-reports",
+        "comments": SYNTHETIC_NOTE, "created": FIXED_TIME,
+    })
+    bold = book.add_format({"bold": True})
+    ws = book.add_worksheet(sheet)
+    top = header_row - 1
+    if top > 0:
+        ws.write_string(0, 0, f"{title}（合成データ）", bold)
+    for j, col in enumerate(table.columns):
+        ws.write_string(top, j, str(col), bold)
+        for i, value in enumerate(table[col].tolist(), start=top + 1):
+            text = str(value)
+            if text == "":
+                continue
+            if text.isascii() and text.isdigit():
+                ws.write_number(i, j, int(text))
+            else:
+                ws.write_string(i, j, text)
+    note = book.add_worksheet("注記")
+    note.write_string(0, 0, SYNTHETIC_NOTE)
+    note.write_string(1, 0, "このファイルは架空のデータです。実際の調査票の回答を含みません。")
+    book.close()
+    return buf.getvalue()

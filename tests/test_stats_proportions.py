@@ -1,0 +1,161 @@
+"""Proportions, Wilson and weighted intervals, rate tables (checked against statsmodels)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers.stats import proportion, rate_table
+
+SEXES = ["男性", "女性", "その他・答えたくない"]
+AGES = ["19歳以下", "20代", "30代", "40代"]
+
+
+def flags(x: int, n: int) -> pd.Series:
+    return pd.Series([True] * x + [False] * (n - x), dtype="boolean", name="lonely")
+
+
+@pytest.mark.parametrize(("x", "n"), [(0, 12), (3, 10), (50, 100), (257, 643), (20, 20)])
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_wilson_matches_statsmodels(x: int, n: int, level: float) -> None:
+    res = proportion(flags(x, n), level=level)
+    lo, hi = proportion_confint(x, n, alpha=1 - level, method="wilson")
+    assert (res.x, res.n, res.method) == (x, n, "wilson")
+    assert res.p == pytest.approx(x / n)
+    assert res.lo == pytest.approx(lo, abs=1e-12)
+    assert res.hi == pytest.approx(hi, abs=1e-12)
+    assert res.n_eff == n
+
+
+def test_missing_flags_are_dropped() -> None:
+    s = pd.Series([True, pd.NA, False, True, pd.NA], dtype="boolean")
+    res = proportion(s)
+    assert (res.x, res.n) == (2, 3)
+    lo, hi = proportion_confint(2, 3, method="wilson")
+    assert (res.lo, res.hi) == pytest.approx((lo, hi))
+
+
+def test_zero_one_integers_are_flags_and_other_values_are_errors() -> None:
+    assert proportion(pd.Series([1, 0, 1, pd.NA], dtype="Int8")).p == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="not a flag"):
+        proportion(pd.Series([1.0, 2.0, 0.0]))
+
+
+def test_empty_flag_gives_nan_without_error() -> None:
+    res = proportion(pd.Series([pd.NA, pd.NA], dtype="boolean"))
+    assert res.n == 0
+    assert np.isnan([res.p, res.lo, res.hi]).all()
+
+
+def test_equal_weights_give_the_unweighted_interval() -> None:
+    rng = np.random.default_rng(1)
+    s = pd.Series(rng.random(200) < 0.3, dtype="boolean")
+    plain = proportion(s)
+    weighted = proportion(s, weights=pd.Series(np.full(200, 2.5)))
+    assert weighted.method == "wilson-kish"
+    assert weighted.n_eff == pytest.approx(200)
+    assert (weighted.p, weighted.lo, weighted.hi) == pytest.approx((plain.p, plain.lo, plain.hi))
+
+
+def test_unequal_weights_by_hand() -> None:
+    y = pd.Series([1, 1, 0, 0, 1, pd.NA], dtype="Int8")
+    w = pd.Series([1.0, 2.0, 3.0, 1.0, 1.0, np.nan])  # no weight needed for the unanswered row
+    res = proportion(y, weights=w)
+    # p = (1 + 2 + 1) / 8 = 0.5; Kish n_eff = 8² / (1 + 4 + 9 + 1 + 1) = 4
+    assert res.p == pytest.approx(0.5)
+    assert res.n_eff == pytest.approx(4.0)
+    assert (res.x, res.n) == (3, 5)
+    # Wilson on n_eff = 4 with p = 0.5: centre 0.5, half-width z·√(1/16 + z²/64)/(1 + z²/4)
+    z = 1.959963984540054
+    half = z * np.sqrt(0.25 / 4 + z**2 / 64) / (1 + z**2 / 4)
+    assert (res.lo, res.hi) == pytest.approx((0.5 - half, 0.5 + half))
+    assert (res.lo, res.hi) == pytest.approx(proportion_confint(2, 4, method="wilson"))
+
+
+def test_unequal_weights_widen_the_interval() -> None:
+    rng = np.random.default_rng(2)
+    s = pd.Series(rng.random(400) < 0.4, dtype="boolean")
+    w = pd.Series(rng.choice([0.5, 2.0], 400))
+    plain, weighted = proportion(s), proportion(s, weights=w)
+    assert weighted.n_eff < 400
+    assert weighted.hi - weighted.lo > plain.hi - plain.lo
+
+
+def test_missing_or_negative_weights_are_errors() -> None:
+    s = pd.Series([True, False, True], dtype="boolean")
+    with pytest.raises(ValueError, match="no weight"):
+        proportion(s, weights=pd.Series([1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match="negative"):
+        proportion(s, weights=pd.Series([1.0, -1.0, 1.0]))
+
+
+@pytest.fixture
+def survey() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n = 400
+    df = pd.DataFrame(
+        {
+            "sex": pd.Categorical(rng.choice(SEXES, n, p=[0.49, 0.49, 0.02]), categories=SEXES),
+            # 19歳以下 is never used; 20代 is small
+            "age_band": pd.Categorical(
+                rng.choice(AGES[1:], n, p=[0.04, 0.48, 0.48]), categories=AGES, ordered=True
+            ),
+            "lonely": pd.array(rng.random(n) < 0.4, dtype="boolean"),
+            "w": rng.uniform(0.5, 2.0, n),
+        }
+    )
+    df.loc[rng.choice(n, 15, replace=False), "lonely"] = pd.NA
+    df.loc[rng.choice(n, 5, replace=False), "age_band"] = np.nan
+    return df
+
+
+def test_rate_table_layout(survey: pd.DataFrame) -> None:
+    t = rate_table(survey, "lonely", ["sex", "age_band"])
+    assert len(t) == len(SEXES) * (1 + len(AGES))
+    expected = [(s, a) for s in SEXES for a in ["全体", *AGES]]
+    assert list(zip(t["sex"], t["age_band"], strict=True)) == expected
+    assert list(t["age_band"].cat.categories) == ["全体", *AGES]
+    assert list(t["sex"].cat.categories) == SEXES
+    assert list(t.columns[:9]) == ["sex", "age_band", "n", "x", "p", "lo", "hi", "n_eff", "suppressed"]
+
+
+def test_rate_table_values_match_an_independent_count(survey: pd.DataFrame) -> None:
+    t = rate_table(survey, "lonely", ["sex", "age_band"], min_cell=10)
+    answered = survey.dropna(subset=["lonely"])
+    for row in t.itertuples():
+        rows = answered[answered["sex"] == row.sex]
+        if row.age_band != "全体":
+            rows = rows[rows["age_band"] == row.age_band]
+        n, x = len(rows), int(rows["lonely"].sum())
+        assert row.n == n
+        assert row.suppressed == (n < 10)
+        if n < 10:
+            assert np.isnan([row.x, row.p, row.lo, row.hi]).all()
+            continue
+        lo, hi = proportion_confint(x, n, method="wilson")
+        assert (row.x, row.p, row.lo, row.hi) == pytest.approx((x, x / n, lo, hi))
+
+
+def test_rate_table_suppresses_small_and_empty_groups(survey: pd.DataFrame) -> None:
+    t = rate_table(survey, "lonely", ["age_band"], min_cell=30).set_index("age_band")
+    assert t.loc["19歳以下", "n"] == 0
+    assert t.loc["20代", "n"] < 30
+    assert t.loc[["19歳以下", "20代"], "suppressed"].all()
+    assert t.loc[["19歳以下", "20代"], ["x", "p", "lo", "hi"]].isna().all().all()
+    assert not t.loc[["30代", "40代"], "suppressed"].any()
+    assert len(t) == len(AGES)  # one by-column: no total rows
+
+
+def test_weighted_rate_table(survey: pd.DataFrame) -> None:
+    t = rate_table(survey, "lonely", ["sex"], weights="w").set_index("sex")
+    answered = survey.dropna(subset=["lonely"])
+    for sex in ["男性", "女性"]:
+        g = answered[answered["sex"] == sex]
+        y = g["lonely"].astype(float).to_numpy()
+        assert t.loc[sex, "p"] == pytest.approx(np.average(y, weights=g["w"]))
+        assert t.loc[sex, "n"] == len(g)
+        assert t.loc[sex, "n_eff"] == pytest.approx(g["w"].sum() ** 2 / (g["w"] ** 2).sum())
+        res = proportion(g["lonely"], weights=g["w"])
+        assert (t.loc[sex, "lo"], t.loc[sex, "hi"]) == pytest.approx((res.lo, res.hi))

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bad_inputs/make_corpus.py
 
-``good/`` holds a valid 郵送.xlsx (labels) and web.csv (codes) for the town in ``town.yml``;
+``good/`` holds a valid 郵送.xlsx (labels) and web.csv (codes) for the town in ``corpustown.yml``;
 ``cases/<case>/`` holds one damaged copy of one of them per kind of bad input.
 """
 

@@ -29,11 +29,12 @@ class Rejection:
 
 
 def duplicates(
-    ids: pd.Series, codes: pd.DataFrame, origin: pd.DataFrame, column: str = "resp_id"
+    ids: pd.Series, codes: pd.DataFrame, origin: pd.DataFrame, columns: dict[str, str]
 ) -> np.ndarray:
     """Mask of exact duplicate respondents to drop (keeping the first).
 
-    The same ID with different answers raises ``UserError`` naming the files and rows.
+    The same ID with different answers raises ``UserError`` naming the files, rows and the ID
+    column (``columns``: file name → raw column of the ID).
     """
     known = ids.notna().to_numpy()
     same_id = ids.duplicated(keep=False).to_numpy() & known
@@ -49,7 +50,7 @@ def duplicates(
             f"{conflicts.sum()} rows share a respondent ID but have different answers",
             file=file,
             rows=rows,
-            column=column,
+            column=_column(columns, file, "resp_id"),
             value=conflict,
             hint="the ID was probably typed twice for different forms: correct the ID of one "
             "form in the export (IDs must be unique)",
@@ -90,6 +91,11 @@ def row_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Rejectio
     return found
 
 
+def _column(columns: dict[str, str], files: str, default: str) -> str:
+    names = [columns[f] for f in files.split(", ") if f in columns]
+    return " / ".join(dict.fromkeys(names)) or default
+
+
 def locate(origin: pd.DataFrame, mask: np.ndarray) -> tuple[str, list[int]]:
     """File name(s) and Excel rows of the masked rows (``origin`` has columns file, row)."""
     picked = origin[mask]
@@ -97,13 +103,15 @@ def locate(origin: pd.DataFrame, mask: np.ndarray) -> tuple[str, list[int]]:
 
 
 def too_many(
-    rejections: list[Rejection], origin: pd.DataFrame, columns: dict[str, str] | None = None
+    rejections: list[Rejection],
+    origin: pd.DataFrame,
+    columns: dict[str, dict[str, str]],
+    n: int,
 ) -> None:
     """Raise when a check rejects more than 5 % of rows: probably a wrong mapping.
 
-    ``columns`` names each variable's raw column(s) for the message.
+    ``columns``: variable → {file name: raw column}, for the message; ``n``: rows checked.
     """
-    n = len(origin)
     for rej in rejections:
         count = int(rej.mask.sum())
         if n and count / n > MAX_REJECTED_SHARE:
@@ -112,7 +120,7 @@ def too_many(
                 f"{count} of {n} rows fail the check on {rej.variable} "
                 f"(more than {MAX_REJECTED_SHARE:.0%}): {rej.reason[rej.mask].iloc[0]}",
                 file=file,
-                column=(columns or {}).get(rej.variable, rej.variable),
+                column=_column(columns.get(rej.variable, {}), file, rej.variable),
                 rows=rows,
                 hint="the column is probably mapped to the wrong variable, or the survey's "
                 "age range (min_age/max_age) in the parameter file is wrong",

@@ -81,14 +81,14 @@ def _rejected_rows(parts: list[_Part], origin: pd.DataFrame, mask: np.ndarray,
     return pd.concat(frames, ignore_index=True)
 
 
-def _raw_names(sources: list[Source]) -> dict[str, str]:
-    """Standard variable → its raw column name(s) in the sources, for messages."""
-    names: dict[str, list[str]] = {}
-    for source in sources:
-        for var, spec in source.columns.items():
-            if isinstance(spec, str) and spec not in names.setdefault(var, []):
-                names[var].append(spec)
-    return {var: " / ".join(cols) for var, cols in names.items() if cols}
+def _raw_names(parts: list[_Part]) -> dict[str, dict[str, str]]:
+    """Standard variable → {file name: raw column}, for messages."""
+    names: dict[str, dict[str, str]] = {}
+    for part in parts:
+        for var, spec in part.source.columns.items():
+            if isinstance(spec, str):
+                names.setdefault(var, {})[part.table.file.name] = spec
+    return names
 
 
 def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> CleanResult:
@@ -107,16 +107,18 @@ def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> Clean
         for name, c in part.mapped.counts.items():
             counts.setdefault(name, VarCounts()).add(c)
 
-    raw_names = _raw_names([p.source for p in parts])
+    raw_names = _raw_names(parts)
     dropped = np.zeros(rows_in, dtype=bool)
     if "resp_id" in text:
-        dropped = duplicates(text["resp_id"], codes, origin, raw_names.get("resp_id", "resp_id"))
+        dropped = duplicates(text["resp_id"], codes, origin, raw_names.get("resp_id", {}))
     rejections = row_checks(codes, town, book)
-    too_many(rejections, origin[~dropped], raw_names)
+    for rej in rejections:
+        rej.mask = rej.mask & ~dropped
+    too_many(rejections, origin, raw_names, n=int((~dropped).sum()))
     reasons = pd.Series("", index=codes.index)
     rejected = np.zeros(rows_in, dtype=bool)
     for rej in rejections:
-        mask = rej.mask & ~dropped
+        mask = rej.mask
         counts.setdefault(rej.variable, VarCounts()).rejected += int((mask & ~rejected).sum())
         reasons[mask] = (reasons[mask] + "; ").str.lstrip("; ") + rej.reason[mask]
         rejected |= mask

@@ -69,3 +69,55 @@ def sample(
     for path in written:
         typer.echo(path)
     typer.echo(f"{len(written)} files written (synthetic sample data, 合成データ)")
+
+
+@app.command()
+@friendly
+def clean(
+    towns: Annotated[
+        list[str] | None, typer.Argument(help="Town ids (default: every town in config/towns/).")
+    ] = None,
+) -> None:
+    """Clean each town's raw files into data/processed/<town>/ (standard dataset + reports)."""
+    from rich.table import Table
+
+    from helpers import paths
+    from helpers.cleaning import clean_towns
+
+    results = clean_towns(towns or None)
+    table = Table("town", "rows read", "rejected", "rows out", "result", highlight=False)
+    for town, res in results.items():
+        if isinstance(res, UserError):
+            table.add_row(town, "", "", "", "[red]failed[/]")
+        else:
+            rep = res.report
+            where = res.out_dir.relative_to(paths.ROOT) if res.out_dir else ""
+            table.add_row(town, str(rep["rows_in"]), str(rep["rows_rejected"]),
+                          str(rep["rows_out"]), f"ok → {where}")
+    Console(highlight=False).print(table)
+    failed = {t: r for t, r in results.items() if isinstance(r, UserError)}
+    for town, exc in failed.items():
+        err.print(f"[bold red]error[/] ({town}): {exc.message}", markup=True, soft_wrap=True)
+    if failed:
+        sys.exit(2)
+
+
+@app.command()
+@friendly
+def check(
+    file: Annotated[Path, typer.Argument(help="The export to test (xlsx or CSV).")],
+    town: Annotated[str, typer.Option("--town", help="Town id (config/towns/<id>.yml).")],
+) -> None:
+    """Read and validate one export like `clean` would, without writing anything."""
+    from helpers.cleaning import check_file
+
+    res = check_file(file, town)
+    rep = res.report
+    typer.echo(f"{file}: OK — {rep['rows_in']} rows read, {rep['rows_rejected']} would be "
+               f"rejected, {rep['rows_out']} valid")
+    for src in rep["sources"]:
+        for note in src["notes"]:
+            typer.echo(f"  note: {note}")
+    if len(res.rejected):
+        for row in res.rejected.head(10).itertuples(index=False):
+            typer.echo(f"  rejected: {row.file} row {row.row}: {row.reason}")

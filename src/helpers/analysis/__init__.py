@@ -1,0 +1,35 @@
+"""Report sections (BRIEF §6): one module per section, each returning a result that the report
+notebook shows (text, figures, tables) and that goes into results.json and the Excel tables.
+
+Typical use (what ``notebooks/municipal_report.ipynb`` does)::
+
+    report = analyse_town(load_survey("iiyama"), load_town("iiyama"))
+    report.show("smalltown")
+    write_outputs(report, out_dir)
+"""
+
+from helpers.analysis.common import Options, Table
+from helpers.analysis.context import Context, prepare
+from helpers.analysis.report import SECTIONS, Report, analyse_town
+from helpers.analysis.results import (
+    build_results,
+    disclosure_breaches,
+    workbook_breaches,
+    write_json,
+    write_outputs,
+)
+
+__all__ = [
+    "SECTIONS",
+    "Context",
+    "Options",
+    "Report",
+    "Table",
+    "analyse_town",
+    "build_results",
+    "disclosure_breaches",
+    "prepare",
+    "workbook_breaches",
+    "write_json",
+    "write_outputs",
+]

@@ -1,0 +1,305 @@
+"""Shared pieces of the report sections: options, published tables, suppression, labels."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.codebook import load_codebook
+from helpers.stats.crosstab import crosstab
+from helpers.stats.disclosure import suppress_counts
+from helpers.stats.format import fmt_p
+from helpers.stats.proportions import rate_table
+from helpers.towns import Town
+
+SUPPRESSED = "—"
+TOTAL = "全体"
+WEIGHT = "weight"
+
+#: Column names of published tables → Japanese headers (tables, xlsx).
+HEADERS: dict[str, str] = {
+    "n": "回答者数",
+    "x": "該当者数",
+    "count": "人数",
+    "p": "割合（%）",
+    "lo": "95%信頼区間 下限（%）",
+    "hi": "95%信頼区間 上限（%）",
+    "share": "構成比（%）",
+    "pop_share": "人口構成比（%）",
+    "p_weighted": "重み付け割合（%）",
+    "lo_weighted": "重み付け 下限（%）",
+    "hi_weighted": "重み付け 上限（%）",
+    "national": "全国（%）",
+    "diff": "全体との差（ポイント）",
+    "share_weighted": "重み付け構成比（%）",
+    "odds_ratio": "調整オッズ比",
+    "or_lo": "オッズ比 95%信頼区間 下限",
+    "or_hi": "オッズ比 95%信頼区間 上限",
+    "p_value": "p値",
+    "mean": "平均",
+    "variable": "項目",
+    "level": "回答",
+    "answer": "回答",
+    "group": "回答",
+    "item": "項目",
+    "median": "中央値",
+}
+#: Columns holding shares 0–1 (shown in %); the others are counts or labels.
+PERCENT_COLUMNS = {"p", "lo", "hi", "share", "pop_share", "p_weighted", "lo_weighted",
+                   "hi_weighted", "national", "share_weighted"}
+#: Columns holding ratios or scores (shown with two decimals) and p-values.
+DECIMAL_COLUMNS = {"odds_ratio", "or_lo", "or_hi", "mean", "median"}
+P_COLUMNS = {"p_value"}
+#: Columns holding counts of respondents (0 or ≥ min_cell when published).
+COUNT_COLUMNS = {"n", "x", "count"}
+
+#: Short Japanese names of the standard variables used as table columns.
+VARIABLE_NAMES: dict[str, str] = {
+    "mode": "回答方法",
+    "sex": "性別",
+    "age_band": "年代",
+    "district": "地区",
+    "household": "世帯の状況",
+    "marital": "婚姻状況",
+    "employment": "就業状態",
+    "living_standard": "暮らし向き",
+    "health": "健康状態",
+    "lonely_direct": "孤独感（直接質問）",
+    "ucla_band": "UCLA孤独感尺度",
+    "town_ties": "地域・社会とのつながりが深いこと",
+    "town_faces": "近所の人と顔の見える関係性が築きやすいこと",
+    "town_selfcontained": "市内で生活が完結できること",
+    "outing_summer": "春～秋の外出頻度",
+    "outing_winter": "冬の外出頻度",
+    "outing_less_in_winter": "冬に外出が減る",
+    "rely_on": "頼れる人",
+    "consult": "相談相手",
+    "participation": "活動への参加",
+    "contact_inperson": "直接会って話す頻度",
+    "contact_remote": "電話・SNSで連絡する頻度",
+    "lonely": "孤独感",
+    "season": "季節",
+    "sex_age": "性別×年代",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Report options: minimum cell size, weighting on/off, national comparison round."""
+
+    min_cell: int = 10
+    weighting: bool = True
+    national_round: int = 2022
+
+    @classmethod
+    def for_town(
+        cls, town: Town, min_cell: int | None = None, weighting: bool | None = None
+    ) -> Options:
+        """The town's ``report:`` settings, overridden by any argument that is not None."""
+        return cls(
+            min_cell=town.report.min_cell if min_cell is None else int(min_cell),
+            weighting=town.report.weighting if weighting is None else bool(weighting),
+            national_round=town.report.national_round,
+        )
+
+
+def name_of(var: str) -> str:
+    """Japanese short name of a standard variable (its question text if none is set)."""
+    if var in VARIABLE_NAMES:
+        return VARIABLE_NAMES[var]
+    book = load_codebook()
+    return book[var].question if var in book else var
+
+
+def has(df: pd.DataFrame, var: str) -> bool:
+    """True when the standard dataset holds ``var`` with at least one answer."""
+    return var in df.columns and bool(df[var].notna().any())
+
+
+def _json_value(v: Any) -> Any:
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if math.isnan(float(v)) else float(v)
+    return str(v)
+
+
+def _two_decimals(v: float) -> str:
+    return SUPPRESSED if pd.isna(v) else f"{v:.2f}"
+
+
+@dataclass
+class Table:
+    """A published table: suppressed cells are missing; column names as in :data:`HEADERS`.
+
+    ``percent`` names further columns holding shares 0–1 (e.g. one per answer of a cross
+    table); they are shown in % under their own name.
+    """
+
+    key: str
+    title: str
+    frame: pd.DataFrame
+    percent: tuple[str, ...] = ()
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as JSON-ready dicts; suppressed cells become None, counts are integers."""
+        cols = list(self.frame.columns)
+        out = []
+        for row in self.frame.itertuples(index=False):
+            rec = {str(c): _json_value(v) for c, v in zip(cols, row, strict=True)}
+            for c in COUNT_COLUMNS & rec.keys():
+                rec[c] = None if rec[c] is None else int(rec[c])
+            out.append(rec)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "rows": self.records()}
+
+    def display(self, text: bool = True) -> pd.DataFrame:
+        """Japanese headers, shares in %; ``text=True`` formats every cell and shows "—"."""
+        out = pd.DataFrame(index=range(len(self.frame)))
+        for col in self.frame.columns:
+            if col in ("suppressed", "base_hidden"):
+                continue
+            values = self.frame[col].reset_index(drop=True)
+            if col in PERCENT_COLUMNS or col in self.percent:
+                values = pd.to_numeric(values, errors="coerce").astype(float) * 100
+                values = values.round(1)
+                if text:
+                    values = values.map(lambda v: SUPPRESSED if pd.isna(v) else f"{v:.1f}")
+            elif col in DECIMAL_COLUMNS | P_COLUMNS:
+                values = pd.to_numeric(values, errors="coerce").astype(float)
+                if text:
+                    values = values.map(fmt_p if col in P_COLUMNS else _two_decimals)
+            elif col in COUNT_COLUMNS:
+                values = pd.to_numeric(values, errors="coerce").astype("Float64")
+                values = values.map(lambda v: SUPPRESSED if pd.isna(v) else int(v)).astype(object)
+                if col == "n" and "base_hidden" in self.frame.columns:
+                    at_least = f"{self.frame.attrs.get('min_cell', '')}人以上"
+                    hidden = self.frame["base_hidden"].to_numpy(dtype=bool)
+                    values[hidden] = at_least
+            else:
+                values = values.astype(object).where(values.notna(), SUPPRESSED)
+            header = f"{col}（%）" if col in self.percent else HEADERS.get(col, name_of(col))
+            out[header] = values
+        return out
+
+
+def hide_small_counts(
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    min_cell: int,
+    rates: Sequence[str] = ("p", "lo", "hi"),
+) -> pd.DataFrame:
+    """Apply the disclosure rule to a table of rates (columns ``by…, n, [x], rates…``).
+
+    A row whose base ``n`` is 1 … min_cell−1 is hidden entirely; rates need a base of at least
+    ``min_cell``; counts ``x`` of 1 … min_cell−1 are hidden. So that a hidden base cannot be
+    worked out from the visible total (the "全体" row or the section's total), one more base in
+    the same group of the first ``by`` column is hidden (secondary suppression); that row keeps
+    its rate (its base is at least ``min_cell``), is marked ``base_hidden`` and its base is shown
+    as "<min_cell>人以上" (``min_cell`` is kept in ``attrs``).
+    """
+    out = frame.copy()
+    out.attrs["min_cell"] = min_cell
+    rates = [c for c in rates if c in out.columns]
+    for col in ["n", "x", *rates]:
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    counts = [c for c in ("n", "x") if c in out.columns]
+    is_total = np.zeros(len(out), dtype=bool)
+    for col in by:
+        is_total |= out[col].astype(str).eq(TOTAL).to_numpy()
+    first = out[by[0]].astype(str) if len(by) > 1 else pd.Series("", index=out.index)
+    secondary = np.zeros(len(out), dtype=bool)
+    for value in first.unique():
+        rows = np.flatnonzero(first.eq(value).to_numpy() & ~is_total)
+        base = pd.DataFrame({"n": out["n"].to_numpy()[rows]})
+        secondary[rows] = suppress_counts(base, min_cell)["n"].to_numpy()
+    small = out["n"].fillna(0).to_numpy() < min_cell
+    primary = small & (out["n"].fillna(0).to_numpy() > 0)
+    out.loc[primary, counts + rates] = np.nan
+    out.loc[small, rates] = np.nan
+    secondary &= ~primary
+    out.loc[secondary, counts] = np.nan
+    if "x" in out.columns:
+        out.loc[(out["x"] > 0) & (out["x"] < min_cell), "x"] = np.nan
+    out["base_hidden"] = secondary
+    out["suppressed"] = small
+    return out
+
+
+def rates(
+    df: pd.DataFrame,
+    flag: str,
+    by: list[str],
+    min_cell: int,
+    weighted: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Rate of ``flag`` per group (``rate_table``) with the disclosure rule applied.
+
+    ``weighted`` (the respondents with a ``weight`` column) adds weighted rates and intervals
+    ``p_weighted``, ``lo_weighted``, ``hi_weighted``, suppressed on the same unweighted bases.
+    """
+    table = rate_table(df, flag, by, min_cell=min_cell)
+    cols = [*by, "n", "x", "p", "lo", "hi"]
+    rate_cols = ["p", "lo", "hi"]
+    if weighted is not None:
+        w = rate_table(weighted, flag, by, weights=WEIGHT, min_cell=min_cell)
+        for col in ("p", "lo", "hi"):
+            table[f"{col}_weighted"] = w[col].to_numpy()
+            rate_cols.append(f"{col}_weighted")
+        cols += rate_cols[3:]
+    return hide_small_counts(table[cols], by, min_cell, rates=rate_cols)
+
+
+def distribution(
+    df: pd.DataFrame, var: str, min_cell: int, weighted: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Answers of ``var`` in category order: ``count`` and ``share`` (0–1) of those answering.
+
+    Counts follow the count rule (1 … min_cell−1 hidden, with secondary suppression against
+    the total); shares need a total base of at least ``min_cell``. ``weighted`` (respondents
+    with a ``weight`` column) adds the weighted share ``share_weighted``.
+    """
+    s = df[var]
+    cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(
+        s.dropna().unique()
+    )
+    counts = s.value_counts().reindex(cats, fill_value=0).astype(float)
+    total = counts.sum()
+    hidden = suppress_counts(counts.to_frame("count"), min_cell)["count"].to_numpy()
+    out = pd.DataFrame({var: cats, "count": counts.to_numpy()})
+    out["share"] = counts.to_numpy() / total if total >= min_cell else np.nan
+    if weighted is not None:
+        ws = weighted[var]
+        w = weighted[WEIGHT].astype(float).where(ws.notna(), 0.0)
+        wsum = w.groupby(ws, observed=False).sum().reindex(cats, fill_value=0.0)
+        out["share_weighted"] = wsum.to_numpy() / wsum.sum() if total >= min_cell else np.nan
+    out.loc[hidden, "count"] = np.nan
+    return out
+
+
+def shares_by(
+    df: pd.DataFrame, row: str, col: str, min_cell: int
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Row shares of ``col`` per answer of ``row`` (``crosstab``), disclosure rule applied.
+
+    Returns the frame (``row``, ``n``, one share column per answer of ``col``) and the names of
+    the share columns.
+    """
+    tab = crosstab(df, row, col, min_cell=min_cell)
+    labels = tuple(str(c) for c in tab.row_pct.columns)
+    frame = tab.row_pct.set_axis(labels, axis=1).reset_index()
+    frame.insert(1, "n", tab.base.to_numpy())
+    frame[row] = frame[row].astype(str)
+    return hide_small_counts(frame, [row], min_cell, rates=labels), labels

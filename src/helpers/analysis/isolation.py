@@ -1,0 +1,93 @@
+"""Section 5 孤立: people to rely on and consult, participation and contact, against loneliness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from helpers.analysis.common import Table, has, name_of, rates
+from helpers.analysis.context import Context
+from helpers.figures import Chart, bar_chart
+from helpers.stats.format import fmt_p, fmt_pct
+from helpers.stats.inference import chi_square
+
+TITLE = "孤立"
+ITEMS = ["rely_on", "consult", "participation", "contact_inperson", "contact_remote"]
+NONE_OPTION = "participation__5"  # 特に参加していない
+
+
+@dataclass
+class Isolation:
+    """Lonely rate per answer of each isolation item, with a chi-square test each."""
+
+    by: dict[str, Table]
+    tests: dict[str, dict[str, Any] | None]
+    overall_n: int
+    min_cell: int
+
+    def tables(self) -> list[Table]:
+        return list(self.by.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "items": {
+                var: {"question": name_of(var), "groups": t.records(),
+                      "chi_square": self.tests[var]}
+                for var, t in self.by.items()
+            }
+        }
+
+    def text(self) -> str:
+        lines = []
+        for var, table in self.by.items():
+            rows = [r for r in table.records() if r["p"] is not None]
+            if len(rows) < 2:
+                continue
+            parts = "、".join(f"「{r[var]}」{fmt_pct(r['p'])}" for r in rows)
+            test = self.tests[var]
+            tail = f"（カイ二乗検定 {fmt_p(test['p_value'])}）" if test else ""
+            lines.append(f"{name_of(var)}別の孤独感がある人の割合は、{parts}です{tail}。")
+        return "\n\n".join(lines) or "回答者が少ないため、この節の割合は公表していません。"
+
+    def charts(self, interactive: bool = False) -> list[Chart]:
+        frames = [t.frame.rename(columns={v: "answer"}).assign(item=name_of(v))
+                  for v, t in self.by.items() if v in ("rely_on", "consult", "participation")]
+        if not frames:
+            return []
+        return [bar_chart(
+            pd.concat(frames, ignore_index=True), "answer", hue="item",
+            title="頼れる人・相談相手・活動への参加別 孤独感がある人の割合",
+            what="頼れる人・相談相手の有無、活動への参加別の孤独感がある人の割合",
+            n=self.overall_n, min_cell=self.min_cell, interactive=interactive,
+        )]
+
+
+def _participation(df: pd.DataFrame) -> pd.Series:
+    """Whether the respondent takes part in any activity (from the 特に参加していない option)."""
+    labels = ["参加している", "特に参加していない"]
+    none = df[NONE_OPTION].astype("Float64")
+    values = none.map({0.0: labels[0], 1.0: labels[1]})
+    return pd.Series(pd.Categorical(values, categories=labels), index=df.index)
+
+
+def analyse_isolation(ctx: Context) -> Isolation | None:
+    """Section 5, or None when the town asked none of the isolation items."""
+    df, k = ctx.df, ctx.min_cell
+    if has(df, NONE_OPTION):
+        df = df.assign(participation=_participation(df))
+    items = [v for v in ITEMS if has(df, v)]
+    if not items or not has(df, "lonely"):
+        return None
+    by, tests = {}, {}
+    for var in items:
+        title = f"{name_of(var)}別 孤独感がある人の割合"
+        by[var] = Table(var, title, rates(df, "lonely", [var], k))
+        try:
+            c = chi_square(df, var, "lonely")
+            tests[var] = {"chi2": c.chi2, "dof": c.dof, "p_value": c.p,
+                          "cramers_v": c.cramers_v, "n": c.n}
+        except ValueError:
+            tests[var] = None
+    return Isolation(by, tests, int(df["lonely"].notna().sum()), k)

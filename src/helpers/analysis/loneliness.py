@@ -1,0 +1,246 @@
+"""Section 2 孤独感: direct item, UCLA scale, rates by sex × age band, national figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from helpers.analysis.common import (
+    TOTAL,
+    WEIGHT,
+    Table,
+    distribution,
+    has,
+    name_of,
+    rates,
+)
+from helpers.analysis.context import Context
+from helpers.figures import Chart, bar_chart
+from helpers.stats.format import fmt_ci, fmt_n, fmt_pct, fmt_points, points
+from helpers.stats.national import national_reference
+from helpers.stats.proportions import Proportion, proportion
+
+TITLE = "孤独感"
+OFTEN_ALWAYS = "しばしばある・常にある"
+#: Attributes scanned for groups that stand out (孤独層).
+STANDOUT_VARS = ["household", "marital", "employment", "living_standard", "health", "consult",
+                 "rely_on"]
+#: A group stands out when its rate is this many points above the overall rate …
+STANDOUT_POINTS = 10.0
+
+
+def estimate(p: Proportion, min_cell: int) -> dict[str, Any]:
+    """A headline estimate as published: p, lo, hi (None below ``min_cell``), n, x."""
+    shown = p.n >= min_cell
+    return {
+        "p": float(p.p) if shown else None,
+        "lo": float(p.lo) if shown else None,
+        "hi": float(p.hi) if shown else None,
+        "n": int(p.n) if shown or p.n == 0 else None,
+        "x": int(p.x) if shown and (p.x == 0 or p.x >= min_cell) else None,
+    }
+
+
+@dataclass
+class SexHighlight:
+    """The highest age band of one sex, and the bands above that sex's overall rate."""
+
+    sex: str
+    total: dict[str, Any]
+    top_band: str
+    top: dict[str, Any]
+    above: list[tuple[str, float]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sex": self.sex,
+            "total_p": self.total["p"],
+            "top_age_band": self.top_band,
+            "top_p": self.top["p"],
+            "points_above_total": points(self.top["p"], self.total["p"]),
+            "bands_5_points_above": [band for band, _ in self.above],
+        }
+
+    def sentence(self) -> str:
+        diff = fmt_points(self.top["p"], self.total["p"])
+        text = (
+            f"{self.sex}では{self.top_band}が{fmt_pct(self.top['p'])}と最も高く、"
+            f"{self.sex}全体（{fmt_pct(self.total['p'])}）より{diff}高くなっています。"
+        )
+        others = [band for band, _ in self.above if band != self.top_band]
+        if others:
+            text += f"{'・'.join(others)}でも{self.sex}全体より5ポイント以上高くなっています。"
+        return text
+
+
+@dataclass
+class Loneliness:
+    """Results of section 2."""
+
+    headline: dict[str, dict[str, Any]]
+    weighted: dict[str, dict[str, Any]] | None
+    national: dict[str, Any]
+    direct: Table
+    ucla: Table | None
+    by_sex_age: Table
+    highlights: list[SexHighlight]
+    standout: Table
+    min_cell: int
+
+    def tables(self) -> list[Table]:
+        return [t for t in (self.direct, self.ucla, self.by_sex_age, self.standout) if t]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "headline_weighted": self.weighted,
+            "national": self.national,
+            "highlights": [h.to_json() for h in self.highlights],
+            "tables": {t.key: t.to_json() for t in self.tables()},
+        }
+
+    def text(self) -> str:
+        lonely, often = self.headline["lonely"], self.headline["often_always"]
+        nat = self.national
+        lines = [
+            f"孤独感が「たまにある」「時々ある」「しばしばある・常にある」と答えた人（孤独感がある人）"
+            f"は{fmt_pct(lonely['p'])}{fmt_ci(lonely['lo'], lonely['hi'])}でした"
+            f"（回答者 {fmt_n(lonely['n'])}）。全国調査（{nat['round_name']}）では"
+            f"{fmt_pct(nat['lonely'])}です。",
+            f"「しばしばある・常にある」は{fmt_pct(often['p'])}で、全国の{fmt_pct(nat['often_always'])}"
+            f"より{_compare(often['p'], nat['often_always'])}。",
+        ]
+        if self.weighted:
+            w = self.weighted["lonely"]
+            lines.append(
+                f"人口構成で重み付けすると、孤独感がある人は{fmt_pct(w['p'])}"
+                f"{fmt_ci(w['lo'], w['hi'])}です。"
+            )
+        lines += [h.sentence() for h in self.highlights]
+        groups = [r for r in self.standout.records() if r["p"] is not None]
+        if groups:
+            shown = "、".join(f"{r['variable']}が「{r['group']}」の人（{fmt_pct(r['p'])}）"
+                             for r in groups[:6])
+            lines.append(
+                f"全体より{STANDOUT_POINTS:.0f}ポイント以上高く、95%信頼区間の下限も全体の割合を"
+                f"上回る孤独層は、{shown}です。"
+            )
+        return "\n\n".join(lines)
+
+    def charts(self, interactive: bool = False) -> list[Chart]:
+        table = self.by_sex_age.frame
+        table = table[table["age_band"].astype(str) != TOTAL]
+        table = table[table["sex"].astype(str).isin([h.sex for h in self.highlights])]
+        lonely = self.headline["lonely"]
+        return [
+            bar_chart(
+                table, "age_band", hue="sex", title="性別・年代別 孤独感がある人の割合",
+                what="性別・年代別の孤独感がある人の割合", n=lonely["n"] or 0,
+                min_cell=self.min_cell, reference=lonely["p"], reference_label="回答者全体",
+                interactive=interactive,
+            ),
+            bar_chart(
+                self.direct.frame.assign(label=self.direct.frame["lonely_direct"]),
+                "label", value="share", ci=None, title="孤独感（直接質問）の回答分布",
+                what="孤独感（直接質問）の回答分布", n=lonely["n"] or 0, min_cell=self.min_cell,
+                interactive=interactive,
+            ),
+        ]
+
+
+def _compare(p: float | None, ref: float) -> str:
+    if p is None:
+        return "比較できません（回答者が少ないため）"
+    diff = points(p, ref)
+    if diff == 0:
+        return "と同じです"
+    return "やや低くなっています" if diff < 0 else "やや高くなっています"
+
+
+def _highlights(table: pd.DataFrame) -> list[SexHighlight]:
+    out = []
+    for sex, part in table.groupby("sex", observed=True, sort=False):
+        total = part[part["age_band"].astype(str) == TOTAL]
+        bands = part[(part["age_band"].astype(str) != TOTAL) & part["p"].notna()]
+        if total.empty or total["p"].isna().all() or bands.empty:
+            continue
+        t = total.iloc[0]
+        top = bands.loc[bands["p"].idxmax()]
+        above = [(str(r.age_band), float(r.p)) for r in bands.itertuples()
+                 if points(r.p, t.p) >= 5]
+        out.append(SexHighlight(str(sex), {"p": float(t.p)}, str(top.age_band),
+                                {"p": float(top.p)}, above))
+    return out
+
+
+def _standout(df: pd.DataFrame, overall: float, min_cell: int) -> pd.DataFrame:
+    rows = []
+    for var in STANDOUT_VARS:
+        if not has(df, var):
+            continue
+        t = rates(df, "lonely", [var], min_cell)
+        for r in t.itertuples():
+            if pd.notna(r.p) and points(r.p, overall) >= STANDOUT_POINTS and r.lo > overall:
+                rows.append((name_of(var), str(getattr(r, var)), r.n, r.p, r.lo, r.hi))
+    frame = pd.DataFrame(rows, columns=["variable", "group", "n", "p", "lo", "hi"])
+    return frame.sort_values("p", ascending=False, ignore_index=True)
+
+
+def _national(ctx: Context) -> dict[str, Any]:
+    ref = national_reference()
+    year = ctx.options.national_round
+    return {
+        "round": year,
+        "round_name": ref.round(year).name,
+        "lonely": ref.lonely_rate(year),
+        "often_always": ref.often_always(year),
+        "source": ref.source(year),
+    }
+
+
+def analyse_loneliness(ctx: Context) -> Loneliness | None:
+    """Section 2, or None without the direct item (the UCLA table when the scale was asked)."""
+    df, k = ctx.df, ctx.min_cell
+    if not has(df, "lonely_direct") or not has(df, "lonely"):
+        return None
+    often = (df["lonely_direct"] == OFTEN_ALWAYS).astype("boolean")
+    often[df["lonely_direct"].isna()] = pd.NA
+    headline = {
+        "lonely": estimate(proportion(df["lonely"]), k),
+        "often_always": estimate(proportion(often), k),
+    }
+    weighted = None
+    if ctx.weighted is not None:
+        w = ctx.weighted
+        often_w = often.loc[w.index]
+        keep = often_w.notna()
+        weighted = {
+            "lonely": estimate(proportion(w["lonely"], w[WEIGHT]), k),
+            "often_always": estimate(proportion(often_w[keep], w.loc[keep, WEIGHT]), k),
+        }
+    national = _national(ctx)
+    ref = national_reference().direct_item(ctx.options.national_round)
+    direct = distribution(df, "lonely_direct", k, ctx.weighted)
+    direct["national"] = ref["p"].to_numpy()
+    ucla = None
+    if has(df, "ucla_band"):
+        ucla = Table("ucla_band", "UCLA孤独感尺度（3項目）の合計点の分布",
+                     distribution(df, "ucla_band", k, ctx.weighted))
+    by_sex_age = rates(df, "lonely", ["sex", "age_band"], k, ctx.weighted)
+    overall = headline["lonely"]["p"]
+    standout = _standout(df, overall, k) if overall is not None else pd.DataFrame(
+        columns=["variable", "group", "n", "p", "lo", "hi"]
+    )
+    return Loneliness(
+        headline=headline,
+        weighted=weighted,
+        national=national,
+        direct=Table("lonely_direct", "孤独感（直接質問）の回答分布と全国調査", direct),
+        ucla=ucla,
+        by_sex_age=Table("lonely_by_sex_age", "性別・年代別 孤独感がある人の割合", by_sex_age),
+        highlights=_highlights(by_sex_age),
+        standout=Table("standout", "孤独感がある人の割合が全体より高い層（孤独層）", standout),
+        min_cell=k,
+    )
+

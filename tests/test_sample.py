@@ -17,6 +17,7 @@ from scipy import stats
 from helpers import paths
 from helpers.errors import UserError
 from helpers.sample import generate, generate_all, sample_towns
+from helpers.sample.layouts import variant
 from helpers.sample.profiles import PROFILES
 from helpers.sample.respondents import largest_remainder, simulate
 from helpers.towns import load_town
@@ -183,6 +184,15 @@ def test_iiyama_districts_proportional_to_population(iiyama):
     assert set(counts.index) == set(population)
     for district, pop in population.items():
         assert abs(counts[district] - 643 * pop / total) <= 2, district
+
+
+def test_label_variants_normalise_back(codebook):
+    rng = np.random.default_rng(1)
+    labels = [lab for v in codebook.all if isinstance(v.codes, dict) for lab in v.codes.values()]
+    for label in labels * 3:
+        spelled = variant(label, rng)
+        assert spelled != label
+        assert _norm(spelled) == _norm(label)
 
 
 def test_largest_remainder_keeps_the_total():

@@ -12,8 +12,8 @@ from helpers.codebook import load_codebook
 from helpers.errors import UserError
 from helpers.sample.layouts import Renderer, csv_bytes, write_atomic, xlsx_bytes
 from helpers.sample.profiles import PROFILES, Profile
-from helpers.sample.respondents import simulate
-from helpers.towns import Source, Town, load_town
+from helpers.sample.respondents import largest_remainder, simulate
+from helpers.towns import Options, Source, Town, load_town
 
 # chance of answering on the web by age band (young residents use the web form more)
 WEB_PROPENSITY = np.array([0.45, 0.45, 0.40, 0.30, 0.25, 0.12, 0.05, 0.01])
@@ -71,6 +71,15 @@ def _anomalies(table: pd.DataFrame, renderer: Renderer, profile: Profile,
             notes.append(f"two respondents keyed twice: {id_col} {' and '.join(ids)} appear on "
                          "two identical rows each (exact duplicates; the cleaner keeps one)")
             continue
+        if kind == "totals_row":
+            totals = dict.fromkeys(table.columns, "") | {id_col: "合計"}
+            ticked = [c for spec in cols.values() if isinstance(spec, Options)
+                      for c in spec.options.values()]
+            totals |= {c: str(sum(r[c] == "1" for r in rows)) for c in ticked}
+            rows += [dict.fromkeys(table.columns, ""), totals]
+            notes.append("a blank row and a 合計 (totals) row below the last respondent, as in the "
+                         "vendor's tally sheet (not respondents; the cleaner skips them)")
+            continue
         row = dict(rows[int(rng.integers(len(rows)))])
         row[id_col] = str(next_id)
         if kind == "impossible_age":
@@ -120,8 +129,8 @@ def generate(town: str, out_dir: Path) -> list[Path]:
             data = xlsx_bytes(sheet.sheet or "Sheet1", renderer.code_sheet(),
                               f"{spec.survey.title} コード表")
             written.append(write_atomic(out_dir / sheet.file, data))
-    written.append(write_atomic(out_dir / "README.md",
-                                readme(spec, profile, written, notes).encode("utf-8")))
+    text = readme(spec, profile, written, notes, _district_table(spec, frame))
+    written.append(write_atomic(out_dir / "README.md", text.encode("utf-8")))
     return written
 
 
@@ -136,7 +145,27 @@ def generate_all(out_root: Path = paths.DATA_RAW, towns: list[str] | None = None
     return paths_written
 
 
-def readme(town: Town, profile: Profile, files: list[Path], anomalies: list[str]) -> str:
+def _district_table(town: Town, frame: pd.DataFrame) -> str:
+    """Markdown table: synthetic district populations (all ages, margins) and respondents."""
+    if not (town.margins and town.margins.district):
+        return ""
+    adults = list(town.margins.district.values())
+    everyone = largest_remainder(town.survey.population, adults)
+    counts = frame["district"].value_counts()
+    lines = ["| district | population, all ages | residents in margins | respondents |",
+             "|---|---:|---:|---:|"]
+    for i, name in enumerate(town.districts):
+        lines.append(f"| {name} | {everyone[i]:,} | {adults[i]:,} | {counts.get(i + 1, 0)} |")
+    return (
+        "\n## Districts (synthetic populations)\n"
+        "The district populations are invented (合成データ), not official statistics; all ages "
+        f"sum to the town's population of {town.survey.population:,}. Respondents are allocated "
+        "in proportion to them.\n\n" + "\n".join(lines) + "\n"
+    )
+
+
+def readme(town: Town, profile: Profile, files: list[Path], anomalies: list[str],
+           districts: str = "") -> str:
     """The README of a sample town's raw folder: synthetic notice, seed, layout, anomalies."""
     listing = "\n".join(f"- `{p.name}`" for p in files)
     anomaly_text = (
@@ -162,7 +191,7 @@ Parameter file: `config/towns/{town.id}.yml`.
 
 ## Anomalies for the cleaner
 {anomaly_text}
-{IIYAMA_TARGETS if town.id == "iiyama" else ""}"""
+{districts}{IIYAMA_TARGETS if town.id == "iiyama" else ""}"""
 
 
 IIYAMA_TARGETS = """

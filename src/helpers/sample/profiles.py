@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-Anomaly = Literal["duplicate_rows", "impossible_age", "household_mismatch"]
+Anomaly = Literal["duplicate_rows", "impossible_age", "household_mismatch", "totals_row"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({
         sex_missing=4,
         other_sex=2,
         styles=(Style(blanks=("無回答", "無回答", "不明", ""), number_blank="不明"),),
+        anomalies=("totals_row",),
         notes=(
             "- One Excel workbook: a title row and a blank row above the header (header on row 3), "
             "answer labels, no answer as 無回答, 不明 or blank, outing purposes as 0/1 columns, "

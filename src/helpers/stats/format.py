@@ -7,7 +7,6 @@ Missing values (None, NaN, pd.NA) are shown as "—".
 
 from __future__ import annotations
 
-import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -16,7 +15,7 @@ DASH = "—"
 
 
 def _missing(x: object) -> bool:
-    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+    return x is None or (pd.api.types.is_scalar(x) and bool(pd.isna(x)))
 
 
 def round_half_up(x: float, digits: int = 0) -> float:

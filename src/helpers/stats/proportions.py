@@ -82,13 +82,16 @@ def proportion(
     flag
         Nullable boolean or 0/1 series.
     weights
-        Survey weights aligned with ``flag`` (no missing or negative values where the flag is
-        answered).
+        Survey weights for the same rows in the same order (no missing or negative values
+        where the flag is answered). The Kish design effect covers unequal weighting only,
+        which suits simple random samples from a register weighted to population margins.
     level
         Confidence level.
     """
     y = flag_values(flag)
     keep = ~np.isnan(y)
+    if weights is not None and len(weights) != len(flag):
+        raise ValueError(f"weights have {len(weights)} rows but the flag has {len(flag)}")
     w = None if weights is None else weight_values(weights[keep], int(keep.sum()))
     return _proportion(y[keep], w, level)
 
@@ -115,6 +118,8 @@ def rate_table(
     ``suppressed`` (base n < ``min_cell``: x, p, lo, hi are NaN). Rows with a missing flag or
     group are left out; see :func:`proportion` for the interval method.
     """
+    if not by:
+        raise ValueError("rate_table needs at least one 'by' column")
     y_all = flag_values(df[flag])
     answered = ~np.isnan(y_all)
     w_all = None

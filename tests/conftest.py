@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 
 from helpers import paths
@@ -16,3 +19,36 @@ def codebook() -> Codebook:
 @pytest.fixture(scope="session")
 def root():
     return paths.ROOT
+
+
+# Raw files are never modified: hash them before and after the whole session (in the xdist
+# controller, or the only process), and fail the run if anything changed.
+_GUARDED = (paths.DATA_RAW, Path(__file__).parent / "bad_inputs")
+_raw_hashes: dict[str, str] = {}
+
+
+def _hash_raw() -> dict[str, str]:
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in _GUARDED
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        _raw_hashes.update(_hash_raw())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput") or not _raw_hashes:
+        return
+    now = _hash_raw()
+    changed = sorted(p for p in _raw_hashes.keys() | now.keys() if _raw_hashes.get(p) != now.get(p))
+    if changed:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"RAW FILES CHANGED DURING THE TESTS: {', '.join(changed)}",
+                                red=True)

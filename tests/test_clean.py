@@ -1,0 +1,131 @@
+"""The cleaning pipeline on the corpus town's good files: outputs, data contract, respondent
+protection, all-or-nothing writes, and the `clean` / `check` commands.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from helpers.cleaning import check_file, clean_town
+from helpers.cleaning import write as write_module
+from helpers.cleaning.schema import build_schema
+from helpers.cli import app
+from helpers.errors import UserError
+from helpers.towns import Town
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+TOWN_FILE = CORPUS / "corpustown.yml"
+TOWN = Town.model_validate(yaml.safe_load(TOWN_FILE.read_text("utf-8")))
+OUTPUTS = {"survey.parquet", "restricted.parquet", "rejected.csv", "cleaning_report.json",
+           "cleaning_report.md"}
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    return clean_town(TOWN, raw_dir=CORPUS / "good", out_dir=tmp_path_factory.mktemp("c") / "o")
+
+
+def test_every_output_is_written(result):
+    assert {p.name for p in result.out_dir.iterdir()} == OUTPUTS
+    report = json.loads((result.out_dir / "cleaning_report.json").read_text("utf-8"))
+    assert (report["rows_in"], report["rows_out"], report["rows_rejected"]) == (80, 80, 0)
+    assert [s["file"] for s in report["sources"]] == ["郵送.xlsx", "web.csv"]
+    md = (result.out_dir / "cleaning_report.md").read_text("utf-8")
+    assert "| sex | 0 | 1 | 0 | 0 |" in md  # the web file's 9 = no answer
+
+
+def test_the_survey_follows_the_data_contract(result, codebook):
+    survey = pd.read_parquet(result.out_dir / "survey.parquet")
+    build_schema(codebook, TOWN).validate(survey)
+    assert survey["mode"].value_counts().to_dict() == {"郵送": 40, "Web": 40}
+    assert list(survey["lonely_direct"].cat.categories) == list(
+        codebook["lonely_direct"].labels().values())
+    assert survey["lonely_direct"].cat.ordered and not survey["sex"].cat.ordered
+    assert list(survey["district"].cat.categories) == ["北", "南"]
+    assert str(survey["household_size"].dtype) == "Float64"
+    assert str(survey["lonely"].dtype) == "boolean"
+    assert str(survey["outing_purpose__1"].dtype) == "Int8"
+    assert survey["sex"].isna().sum() == 1
+
+
+def test_restricted_variables_stay_out_of_the_survey(result):
+    survey = pd.read_parquet(result.out_dir / "survey.parquet")
+    assert not {"resp_id", "age", "free_text"} & set(survey.columns)
+    restricted = pd.read_parquet(result.out_dir / "restricted.parquet")
+    assert list(restricted.columns) == ["resp_id", "age", "free_text"]
+    assert restricted.index.equals(survey.index)
+    assert restricted["resp_id"].iloc[[0, 40]].tolist() == ["M001", "W001"]
+    texts = set(restricted["free_text"].dropna())
+    assert texts and not any(t in survey.astype(str).to_numpy() for t in texts)
+
+
+def test_both_answer_layouts_give_the_same_codes(result):
+    """Mail labels + joined multi-answers and web codes + 0/1 columns land in one format."""
+    survey = result.survey
+    mail, web = survey[survey["mode"] == "郵送"], survey[survey["mode"] == "Web"]
+    purpose = [c for c in survey if c.startswith("outing_purpose__")]
+    assert len(purpose) == 7
+    for part in (mail, web):
+        assert part[purpose].notna().all(axis=None)
+        assert (part[purpose].sum(axis=1) >= 1).all()
+        assert part["age_band"].notna().all() and part["lonely"].notna().all()
+
+
+def test_a_failed_write_keeps_the_previous_output(tmp_path, result, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(result.out_dir, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(OSError, match="disk full"):
+        clean_town(TOWN, raw_dir=CORPUS / "good", out_dir=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert write_module.SURVEY in before
+
+
+def test_check_file_matches_the_source_by_name_and_writes_nothing(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS / "good", raw)
+    res = check_file(raw / "web.csv", TOWN)
+    assert res.out_dir is None and res.rows_out == 40
+    assert set(res.survey["mode"]) == {"Web"}
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["raw", "web.csv", "郵送.xlsx"]
+    other = raw / "回答.csv"
+    shutil.copy(raw / "web.csv", other)
+    with pytest.raises(UserError, match="does not match a source") as info:
+        check_file(other, TOWN)
+    assert "web.csv" in (info.value.hint or "")
+
+
+def test_cli_check_prints_one_message_and_exits_2():
+    bad = CORPUS / "cases" / "unknown_label" / "郵送.xlsx"
+    run = CliRunner().invoke(app, ["check", str(bad), "--town", str(TOWN_FILE)])
+    assert run.exit_code == 2
+    assert "郵送.xlsx" in run.output and "「性別」" in run.output and "rows 5, 10" in run.output
+    assert "おとこ" in run.output and "labels: sex:" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_cli_check_with_debug_raises_the_error():
+    bad = CORPUS / "cases" / "unknown_label" / "郵送.xlsx"
+    run = CliRunner().invoke(app, ["--debug", "check", str(bad), "--town", str(TOWN_FILE)])
+    assert isinstance(run.exception, UserError)
+
+
+def test_cli_check_reports_rejected_rows():
+    case = CORPUS / "cases" / "impossible_age" / "郵送.xlsx"
+    run = CliRunner().invoke(app, ["check", str(case), "--town", str(TOWN_FILE)])
+    assert run.exit_code == 0, run.output
+    assert "40 rows read, 1 would be rejected, 39 valid" in run.output
+    assert "郵送.xlsx row 8: age 150" in run.output

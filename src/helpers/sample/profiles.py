@@ -37,7 +37,6 @@ class Style:
     vendor_codes: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
     missing_code: Mapping[str, int] = field(default_factory=dict)
     extra_columns: Mapping[str, Literal["timestamp", "tract"]] = field(default_factory=dict)
-    sort_by_time: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({
         web=116,
         styles=(
             _MAIL_JA,
-            Style(variants=0.3, extra_columns={"submitted_at": "timestamp"}, sort_by_time=True),
+            Style(variants=0.3, extra_columns={"submitted_at": "timestamp"}),
         ),
         notes=(
             "- 郵送 (mail): paper forms keyed into Excel, Japanese headers (「問1 性別」) and "

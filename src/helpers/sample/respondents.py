@@ -272,5 +272,4 @@ def simulate(town: Town, profile: Profile) -> pd.DataFrame:
         else:
             frame[var] = values
     frame["lonely_direct"] = d
-    frame["_outlying"] = outlying
     return pd.DataFrame(frame)

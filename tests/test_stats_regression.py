@@ -28,7 +28,7 @@ def two_by_two() -> pd.DataFrame:
 
 def test_two_by_two_by_hand() -> None:
     out = logistic_odds_ratios(two_by_two(), "lonely", ["town_faces"])
-    columns = ["term", "level", "odds_ratio", "lo", "hi", "p", "n", "is_reference"]
+    columns = ["term", "level", "odds_ratio", "lo", "hi", "p", "n", "is_reference", "estimable"]
     assert out.columns.tolist() == columns
     # どちらともいえない has no respondents: left out
     assert out["level"].tolist() == ["良いと思う", "良くないと思う"]
@@ -143,6 +143,40 @@ def test_unit_weights_give_the_robust_sandwich_interval() -> None:
     assert row["p"] == pytest.approx(fit.pvalues[name], rel=1e-5)
 
 
+def test_separated_levels_are_not_estimated() -> None:
+    df = two_by_two()
+    df["town_faces"] = df["town_faces"].cat.reorder_categories(
+        ["どちらともいえない", "良いと思う", "良くないと思う"]
+    )
+    # three more respondents who all feel lonely in the (first) category どちらともいえない
+    extra = pd.DataFrame(
+        {
+            "town_faces": pd.Categorical(
+                ["どちらともいえない"] * 3, categories=df["town_faces"].cat.categories
+            ),
+            "lonely": pd.array([True] * 3, dtype="boolean"),
+        }
+    )
+    out = logistic_odds_ratios(pd.concat([df, extra], ignore_index=True), "lonely", ["town_faces"])
+    rows = out.set_index("level")
+    # the first category cannot be the reference (constant outcome): the next one is
+    assert rows.loc["良いと思う", "is_reference"]
+    assert not rows.loc["どちらともいえない", "estimable"]
+    assert np.isnan(
+        rows.loc["どちらともいえない", ["odds_ratio", "lo", "hi", "p"]].astype(float)
+    ).all()
+    assert rows.loc["どちらともいえない", "n"] == 3
+    # the dummy absorbs the separated rows: the other estimate is the 2×2 one
+    assert rows.loc["良くないと思う", "odds_ratio"] == pytest.approx(30 * 35 / (20 * 15), rel=1e-6)
+    with pytest.raises(ValueError, match="same outcome"):
+        logistic_odds_ratios(
+            pd.concat([df, extra], ignore_index=True),
+            "lonely",
+            ["town_faces"],
+            reference={"town_faces": "どちらともいえない"},
+        )
+
+
 def test_errors() -> None:
     df = two_by_two()
     with pytest.raises(ValueError, match="reference level"):
@@ -152,3 +186,6 @@ def test_errors() -> None:
     one_level = df[df["town_faces"] == "良いと思う"]
     with pytest.raises(ValueError, match="single answered level"):
         logistic_odds_ratios(one_level, "lonely", ["town_faces"])
+    all_lonely = df.assign(lonely=pd.array([True] * len(df), dtype="boolean"))
+    with pytest.raises(ValueError, match="single value"):
+        logistic_odds_ratios(all_lonely, "lonely", ["town_faces"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -10,39 +12,71 @@ from helpers.stats._common import flag_values, levels, to_float, weight_values, 
 PER_UNIT = "1単位あたり"
 
 
+@dataclass(frozen=True)
+class _Line:
+    """One output row: a level of a categorical predictor or a numeric predictor."""
+
+    term: str
+    level: str
+    column: str | None  # design column; None for the reference level
+    n: int
+    estimable: bool = True  # False: the outcome is constant in this level (separation)
+
+
+def _constant(y: np.ndarray) -> bool:
+    return bool(y.size) and bool((y == y[0]).all())
+
+
+def _reference(
+    term: str, present: list, values: np.ndarray, y: np.ndarray, chosen: object
+) -> object:
+    """The reference level: ``chosen``, else the first level whose outcome varies."""
+    if chosen is not None:
+        if chosen not in present:
+            raise ValueError(
+                f"reference level {chosen!r} of {term!r} has no respondents among complete "
+                f"cases; choose one of {present}"
+            )
+        if _constant(y[values == chosen]):
+            raise ValueError(
+                f"reference level {chosen!r} of {term!r}: every respondent has the same outcome, "
+                "so no odds ratio can be estimated against it; choose another reference"
+            )
+        return chosen
+    varying = [lv for lv in present if not _constant(y[values == lv])]
+    return varying[0] if varying else present[0]
+
+
 def _design(
-    data: pd.DataFrame, predictors: list[str], reference: dict[str, str]
-) -> tuple[pd.DataFrame, list[tuple[str, str, str | None, int, bool]]]:
-    """Design matrix (intercept + dummies/numbers) and one (term, level, column, n, is_ref) row
-    per output line."""
+    data: pd.DataFrame, y: np.ndarray, predictors: list[str], reference: dict[str, str]
+) -> tuple[pd.DataFrame, list[_Line]]:
+    """Design matrix (intercept, dummies, numbers) and the output rows."""
     cols: dict[str, np.ndarray] = {"const": np.ones(len(data))}
-    lines: list[tuple[str, str, str | None, int, bool]] = []
+    lines: list[_Line] = []
     for term in predictors:
         s = data[term]
         numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
         if numeric and not isinstance(s.dtype, pd.CategoricalDtype):
             cols[term] = to_float(s)
-            lines.append((term, PER_UNIT, term, len(data), False))
+            lines.append(_Line(term, PER_UNIT, term, len(data)))
             continue
         values = s.astype(object).to_numpy()
         present = [lv for lv in levels(s) if (values == lv).any()]
-        ref = reference.get(term, present[0] if present else None)
-        if ref not in present:
-            raise ValueError(
-                f"reference level {ref!r} of {term!r} has no respondents among complete cases; "
-                f"choose one of {present}"
-            )
         if len(present) < 2:
             raise ValueError(
-                f"{term!r} has a single answered level ({ref!r}): cannot be a predictor"
+                f"{term!r} has a single answered level {present}: cannot be a predictor"
             )
-        lines.append((term, str(ref), None, int((values == ref).sum()), True))
+        ref = _reference(term, present, values, y, reference.get(term))
+        lines.append(_Line(term, str(ref), None, int((values == ref).sum())))
         for lv in present:
             if lv == ref:
                 continue
             name = f"{term}[{lv}]"
-            cols[name] = (values == lv).astype(float)
-            lines.append((term, str(lv), name, int((values == lv).sum()), False))
+            in_level = values == lv
+            cols[name] = in_level.astype(float)
+            lines.append(
+                _Line(term, str(lv), name, int(in_level.sum()), not _constant(y[in_level]))
+            )
     return pd.DataFrame(cols, index=data.index), lines
 
 
@@ -57,9 +91,11 @@ def logistic_odds_ratios(
     """Odds ratios of a binary outcome from a logistic regression on several predictors.
 
     Categorical (and boolean) predictors are dummy-coded against a reference level: the first
-    category with respondents unless ``reference`` names another; categories without
-    respondents are left out. Numeric predictors enter linearly (odds ratio per unit). Only
-    complete cases are used.
+    category with respondents whose outcome varies, unless ``reference`` names another;
+    categories without respondents are left out. A level in which every respondent has the
+    same outcome (separation: its odds ratio would be 0 or infinite) stays in the model but is
+    reported with ``estimable=False`` and no estimate. Numeric predictors enter linearly (odds
+    ratio per unit). Only complete cases are used.
 
     Unweighted: maximum likelihood (statsmodels GLM, binomial) with Wald intervals. Weighted:
     pseudo-maximum likelihood with the survey weights and a robust sandwich (HC0) covariance,
@@ -68,41 +104,50 @@ def logistic_odds_ratios(
     Returns
     -------
     DataFrame with ``term``, ``level``, ``odds_ratio``, ``lo``, ``hi``, ``p``, ``n`` (complete
-    cases in that level; all complete cases for numeric terms) and ``is_reference`` (the
-    reference level, odds ratio 1 and no interval), in predictor and category order. The model's
+    cases in that level; all complete cases for numeric terms), ``is_reference`` (the
+    reference level, odds ratio 1 and no interval) and ``estimable``, in predictor and category
+    order. The model's
     number of complete cases is in ``DataFrame.attrs["n"]``.
 
     Raises
     ------
     ValueError
-        When a predictor has one answered level, the reference has no respondents, or the
-        model cannot be fitted (e.g. perfect separation).
+        When the outcome or a predictor has a single answered value, a chosen reference has no
+        respondents or a constant outcome, or the model cannot be fitted.
     """
     import statsmodels.api as sm
 
     cols = [outcome, *predictors, *([weights] if weights else [])]
     data = df[cols].dropna()
     y = flag_values(data[outcome])
-    design, lines = _design(data, predictors, reference or {})
+    if _constant(y) or not y.size:
+        raise ValueError(f"{outcome!r} has a single value among complete cases: nothing to model")
+    design, lines = _design(data, y, predictors, reference or {})
     w = weight_values(data[weights], len(data)) if weights else None
     model = sm.GLM(y, design, family=sm.families.Binomial(), var_weights=w)
     try:
         fit = model.fit(cov_type="HC0" if weights else "nonrobust")
     except Exception as exc:  # statsmodels raises several types for singular/separated data
         raise ValueError(f"logistic model for {outcome!r} could not be fitted: {exc}") from exc
-    if not np.all(np.isfinite(fit.bse)):
+    used = [line.column for line in lines if line.column is not None and line.estimable]
+    if not np.all(np.isfinite(fit.bse[used])):
         raise ValueError(f"logistic model for {outcome!r}: some estimates are not finite")
     z = z_value(level)
     rows = []
-    for term, lv, col, n, is_ref in lines:
-        if is_ref:
-            rows.append((term, lv, 1.0, np.nan, np.nan, np.nan, n, True))
-            continue
-        b, se = float(fit.params[col]), float(fit.bse[col])
-        p = float(fit.pvalues[col])
-        rows.append((term, lv, np.exp(b), np.exp(b - z * se), np.exp(b + z * se), p, n, False))
+    for line in lines:
+        head = (line.term, line.level)
+        if line.column is None:
+            rows.append((*head, 1.0, np.nan, np.nan, np.nan, line.n, True, True))
+        elif not line.estimable:
+            rows.append((*head, np.nan, np.nan, np.nan, np.nan, line.n, False, False))
+        else:
+            b, se = float(fit.params[line.column]), float(fit.bse[line.column])
+            ci = np.exp([b, b - z * se, b + z * se])
+            p = float(fit.pvalues[line.column])
+            rows.append((*head, *ci, p, line.n, False, True))
     out = pd.DataFrame(
-        rows, columns=["term", "level", "odds_ratio", "lo", "hi", "p", "n", "is_reference"]
+        rows,
+        columns=["term", "level", "odds_ratio", "lo", "hi", "p", "n", "is_reference", "estimable"],
     )
     out.attrs["n"] = len(data)
     return out

@@ -85,6 +85,9 @@ def _anomalies(table: pd.DataFrame, renderer: Renderer, profile: Profile,
         if kind == "impossible_age":
             row[str(cols["age"])] = "142"
             what = "age 142 (impossible; the cleaner rejects the row)"
+        elif kind == "satisfaction_out_of_range":
+            row[str(cols["life_satisfaction"])] = "12"
+            what = "life satisfaction 12 on the 0–10 scale (keying error; the cleaner rejects it)"
         else:
             row[str(cols["household"])] = renderer.single("household", 1)
             row[str(cols["household_size"])] = "3"

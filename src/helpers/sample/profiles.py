@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-Anomaly = Literal["duplicate_rows", "impossible_age", "household_mismatch", "totals_row"]
+Anomaly = Literal["duplicate_rows", "impossible_age", "household_mismatch", "totals_row",
+                  "satisfaction_out_of_range"]
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({
         styles=(
             Style(missing_code={"income": 99}, extra_columns={"調査区": "tract"}),
         ),
+        anomalies=("satisfaction_out_of_range",),
         notes=(
             "- One UTF-8 CSV with BOM; answers as the national form's codes (no answer = 9, income "
             "99, blank numbers); age only as bands (「20～29歳」), mapped onto age_band; ward "

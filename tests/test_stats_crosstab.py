@@ -92,5 +92,24 @@ def test_display_table(survey: pd.DataFrame) -> None:
     assert list(counts.index) == DISTRICTS
     shown = counts[FACES].to_numpy()
     assert ((shown == "—") == ct.counts_suppressed.to_numpy()).all()
+    assert counts.loc["飯山", "回答者数"] == f"{ct.base['飯山']:,}"
+
+
+def test_count_table_total_row_by_hand() -> None:
+    # column totals 4 and 36 under a shown grand total 40: hiding 4 alone would not protect it
+    df = pd.DataFrame(
+        {
+            "a": ["x"] * 22 + ["y"] * 18,
+            "b": ["p"] * 2 + ["q"] * 20 + ["p"] * 2 + ["q"] * 16,
+        }
+    )
+    t = crosstab(df, "a", "b").table("count")
+    assert t.loc["全体"].tolist() == ["—", "—", "40"]
+    assert t.loc["x"].tolist() == ["—", "—", "22"]
+    assert t.loc["y"].tolist() == ["—", "—", "18"]
+
+
+def test_bad_table_kind(survey: pd.DataFrame) -> None:
+    ct = crosstab(survey, "district", "town_faces")
     with pytest.raises(ValueError, match="values"):
         ct.table("share")

@@ -67,8 +67,9 @@ class Crosstab:
             if values == "pct":
                 top = [DASH if hide else fmt_pct(v) for v in self.total_pct]
             else:
-                sums = self.counts.sum(axis=0)
-                top = [f"{v:,}" if v == 0 or v >= self.min_cell else DASH for v in sums]
+                sums = self.counts.sum(axis=0).to_frame().T
+                hidden = suppress_counts(sums, self.min_cell).iloc[0]
+                top = [DASH if h else f"{v:,}" for v, h in zip(sums.iloc[0], hidden, strict=True)]
             base_shown = DASH if 0 < self.total_base < self.min_cell else f"{self.total_base:,}"
             head = pd.DataFrame([[*top, base_shown]], columns=body.columns, index=[TOTAL_LABEL])
             body = pd.concat([head, body.set_axis(body.index.astype(object))])

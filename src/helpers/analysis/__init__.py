@@ -12,6 +12,7 @@ from helpers.analysis.common import Options, Table
 from helpers.analysis.context import Context, prepare
 from helpers.analysis.report import SECTIONS, Report, analyse_town
 from helpers.analysis.results import (
+    DisclosureError,
     build_results,
     disclosure_breaches,
     workbook_breaches,
@@ -22,6 +23,7 @@ from helpers.analysis.results import (
 __all__ = [
     "SECTIONS",
     "Context",
+    "DisclosureError",
     "Options",
     "Report",
     "Table",

@@ -26,27 +26,39 @@ class Section(Protocol):
 
 @dataclass(frozen=True)
 class SectionSpec:
-    """A report section: number, title, analysis function and the items it needs."""
+    """A report section: number, title, analysis function, the items it needs, its lead text."""
 
     number: int
     title: str
     analyse: Callable[[Context], Section | None]
     needs: str
+    intro: str = ""
 
 
 SECTIONS: dict[str, SectionSpec] = {
     "response": SectionSpec(1, response.TITLE, response.analyse_response, "回答者の属性"),
-    "loneliness": SectionSpec(2, loneliness.TITLE, loneliness.analyse_loneliness,
-                              "孤独感の直接質問"),
+    "loneliness": SectionSpec(
+        2, loneliness.TITLE, loneliness.analyse_loneliness, "孤独感の直接質問",
+        "孤独感は、「あなたは、どの程度、孤独であると感じることがありますか」と直接尋ねる質問"
+        "（直接質問）と、3つの質問の合計点で測るUCLA孤独感尺度で尋ねています。",
+    ),
     "smalltown": SectionSpec(
         3, smalltown.TITLE, smalltown.analyse_smalltown,
         "市での生活についての考え方（地域・社会とのつながり、近所の人との顔の見える関係性、"
         "市内での生活の完結）",
+        "市での生活の3つの特徴を「良いと思う」「良くないと思う」「どちらともいえない」の"
+        "どれと考えるかと、孤独感との関係を見ます。",
     ),
-    "season": SectionSpec(4, season.TITLE, season.analyse_season,
-                          "季節別（春～秋と冬）の外出頻度"),
-    "isolation": SectionSpec(5, isolation.TITLE, isolation.analyse_isolation,
-                             "頼れる人・相談相手・活動への参加・交流の頻度"),
+    "season": SectionSpec(
+        4, season.TITLE, season.analyse_season, "季節別（春～秋と冬）の外出頻度",
+        "雪の多い地域では、冬に外出が減ることが孤立につながるおそれがあります。同じ人に"
+        "春～秋と冬の外出頻度を尋ね、比べています。",
+    ),
+    "isolation": SectionSpec(
+        5, isolation.TITLE, isolation.analyse_isolation,
+        "頼れる人・相談相手・活動への参加・交流の頻度",
+        "頼れる人や相談相手の有無、活動への参加、人との交流の頻度と孤独感の関係です。",
+    ),
     "district": SectionSpec(6, district.TITLE, district.analyse_district, "居住地区"),
 }
 
@@ -81,12 +93,33 @@ class Report:
         if section is None:
             display(Markdown(self.missing_text(key)))
             return
-        display(Markdown(section.text()))
+        intro = SECTIONS[key].intro
+        display(Markdown(f"{intro}\n\n{section.text()}" if intro else section.text()))
         for chart in section.charts(interactive=interactive):
             chart.show()
         for table in section.tables():
             display(Markdown(f"**表：{table.title}**"))
             display(table.display().style.hide(axis="index"))
+
+    def overview(self) -> str:
+        """Markdown lead of the report: the survey in brief and, for samples, the notice."""
+        t, s = self.town, self.town.survey
+        lines = []
+        if t.synthetic:
+            lines.append(
+                "> **合成データ**：この報告の数値は、実在の回答ではなくサンプル用に生成した"
+                "合成データの集計です。"
+            )
+        lines.append(
+            f"{t.prefecture}{t.name.ja}の「{s.title}」の結果です。調査対象は{s.target}"
+            f"（{s.sampling}）、調査期間は{s.start:%Y年%-m月%-d日}～{s.end:%Y年%-m月%-d日}、"
+            f"回答方法は{'・'.join(s.modes)}です。"
+        )
+        lines.append(
+            "割合は無回答を除いた回答者に対する割合で、かっこ内に95%信頼区間を示します。"
+            f"回答者保護のため、回答者が{self.ctx.min_cell}人未満の区分の数値は「—」としています。"
+        )
+        return "\n\n".join(lines)
 
     def sheets(self) -> dict[str, list[tuple[str, pd.DataFrame]]]:
         """Every published table for the Excel workbook: one sheet per present section."""

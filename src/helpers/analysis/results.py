@@ -91,12 +91,27 @@ def notes(report: Report) -> list[str]:
     return lines
 
 
+class DisclosureError(RuntimeError):
+    """An output would publish a value based on fewer respondents than the minimum cell size."""
+
+
 def write_outputs(report: Report, out_dir: Path) -> tuple[Path, Path]:
-    """Write results.json and <town>_集計表.xlsx into ``out_dir``; returns both paths."""
+    """Write results.json and <town>_集計表.xlsx into ``out_dir``; returns both paths.
+
+    Both are audited first (:func:`disclosure_breaches`, :func:`workbook_breaches`): a breach
+    raises ``DisclosureError`` and leaves no file behind.
+    """
     out_dir = Path(out_dir)
-    results = write_json(build_results(report), out_dir / RESULTS_FILE)
+    results = build_results(report)
+    found = disclosure_breaches(results)
+    if found:
+        raise DisclosureError("results.json would break the disclosure rule: " + "; ".join(found))
     book = write_tables(report.sheets(), out_dir / workbook_name(report.town.id), notes(report))
-    return results, book
+    found = workbook_breaches(book, report.ctx.min_cell)
+    if found:
+        book.unlink()
+        raise DisclosureError(f"{book.name} would break the disclosure rule: " + "; ".join(found))
+    return write_json(results, out_dir / RESULTS_FILE), book
 
 
 def _records(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:

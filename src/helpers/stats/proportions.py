@@ -115,8 +115,9 @@ def rate_table(
     -------
     DataFrame with the ``by`` columns and ``n`` (unweighted base), ``x`` (unweighted count with
     the flag), ``p``, ``lo``, ``hi`` (0–1, weighted when ``weights`` is given), ``n_eff``,
-    ``suppressed`` (base n < ``min_cell``: x, p, lo, hi are NaN). Rows with a missing flag or
-    group are left out; see :func:`proportion` for the interval method.
+    ``suppressed`` (base n < ``min_cell``: x, p, lo, hi are NaN). Respondents missing the flag
+    are left out, and so are those missing a ``by`` answer, except that a "全体" row counts
+    everyone in its first-column level. See :func:`proportion` for the interval method.
     """
     if not by:
         raise ValueError("rate_table needs at least one 'by' column")

@@ -119,10 +119,13 @@ def test_population_category_without_respondents() -> None:
 def test_respondents_in_a_category_the_margin_lacks() -> None:
     df = survey()
     n_kijima = int((df["district"] == "木島").sum())
-    with pytest.raises(UserError, match="does not have") as err:
+    with pytest.raises(UserError, match="has no category for") as err:
         rake(df, {"district": {"飯山": 1.0, "秋津": 1.0}})
-    assert "木島" in str(err.value) and "district" in str(err.value)
-    assert f"{n_kijima} respondents" in str(err.value)
+    assert "district" in str(err.value)
+    assert f"「木島」 ({n_kijima} respondents)" in str(err.value)
+    n_akitsu = int((df["district"] == "秋津").sum())
+    with pytest.raises(UserError, match=f"「秋津」 \\({n_akitsu} respondents\\)"):
+        rake(df, {"district": {"飯山": 1.0}})
 
 
 def test_respondents_in_a_category_with_zero_population() -> None:

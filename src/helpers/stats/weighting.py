@@ -68,13 +68,15 @@ def _margin(df: pd.DataFrame, column: str, population: dict[str, float]) -> _Mar
         )
     codes = pd.Index(labels).get_indexer(values.astype(str))
     if (codes < 0).any():
-        label = values[codes < 0].iloc[0]
-        count = int((values == label).sum())
+        unknown = values[codes < 0].value_counts()
+        listed = ", ".join(
+            f"「{k}」 ({v} respondents)" if v > 1 else f"「{k}」 (1 respondent)"
+            for k, v in unknown.items()
+        )
         raise UserError(
-            f"{count} respondents are in category 「{label}」, which the population margin "
-            f"「{column}」 does not have",
+            f"the population margin 「{column}」 has no category for {listed}",
             column=column,
-            value=label,
+            value=unknown.index[0],
             hint=_HINT,
         )
     counts = np.bincount(codes, minlength=len(labels))

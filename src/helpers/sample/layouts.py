@@ -172,10 +172,12 @@ def xlsx_bytes(sheet: str, table: pd.DataFrame, title: str, header_row: int = 1)
     numbers, as when typed into Excel; blanks stay empty. The timestamps are fixed so the same
     data give byte-identical files.
     """
+    if "合成" not in title:
+        title = f"{title}（合成データ）"
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False})
     book.set_properties({
-        "title": f"{title}（合成データ）", "subject": "合成データ (synthetic sample survey)",
+        "title": title, "subject": "合成データ (synthetic sample survey)",
         "author": "tsunagari sample", "company": "tsunagari-reports",
         "comments": SYNTHETIC_NOTE, "created": FIXED_TIME,
     })
@@ -183,7 +185,7 @@ def xlsx_bytes(sheet: str, table: pd.DataFrame, title: str, header_row: int = 1)
     ws = book.add_worksheet(sheet)
     top = header_row - 1
     if top > 0:
-        ws.write_string(0, 0, f"{title}（合成データ）", bold)
+        ws.write_string(0, 0, title, bold)
     for j, col in enumerate(table.columns):
         ws.write_string(top, j, str(col), bold)
         for i, value in enumerate(table[col].tolist(), start=top + 1):

@@ -74,14 +74,17 @@ class Renderer:
         return book_label
 
     def vendor_code(self, var: str, code: int) -> int:
+        """The vendor's number for a codebook code (the same unless the style renumbers)."""
         return self.style.vendor_codes.get(var, {}).get(code, code)
 
     def blank(self, var: str) -> str:
+        """How this vendor writes 'no answer' to a categorical item."""
         if self.codes:
             return str(self.style.missing_code.get(var, 9))
         return self.style.blanks[int(self.rng.integers(len(self.style.blanks)))]
 
     def number(self, var: str, value: float) -> str:
+        """A number as the vendor writes it (sometimes full-width); missing as the vendor's code."""
         if value != value:
             code = self.style.missing_code.get(var)
             return self.style.number_blank if code is None else str(code)
@@ -91,6 +94,7 @@ class Renderer:
         return text
 
     def single(self, var: str, value: float) -> str:
+        """One answer of a single-choice item: a (vendor) code or a label."""
         if value != value:
             return self.blank(var)
         code = int(value)

@@ -64,6 +64,7 @@ def ordinal(rng: np.random.Generator, latent: np.ndarray, cuts: Sequence[float])
 
 
 def logistic(x: np.ndarray) -> np.ndarray:
+    """The logistic function (log-odds → probability)."""
     return 1 / (1 + np.exp(-x))
 
 
@@ -113,6 +114,7 @@ def _direct(rng: np.random.Generator, cells: Mapping[tuple[int, int], Cell],
 
 
 def _ages(rng: np.random.Generator, band: np.ndarray, min_age: int) -> np.ndarray:
+    """Exact ages within each age band (80歳以上 up to 94, fewer at the top)."""
     low = np.where(band == 1, min_age, band * 10)
     high = np.where(band == 1, 19, np.where(band == 8, 94, band * 10 + 9))
     return np.floor(low + rng.random(len(band)) ** np.where(band == 8, 1.6, 1.0)
@@ -120,7 +122,8 @@ def _ages(rng: np.random.Generator, band: np.ndarray, min_age: int) -> np.ndarra
 
 
 def _multi(rng: np.random.Generator, p: np.ndarray, none_code: int | None) -> np.ndarray:
-    """0/1 matrix of a multi-answer item; an empty answer becomes the 'none' option."""
+    """0/1 matrix of a multi-answer item: nobody answers with no option ticked; an empty draw
+    becomes the exclusive 'none' option (特にない) or, for items without one, a random option."""
     chosen = (rng.random(p.shape) < p).astype(float)
     if none_code is not None:
         chosen[:, none_code - 1] = 0

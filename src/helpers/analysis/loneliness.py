@@ -29,6 +29,7 @@ STANDOUT_VARS = ["household", "marital", "employment", "living_standard", "healt
                  "rely_on"]
 #: A group stands out when its rate is this many points above the overall rate …
 STANDOUT_POINTS = 10.0
+STANDOUT_COLUMNS = ["variable", "group", "n", "p", "lo", "hi", "base_hidden"]
 
 
 def estimate(p: Proportion, min_cell: int) -> dict[str, Any]:
@@ -182,8 +183,10 @@ def _standout(df: pd.DataFrame, overall: float, min_cell: int) -> pd.DataFrame:
         t = rates(df, "lonely", [var], min_cell)
         for r in t.itertuples():
             if pd.notna(r.p) and points(r.p, overall) >= STANDOUT_POINTS and r.lo > overall:
-                rows.append((name_of(var), str(getattr(r, var)), r.n, r.p, r.lo, r.hi))
-    frame = pd.DataFrame(rows, columns=["variable", "group", "n", "p", "lo", "hi"])
+                rows.append((name_of(var), str(getattr(r, var)), r.n, r.p, r.lo, r.hi,
+                             r.base_hidden))
+    frame = pd.DataFrame(rows, columns=STANDOUT_COLUMNS)
+    frame.attrs["min_cell"] = min_cell
     return frame.sort_values("p", ascending=False, ignore_index=True)
 
 
@@ -229,8 +232,9 @@ def analyse_loneliness(ctx: Context) -> Loneliness | None:
                      distribution(df, "ucla_band", k, ctx.weighted))
     by_sex_age = rates(df, "lonely", ["sex", "age_band"], k, ctx.weighted)
     overall = headline["lonely"]["p"]
-    standout = _standout(df, overall, k) if overall is not None else pd.DataFrame(
-        columns=["variable", "group", "n", "p", "lo", "hi"]
+    standout = (
+        _standout(df, overall, k) if overall is not None
+        else pd.DataFrame(columns=STANDOUT_COLUMNS)
     )
     return Loneliness(
         headline=headline,

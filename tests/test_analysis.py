@@ -1,0 +1,331 @@
+"""Report sections (helpers.analysis) on a small seeded synthetic survey (合成データ) that follows
+the standard-dataset contract, so they run before (and independently of) the processed samples;
+then on the processed sample towns when they exist."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import paths
+from helpers.analysis import (
+    DisclosureError,
+    Options,
+    Table,
+    analyse_town,
+    build_results,
+    disclosure_breaches,
+    workbook_breaches,
+    write_outputs,
+)
+from helpers.analysis.common import hide_small_counts
+from helpers.codebook import VarType, load_codebook
+from helpers.excel import write_tables
+from helpers.towns import Town
+
+DISTRICTS = ["北地区", "南地区", "東地区", "山間地区"]
+
+
+def _categorical(codes: np.ndarray, var: str, districts: list[str] | None = None) -> pd.Series:
+    v = load_codebook()[var]
+    labels = v.labels(districts)
+    values = [labels.get(int(c)) if c > 0 else None for c in codes]
+    return pd.Series(
+        pd.Categorical(values, categories=list(labels.values()),
+                       ordered=v.type is VarType.ORDINAL),
+        name=var,
+    )
+
+
+def synthetic_survey(n: int = 600, seed: int = 7, smalltown: bool = True,
+                     season: bool = True) -> pd.DataFrame:
+    """A survey frame where disliking the small-town items and older age go with loneliness."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice([1, 2, 3], n, p=[0.47, 0.5, 0.03])
+    age = rng.choice(np.arange(1, 9), n, p=[0.01, 0.08, 0.1, 0.13, 0.15, 0.18, 0.2, 0.15])
+    district = rng.choice([1, 2, 3, 4], n, p=[0.45, 0.3, 0.2, 0.05])
+    household = rng.choice([1, 2, 3, 4, 5], n, p=[0.15, 0.3, 0.35, 0.15, 0.05])
+    faces = rng.choice([1, 2, 3], n, p=[0.6, 0.12, 0.28])
+    logit = -0.9 + 0.9 * (faces != 1) + 0.5 * (household == 1) + 0.25 * (age == 2)
+    lonely = rng.random(n) < 1 / (1 + np.exp(-logit))
+    direct = np.where(lonely, rng.choice([3, 4, 5], n, p=[0.55, 0.35, 0.1]),
+                      rng.choice([1, 2], n, p=[0.4, 0.6]))
+    ucla = [np.clip(rng.integers(1, 3, n) + lonely * rng.integers(0, 3, n), 1, 4) for _ in "abc"]
+    summer = rng.choice([1, 2, 3, 4, 5, 6], n, p=[0.4, 0.2, 0.2, 0.1, 0.07, 0.03])
+    winter = np.clip(summer + rng.choice([0, 0, 1, 2], n) + (age >= 7), 1, 6)
+    df = pd.DataFrame({
+        "mode": _categorical(rng.choice([1, 2], n, p=[0.8, 0.2]), "mode"),
+        "sex": _categorical(sex, "sex"),
+        "age_band": _categorical(age, "age_band"),
+        "district": _categorical(district, "district", DISTRICTS),
+        "household": _categorical(household, "household"),
+        "lonely_direct": _categorical(direct, "lonely_direct"),
+        "rely_on": _categorical(rng.choice([1, 2], n, p=[0.85, 0.15]), "rely_on"),
+        "consult": _categorical(np.where(lonely, rng.choice([1, 2], n), 1), "consult"),
+        "contact_inperson": _categorical(rng.integers(1, 8, n), "contact_inperson"),
+    })
+    for i, values in enumerate(ucla, start=1):
+        df[f"ucla_{i}"] = _categorical(values, f"ucla_{i}")
+    for code in range(1, 6):
+        df[f"participation__{code}"] = pd.array(rng.random(n) < 0.3, dtype="Int8")
+    df["ucla_total"] = pd.array(sum(ucla), dtype="Float64")
+    band = np.digitize(sum(ucla), [4, 7, 10]) + 1
+    df["ucla_band"] = _categorical(band, "ucla_band")
+    df["lonely"] = pd.array(lonely, dtype="boolean")
+    if smalltown:
+        df["town_faces"] = _categorical(faces, "town_faces")
+        df["town_ties"] = _categorical(np.where(rng.random(n) < 0.7, faces, 1), "town_ties")
+        df["town_selfcontained"] = _categorical(rng.choice([1, 2, 3], n), "town_selfcontained")
+    if season:
+        df["outing_summer"] = _categorical(summer, "outing_summer")
+        df["outing_winter"] = _categorical(winter, "outing_winter")
+        df["outing_change"] = pd.array(winter - summer, dtype="Float64")
+        df["outing_less_in_winter"] = pd.array(winter > summer, dtype="boolean")
+    # a few missing answers, as in real data
+    df.loc[rng.random(n) < 0.02, "lonely_direct"] = None
+    df.loc[df["lonely_direct"].isna(), "lonely"] = pd.NA
+    return df
+
+
+def synthetic_town(smalltown: bool = True, margins: bool = True) -> Town:
+    """A town parameter set for :func:`synthetic_survey` (synthetic, with margins)."""
+    book = load_codebook()
+    columns = {v: v for v in ["sex", "age", "district", "lonely_direct", "household"]}
+    if smalltown:
+        columns.update(town_faces="town_faces", town_ties="town_ties")
+    ages = list(book["age_band"].labels().values())
+    raw: dict = {
+        "id": "testtown",
+        "name": {"ja": "試験市", "en": "Testtown"},
+        "prefecture": "試験県",
+        "synthetic": True,
+        "survey": {
+            "title": "試験市 孤独・孤立に関する調査", "population": 20000, "target": "18歳以上",
+            "min_age": 18, "sampling": "無作為抽出", "distributed": 1500, "returned": 600,
+            "start": "2023-12-01", "end": "2023-12-20", "modes": ["郵送", "Web"],
+        },
+        "districts": DISTRICTS,
+        "sources": [{"file": "x.xlsx", "mode": "郵送", "columns": columns}],
+    }
+    if margins:
+        raw["margins"] = {
+            "source": "合成データ",
+            "sex_age_band": {s: {a: 300 + 40 * i for i, a in enumerate(ages)}
+                             for s in ["男性", "女性"]},
+            "district": {"北地区": 8000, "南地区": 6000, "東地区": 4000, "山間地区": 2000},
+        }
+    return Town.model_validate(raw)
+
+
+# --- tests -------------------------------------------------------------------------------------
+
+SEX_AGE_KEYS = {"sex", "age_band", "n", "x", "p", "lo", "hi", "suppressed"}
+
+
+@pytest.fixture(scope="module")
+def survey() -> pd.DataFrame:
+    return synthetic_survey()
+
+
+@pytest.fixture(scope="module")
+def report(survey):
+    return analyse_town(survey, synthetic_town())
+
+
+@pytest.fixture(scope="module")
+def results(report):
+    return build_results(report)
+
+
+def test_hide_small_counts_primary_and_secondary():
+    frame = pd.DataFrame({
+        "g": ["a", "b", "c", "d"], "n": [5, 40, 12, 0], "x": [2, 20, 3, 0],
+        "p": [0.4, 0.5, 0.25, np.nan], "lo": [0.1, 0.3, 0.1, np.nan], "hi": [0.8, 0.7, 0.5, np.nan],
+    })
+    out = hide_small_counts(frame, ["g"], 10)
+    a, b, c, d = (out.iloc[i] for i in range(4))
+    assert a[["n", "x", "p", "lo", "hi"]].isna().all() and a["suppressed"]  # n = 5: all hidden
+    assert c["base_hidden"] and pd.isna(c["n"]) and c["p"] == 0.25  # secondary: base only
+    assert pd.isna(c["x"])  # x = 3 is a small count
+    assert b["n"] == 40 and b["p"] == 0.5 and not b["base_hidden"]
+    assert d["n"] == 0 and pd.isna(d["p"])
+    shown = Table("t", "t", out).display()
+    assert list(shown["回答者数"]) == ["—", 40, "10人以上", 0]
+    assert list(shown["割合（%）"]) == ["—", "50.0", "25.0", "—"]
+
+
+def test_hide_small_counts_secondary_within_each_first_group():
+    frame = pd.DataFrame({
+        "sex": ["男性"] * 4 + ["女性"] * 3,
+        "age": ["全体", "20代", "30代", "40代", "全体", "20代", "30代"],
+        "n": [60, 4, 30, 26, 50, 25, 25],
+        "p": [0.3] * 7,
+    })
+    out = hide_small_counts(frame, ["sex", "age"], 10)
+    assert list(out["base_hidden"]) == [False, False, False, True, False, False, False]
+    assert out.loc[0, "n"] == 60  # the visible total stays
+
+
+def test_sections_and_headline(report, results, survey):
+    assert all(results["sections"].values())
+    lonely = results["headline"]["lonely"]
+    assert lonely["n"] == int(survey["lonely"].notna().sum())
+    assert lonely["p"] == pytest.approx(survey["lonely"].astype(float).mean())
+    assert lonely["lo"] < lonely["p"] < lonely["hi"]
+    assert {r["age_band"] for r in results["lonely_by_sex_age"]} >= {"全体", "20代", "80歳以上"}
+    assert all(r.keys() >= SEX_AGE_KEYS for r in results["lonely_by_sex_age"])
+    json.dumps(results, allow_nan=False)  # strictly valid JSON
+
+
+def test_smalltown_groups_above_overall_with_tests(results):
+    faces = results["smalltown"]["items"]["town_faces"]
+    assert set(faces["above_overall"]) == {"良くないと思う", "どちらともいえない"}
+    assert faces["chi_square"]["p_value"] < 0.001 and faces["chi_square"]["cramers_v"] > 0.1
+    ors = {r["level"]: r for r in faces["odds_ratios"]}
+    assert ors["良いと思う"]["odds_ratio"] is None or ors["良いと思う"]["odds_ratio"] == 1.0
+    assert ors["良くないと思う"]["odds_ratio"] > 1 and ors["良くないと思う"]["or_lo"] > 1
+    assert faces["adjusted_for"] == ["sex", "age_band", "household"]
+
+
+def test_season_winter_lower(results, report):
+    season = results["season"]
+    assert season["winter_lower"] is True
+    w = season["wilcoxon"]
+    assert w["p_value"] < 0.001 and w["effect_r"] > 0
+    assert w["share_less_in_winter"] > w["share_more_in_winter"]
+    assert "冬の外出頻度は春～秋より少なく" in report.sections["season"].text()
+
+
+def test_weighting_applied_with_efficiency(results):
+    w = results["weighting"]
+    assert w["applied"] and 0 < w["efficiency"] <= 1 and w["margins"] == ["sex_age", "district"]
+    row = next(r for r in results["lonely_by_sex_age"] if r["sex"] == "女性" and r["p"])
+    assert row["p_weighted"] is not None
+
+
+def test_weighting_off_and_min_cell_override(survey):
+    report = analyse_town(survey, synthetic_town(), min_cell=40, weighting=False)
+    results = build_results(report)
+    assert results["min_cell"] == 40 and not results["weighting"]["applied"]
+    assert "p_weighted" not in results["lonely_by_sex_age"][0]
+    assert disclosure_breaches(results) == []
+    small = [r for r in results["lonely_by_sex_age"] if r["p"] is None]
+    assert len(small) > len([r for r in build_results(analyse_town(
+        survey, synthetic_town(), weighting=False))["lonely_by_sex_age"] if r["p"] is None])
+
+
+def test_options_for_town():
+    town = synthetic_town()
+    assert Options.for_town(town) == Options(10, True, 2022)
+    assert Options.for_town(town, min_cell=5, weighting=False).min_cell == 5
+
+
+def test_missing_sections_say_so():
+    report = analyse_town(synthetic_survey(smalltown=False, season=False), synthetic_town())
+    results = build_results(report)
+    assert results["sections"]["smalltown"] is False and results["smalltown"] is None
+    assert results["sections"]["season"] is False and results["season"] is None
+    text = report.missing_text("season")
+    assert "尋ねていない" in text and "外出頻度" in text
+    assert "2. 孤独感" in report.sheets() and "4. 冬と春～秋の外出頻度" not in report.sheets()
+
+
+def test_no_margins_no_weighting(survey):
+    report = analyse_town(survey, synthetic_town(margins=False))
+    assert not report.ctx.weighting.applied
+    assert "重み付けは行っていません" in report.ctx.weighting.text()
+
+
+def test_write_outputs_pass_the_audit(report, tmp_path):
+    json_path, xlsx_path = write_outputs(report, tmp_path)
+    results = json.loads(json_path.read_text(encoding="utf-8"))
+    assert results["town"] == "testtown" and results["synthetic"] is True
+    assert disclosure_breaches(results) == []
+    assert workbook_breaches(xlsx_path, 10) == []
+    assert xlsx_path.name == "testtown_集計表.xlsx"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([json_path.name, xlsx_path.name])
+
+
+def test_disclosure_breaches_catch_planted_values(results):
+    assert disclosure_breaches(results) == []
+    planted = json.loads(json.dumps(results))
+    planted["lonely_by_sex_age"].append(
+        {"sex": "男性", "age_band": "90代", "n": 4, "x": 2, "p": 0.5, "lo": 0.1, "hi": 0.9}
+    )
+    planted["response"]["tables"]["sex"]["rows"][0]["count"] = 3
+    planted["district"]["lonely"]["rows"][0].update(n=None, p=0.3, base_hidden=False)
+    found = disclosure_breaches(planted)
+    assert any("lonely_by_sex_age[" in b and ".p = 0.5" in b for b in found)
+    assert any(".count = 3" in b for b in found)
+    assert any("district.lonely.rows[0].p = 0.3" in b for b in found)
+    assert any(".x = 2" in b for b in found)
+
+
+def test_workbook_breaches_catch_planted_cells(tmp_path):
+    good = pd.DataFrame({"年代": ["20代", "30代"], "回答者数": [12, "10人以上"],
+                         "割合（%）": [41.7, 30.0]})
+    bad = pd.DataFrame({"年代": ["20代", "30代"], "回答者数": [5, "—"], "該当者数": [3, "—"],
+                        "割合（%）": [40.0, 20.0]})
+    path = write_tables({"表": [("良い表", good), ("悪い表", bad)]}, tmp_path / "x.xlsx", ["注記"])
+    found = workbook_breaches(path, 10)
+    assert len(found) == 4  # 回答者数 5, 該当者数 3, and two percentages on small bases
+    assert all("悪い表" in b for b in found)
+
+
+def test_write_outputs_refuses_a_breach(report, tmp_path, monkeypatch):
+    from helpers.analysis import results as results_module
+
+    def leaky(rep):
+        out = build_results(rep)
+        out["lonely_by_sex_age"].append({"sex": "男性", "age_band": "x", "n": 3, "p": 0.3})
+        return out
+
+    monkeypatch.setattr(results_module, "build_results", leaky)
+    with pytest.raises(DisclosureError):
+        write_outputs(report, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- the processed sample towns (need `tsunagari clean`) --------------------------------------
+
+SAMPLE_TOWNS = ["iiyama", "suzaka", "kitakyushu", "tsuruoka", "tsukumi"]
+
+
+def _sample(town: str):
+    from helpers.dataset import load_survey
+    from helpers.towns import load_town
+
+    if not (paths.processed_dir(town) / "survey.parquet").exists():
+        pytest.skip(f"data/processed/{town}/survey.parquet is absent: run `tsunagari clean`")
+    return load_survey(town), load_town(town)
+
+
+@pytest.mark.parametrize("town", SAMPLE_TOWNS)
+def test_sample_town_report_has_no_breach(town, tmp_path):
+    df, params = _sample(town)
+    report = analyse_town(df, params)
+    json_path, xlsx_path = write_outputs(report, tmp_path)
+    results = json.loads(json_path.read_text(encoding="utf-8"))
+    assert results["sections"]["response"] and results["sections"]["loneliness"]
+    assert disclosure_breaches(results) == []
+    assert workbook_breaches(xlsx_path, results["min_cell"]) == []
+
+
+def test_iiyama_reproduces_brief_figures():
+    df, params = _sample("iiyama")
+    results = build_results(analyse_town(df, params))
+    from helpers.stats.format import fmt_pct, points
+
+    highlights = {h["sex"]: h for h in results["loneliness"]["highlights"]}
+    assert (highlights["男性"]["top_age_band"], fmt_pct(highlights["男性"]["top_p"])) == (
+        "20代", "50.0%")
+    women = highlights["女性"]
+    assert (women["top_age_band"], fmt_pct(women["top_p"])) == ("40代", "42.1%")
+    assert points(women["top_p"], women["total_p"]) == 9.3
+    for item in ("town_ties", "town_faces", "town_selfcontained"):
+        entry = results["smalltown"]["items"][item]
+        assert set(entry["above_overall"]) >= {"良くないと思う", "どちらともいえない"}
+    assert results["season"]["winter_lower"]

@@ -1,0 +1,324 @@
+"""Disclosure audit (BRIEF §7): scan what the build publishes for anything that must not be there.
+
+Checked in every HTML page and the search index of the site, every Excel file, and every
+``results.json``:
+
+- **free-text answers** and **respondent IDs** from the towns' ``restricted.parquet``: free texts
+  (and their longer sentences) anywhere in a page's text, including chart data; IDs as whole
+  tokens. Purely numeric IDs shorter than ``MIN_NUMERIC_ID`` digits cannot be told apart from
+  counts and are not searched for (the report says how many were skipped);
+- **small cells**: in tables with a base column (n, 回答者数, …), a row whose base is below
+  ``min_cell`` must show no percentage, and a count column may only show 0 or at least
+  ``min_cell``; in ``results.json``, an estimate (p, lo, hi) with base n < min_cell or a count
+  x of 1 … min_cell−1 must be marked ``suppressed`` (plus ``helpers.analysis.disclosure_breaches``
+  where the analysis package provides it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, ClassVar
+
+MIN_FREE_TEXT = 8
+MIN_SENTENCE = 12
+MIN_NUMERIC_ID = 5
+BASE_HEADERS = {"n", "回答者数", "人数", "回答数", "基数", "対象者数", "該当者数", "標本数"}
+COUNT_HEADERS = BASE_HEADERS | {"x", "件数", "度数", "該当数"}
+RATE_HEADERS = {"p", "lo", "hi", "pct", "percent"}
+RATE_WORDS = ("%", "％", "割合", "率", "信頼区間")
+EMPTY = {"", "—", "-", "–", "nan", "none", "null", "*"}
+NUMBER = re.compile(r"^[+-]?\d[\d,]*(\.\d+)?\s*[%％]?$")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One thing that must not be published, where it was found and what it is."""
+
+    file: Path
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What must never appear: free-text answers (and sentences of them) and respondent IDs."""
+
+    free_texts: tuple[str, ...]
+    ids: tuple[str, ...]
+    skipped_ids: int = 0
+
+    @classmethod
+    def from_values(cls, free_texts: Iterable[object], ids: Iterable[object]) -> Secrets:
+        texts: set[str] = set()
+        for t in free_texts:
+            s = normalize(t)
+            if len(s) >= MIN_FREE_TEXT:
+                texts.add(s)
+                texts.update(x for x in re.split(r"[。．！？!?\n]", s) if len(x) >= MIN_SENTENCE)
+        checked, skipped = set(), 0
+        for i in ids:
+            s = normalize(i)
+            if not s:
+                continue
+            if s.isdigit() and len(s) < MIN_NUMERIC_ID:
+                skipped += 1
+            else:
+                checked.add(s)
+        return cls(tuple(sorted(texts)), tuple(sorted(checked)), skipped)
+
+    @classmethod
+    def from_processed(cls, processed: Path) -> Secrets:
+        """Collect every town's ``restricted.parquet`` under ``processed`` (data/processed)."""
+        import pandas as pd
+
+        texts: list[object] = []
+        ids: list[object] = []
+        for f in sorted(Path(processed).glob("*/restricted.parquet")):
+            df = pd.read_parquet(f)
+            if "free_text" in df:
+                texts += df["free_text"].dropna().tolist()
+            if "resp_id" in df:
+                ids += df["resp_id"].dropna().tolist()
+        return cls.from_values(texts, ids)
+
+    def find(self, text: str) -> Iterator[tuple[str, str]]:
+        """(kind, value) for every secret in ``text`` (normalised first)."""
+        text = normalize(text)
+        for t in self.free_texts:
+            if t in text:
+                yield "free-text answer", t
+        if self.ids:
+            for m in self._id_pattern.finditer(text):
+                yield "respondent ID", m.group(0)
+
+    @cached_property
+    def _id_pattern(self) -> re.Pattern[str]:
+        alternatives = "|".join(re.escape(i) for i in sorted(self.ids, key=len, reverse=True))
+        return re.compile(rf"(?<![0-9A-Za-z_-])(?:{alternatives})(?![0-9A-Za-z_-])")
+
+
+def normalize(value: object) -> str:
+    """NFKC (full-width digits and letters to ASCII) and whitespace collapsed."""
+    if value is None:
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", str(value)).split())
+
+
+# --- reading what is published ---
+
+
+class _Page(HTMLParser):
+    """Visible text, tables (rows of cell texts) and script text of an HTML page."""
+
+    HIDDEN: ClassVar[set[str]] = {"script", "style", "noscript", "template"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.visible: list[str] = []
+        self.scripts: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self._hidden = 0
+        self._stack: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self._hidden += 1
+        elif tag == "table":
+            self._stack.append([])
+        elif tag == "tr" and self._stack:
+            self._stack[-1].append([])
+        elif tag in ("td", "th") and self._stack and self._stack[-1]:
+            self._cell = []
+        elif tag in ("br", "p", "div", "li"):
+            self.visible.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in ("td", "th") and self._cell is not None and self._stack:
+            self._stack[-1][-1].append(normalize("".join(self._cell)))
+            self._cell = None
+        elif tag == "table" and self._stack:
+            self.tables.append(self._stack.pop())
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden:
+            self.scripts.append(data)
+            return
+        self.visible.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _unescape_js(text: str) -> str:
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _xlsx_tables(path: Path) -> Iterator[tuple[str, list[list[str]]]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for ws in wb.worksheets:
+            rows = [
+                ["" if v is None else normalize(_cell_text(v)) for v in row]
+                for row in ws.iter_rows(values_only=True)
+            ]
+            yield ws.title, rows
+    finally:
+        wb.close()
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --- the rules ---
+
+
+def _number(cell: str) -> float | None:
+    cell = cell.strip()
+    if cell.lower() in EMPTY or not NUMBER.match(cell):
+        return None
+    return float(cell.rstrip("%％ ").replace(",", ""))
+
+
+def table_breaches(rows: list[list[str]], min_cell: int) -> list[str]:
+    """Rows of a table (header rows included) that publish a small cell; one line each.
+
+    A header row is a row naming a base or count column; the rows under it, up to the next
+    header or blank row, are checked against it.
+    """
+    found: list[str] = []
+    header: list[str] | None = None
+    for row in rows:
+        keys = [c.strip().lower() for c in row]
+        if any(k in COUNT_HEADERS for k in keys):
+            header = keys
+            continue
+        if header is None:
+            continue
+        if not any(c.strip() for c in row):
+            header = None
+            continue
+        label = next((c for c in row if c and _number(c) is None), "?")
+        base = next(
+            (_number(c) for k, c in zip(header, row, strict=False) if k in BASE_HEADERS), None
+        )
+        for k, c in zip(header, row, strict=False):
+            value = _number(c)
+            if value is None:
+                continue
+            if k in COUNT_HEADERS and 0 < value < min_cell:
+                found.append(f"row 「{label}」: {k} = {c} (a count under {min_cell})")
+            elif base is not None and base < min_cell and _is_rate(k, c):
+                found.append(f"row 「{label}」: {k} = {c} on a base of {base:g} (< {min_cell})")
+    return found
+
+
+def _is_rate(header: str, cell: str) -> bool:
+    if cell.rstrip().endswith(("%", "％")) or header in RATE_HEADERS:
+        return True
+    return any(w in header for w in RATE_WORDS)
+
+
+def results_breaches(results: Any, min_cell: int) -> list[str]:
+    """Estimates and counts in a results tree that break the rule and are not marked suppressed."""
+    found: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, Mapping):
+            if not node.get("suppressed"):
+                n, x = node.get("n"), node.get("x")
+                shown = [k for k in ("p", "lo", "hi") if node.get(k) is not None]
+                if isinstance(n, (int, float)) and n < min_cell and shown:
+                    found.append(f"{where}: {', '.join(shown)} on a base of n = {n:g}")
+                if isinstance(x, (int, float)) and 0 < x < min_cell:
+                    found.append(f"{where}: count x = {x:g}")
+            for k, v in node.items():
+                walk(v, f"{where}.{k}" if where else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}[{i}]")
+
+    walk(results, "")
+    try:
+        from helpers.analysis import disclosure_breaches  # the report's own, stricter check
+    except ImportError:
+        return found
+    return found + [b for b in disclosure_breaches(results) if b not in found]
+
+
+# --- the audit ---
+
+
+def audit_html(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
+    """Secrets anywhere in the page (charts included) and small cells in its tables."""
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8", errors="replace"))
+    text = "".join(page.visible) + "\n" + _unescape_js("\n".join(page.scripts))
+    found = [Breach(path, kind, value) for kind, value in secrets.find(text)]
+    for table in page.tables:
+        found += [Breach(path, "small cell", d) for d in table_breaches(table, min_cell)]
+    return found
+
+
+def audit_xlsx(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
+    """Secrets in any cell and small cells in any table of every sheet."""
+    found = []
+    for sheet, rows in _xlsx_tables(path):
+        text = "\n".join("\t".join(r) for r in rows)
+        where = Path(f"{path} [{sheet}]")
+        found += [Breach(where, kind, value) for kind, value in secrets.find(text)]
+        found += [Breach(where, "small cell", d) for d in table_breaches(rows, min_cell)]
+    return found
+
+
+def audit_results(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
+    """Secrets in a ``results.json`` and estimates on bases under ``min_cell``."""
+    text = path.read_text(encoding="utf-8")
+    results = json.loads(text)
+    min_cell = int(results.get("min_cell") or min_cell) if isinstance(results, dict) else min_cell
+    found = [Breach(path, kind, value) for kind, value in secrets.find(_unescape_js(text))]
+    return found + [Breach(path, "small cell", d) for d in results_breaches(results, min_cell)]
+
+
+def audit(
+    roots: Iterable[Path],
+    secrets: Secrets,
+    min_cell: int,
+    town_min_cell: Mapping[str, int] | None = None,
+) -> list[Breach]:
+    """Audit every HTML page, search index, Excel file and results.json under ``roots``.
+
+    A file belongs to a town when its path contains the town's id as a folder or file stem
+    (``towns/iiyama.html``, ``build/towns/iiyama/…``); it is then checked against the town's
+    ``min_cell``, other files against ``min_cell``.
+    """
+    found: list[Breach] = []
+    for root in roots:
+        for f in sorted(Path(root).rglob("*")):
+            if not f.is_file() or "site_libs" in f.parts:
+                continue
+            names = {f.stem, *f.parts, f.stem.split("_")[0]}
+            mc = next((m for t, m in (town_min_cell or {}).items() if t in names), min_cell)
+            if f.suffix == ".html" or f.name == "search.json":
+                found += audit_html(f, secrets, mc)
+            elif f.suffix == ".xlsx":
+                found += audit_xlsx(f, secrets, mc)
+            elif f.name == "results.json":
+                found += audit_results(f, secrets, mc)
+    return found

@@ -1,0 +1,523 @@
+"""``tsunagari build``: clean → report per town (parallel) → comparison → website → audit.
+
+Each step runs only when the hash of its inputs differs from the manifest (``--force`` runs all):
+
+| step | inputs |
+|---|---|
+| clean:<town> | raw files, parameter file, codebook, helper code, package versions |
+| report:<town> | the clean key and the report notebook |
+| compare | the towns' results.json, the comparison notebook, helper code, versions |
+| site | executed pages, results, xlsx, failures, ``_quarto.yml``, ``site/``, codebook, towns |
+| audit | the site key and the restricted data it checks against |
+
+One town's failure does not stop the others: it is logged (``build/logs/<town>.log``), its old
+outputs are removed, it is listed as failed on the site's index and the build exits non-zero.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+import helpers
+from helpers import paths
+from helpers.build.manifest import Hasher, Manifest, replace_dir, tree_files, versions
+from helpers.build.runner import Job, Outcome, describe, run_job
+from helpers.errors import UserError
+
+#: Helper code that does not change what a town's report computes (path prefixes).
+NOT_REPORT_CODE = (
+    "cli.py", "sample/", "build/site.py", "build/audit.py", "build/quarto.py", "build/pipeline.py",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the build reads and writes (the project's folders unless a test says otherwise)."""
+
+    root: Path = paths.ROOT
+    raw: Path = paths.DATA_RAW
+    processed: Path = paths.DATA_PROCESSED
+    towns_config: Path = paths.TOWNS
+    notebook: Path = paths.NOTEBOOKS / "municipal_report.ipynb"
+    compare: Path = paths.NOTEBOOKS / "compare.ipynb"
+    build: Path = paths.BUILD
+    reports: Path = paths.REPORTS
+    code: Path = Path(helpers.__file__).parent
+    clean: bool = True
+
+    @property
+    def towns_dir(self) -> Path:
+        return self.build / "towns"
+
+    @property
+    def logs(self) -> Path:
+        return self.build / "logs"
+
+    @property
+    def site(self) -> Path:
+        return self.reports / "site"
+
+    def executed(self, town: str) -> Path:
+        return self.towns_dir / f"{town}.ipynb"
+
+    def results(self, town: str) -> Path:
+        return self.towns_dir / town / "results.json"
+
+    def xlsx(self, town: str) -> Path:
+        from helpers.build.site import xlsx_name
+
+        return self.towns_dir / town / xlsx_name(town)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for on the command line."""
+
+    towns: tuple[str, ...] = ()
+    workers: int | None = None
+    force: bool = False
+    dask: bool = False
+    scheduler: str | None = None
+    audit: bool = True
+
+
+@dataclass
+class Summary:
+    """The outcome of a build, for the summary table and the exit code."""
+
+    towns: dict[str, Outcome] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    compare: str = "skipped"
+    site: str = "skipped"
+    audit: str = "skipped"
+    breaches: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> dict[str, str]:
+        return {t: o.error or "failed" for t, o in self.towns.items() if not o.ok}
+
+    @property
+    def exit_code(self) -> int:
+        bad = self.failed or self.breaches or "failed" in (self.compare, self.site, self.audit)
+        return 1 if bad else 0
+
+
+# --- hashing ---
+
+
+def report_code(layout: Layout) -> list[Path]:
+    """The helper package's Python files that a town's cleaning and report depend on."""
+    files = tree_files(layout.code, "**/*.py")
+    return [
+        f for f in files if not f.relative_to(layout.code).as_posix().startswith(NOT_REPORT_CODE)
+    ]
+
+
+def _env_key(layout: Layout) -> str:
+    return Hasher("env").text(versions()).files(report_code(layout)).key()
+
+
+def town_keys(layout: Layout, town: str, env: str) -> tuple[str, str]:
+    """(clean key, report key) of a town."""
+    clean = (
+        Hasher("clean")
+        .text(env)
+        .files([paths.CODEBOOK, layout.towns_config / f"{town}.yml"])
+        .files(tree_files(layout.raw / town))
+        .key()
+    )
+    return clean, Hasher("report").text(clean).files([layout.notebook]).key()
+
+
+# --- workers ---
+
+
+class Workers:
+    """A pool of worker processes (or a Dask cluster), started on first use."""
+
+    def __init__(self, options: Options, n_jobs: int) -> None:
+        self.options = options
+        self.n = max(1, min(options.workers or os.cpu_count() or 1, n_jobs))
+        self._pool: Any = None
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def run(self, jobs: list[Job]) -> Iterator[Outcome]:
+        """Run jobs in parallel; yield each outcome as it finishes."""
+        if self.options.dask or self.options.scheduler:
+            yield from self._run_dask(jobs)
+            return
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from multiprocessing import get_context
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.n, mp_context=get_context("spawn"))
+        futures = {self._pool.submit(run_job, j): j for j in jobs}
+        for f in as_completed(futures):
+            yield _result(f, futures[f])
+
+    def _run_dask(self, jobs: list[Job]) -> Iterator[Outcome]:
+        from distributed import Client, LocalCluster, as_completed
+
+        if self._client is None:
+            if self.options.scheduler:
+                self._client = Client(self.options.scheduler)
+            else:
+                self._cluster = LocalCluster(
+                    n_workers=self.n, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+                self._client = Client(self._cluster)
+        futures = {
+            self._client.submit(
+                run_job, j, pure=False, key=f"tsunagari-{j.name}-{time.time_ns()}"
+            ): j
+            for j in jobs
+        }
+        for f in as_completed(list(futures)):
+            yield _result(f, futures[f])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def _result(future: Any, job: Job) -> Outcome:
+    try:
+        return future.result()
+    except Exception as exc:  # the worker process died: the job failed, the build goes on
+        return Outcome(job.name, False, 0.0, f"worker lost: {describe(exc)}")
+
+
+@contextmanager
+def _build_lock(build_dir: Path) -> Iterator[None]:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with (build_dir / ".lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(
+                "another build is running in this project",
+                file=build_dir,
+                hint="wait for it to finish (two builds would overwrite each other's outputs)",
+            ) from None
+        yield
+
+
+# --- the build ---
+
+
+def town_ids(layout: Layout) -> list[str]:
+    """Every town with a parameter file."""
+    return sorted(p.stem for p in layout.towns_config.glob("*.yml"))
+
+
+def _job(layout: Layout, town: str, clean: bool) -> Job:
+    return Job(
+        name=town,
+        notebook=layout.notebook,
+        output=layout.executed(town),
+        parameters={"town": town},
+        log=layout.logs / f"{town}.log",
+        cwd=layout.notebook.parent,
+        clean=town if clean else None,
+        out_dir=layout.towns_dir / town,
+        tmp_root=layout.build / "tmp",
+    )
+
+
+def _fresh_report(manifest: Manifest, layout: Layout, town: str, key: str) -> bool:
+    outputs = [layout.executed(town), layout.results(town)]
+    return manifest.fresh(f"report:{town}", key, outputs)
+
+
+def _remove_outputs(layout: Layout, town: str) -> None:
+    shutil.rmtree(layout.towns_dir / town, ignore_errors=True)
+    layout.executed(town).unlink(missing_ok=True)
+
+
+def build(
+    options: Options = Options(),
+    layout: Layout = Layout(),
+    console: Console | None = None,
+) -> Summary:
+    """Run the whole build; never raises for one town's failure (see ``Summary.exit_code``)."""
+    console = console or Console(highlight=False)
+    start = time.perf_counter()
+    summary = Summary()
+    all_ids = town_ids(layout)
+    unknown = sorted(set(options.towns) - set(all_ids))
+    if unknown:
+        raise UserError(
+            f"no parameter file for {', '.join(unknown)}",
+            file=layout.towns_config,
+            hint=f"towns with a parameter file: {', '.join(all_ids) or 'none'}",
+        )
+    with _build_lock(layout.build):
+        manifest = Manifest(layout.build / "manifest.json")
+        env = _env_key(layout)
+        keys = {t: town_keys(layout, t, env) for t in all_ids}
+        for stale in tree_files(layout.towns_dir, "*.ipynb"):
+            if stale.stem not in keys:
+                _remove_outputs(layout, stale.stem)
+        jobs = []
+        for t in options.towns or all_ids:
+            clean_key, report_key = keys[t]
+            clean = layout.clean and (options.force or not manifest.fresh(f"clean:{t}", clean_key))
+            if clean or options.force or not _fresh_report(manifest, layout, t, report_key):
+                jobs.append(_job(layout, t, clean))
+            else:
+                summary.skipped.append(t)
+        workers = Workers(options, max(1, len(jobs)))
+        try:
+            _run_towns(jobs, workers, manifest, keys, layout, summary, console)
+            ok = [
+                t
+                for t in all_ids
+                if manifest.fresh(
+                    f"report:{t}", keys[t][1], [layout.executed(t), layout.results(t)]
+                )
+            ]
+            compare = _run_compare(ok, env, workers, manifest, layout, options, summary, console)
+        finally:
+            workers.close()
+        _site_and_audit(ok, compare, manifest, layout, options, summary, console)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _run_towns(
+    jobs: list[Job],
+    workers: Workers,
+    manifest: Manifest,
+    keys: dict[str, tuple[str, str]],
+    layout: Layout,
+    summary: Summary,
+    console: Console,
+) -> None:
+    if not jobs:
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"towns ({workers.n} workers)", total=len(jobs))
+        for out in workers.run(jobs):
+            clean_key, report_key = keys[out.name]
+            summary.towns[out.name] = out
+            if "clean" in out.steps and (out.ok or len(out.steps) > 1):
+                manifest.record(f"clean:{out.name}", clean_key)  # cleaning itself worked
+            if out.ok:
+                manifest.record(f"report:{out.name}", report_key)
+                console.print(
+                    f"  [green]✓[/] {out.name}  {'+'.join(out.steps)}  {out.seconds:.1f} s"
+                )
+            else:
+                manifest.forget(f"report:{out.name}")
+                _remove_outputs(layout, out.name)
+                console.print(
+                    f"  [red]✗[/] {out.name}: {out.error}  (log: {layout.logs / out.name}.log)",
+                    soft_wrap=True,
+                )
+            progress.advance(task)
+
+
+def _run_compare(
+    ok: list[str],
+    env: str,
+    workers: Workers,
+    manifest: Manifest,
+    layout: Layout,
+    options: Options,
+    summary: Summary,
+    console: Console,
+) -> Path | None:
+    out = layout.build / "compare.ipynb"
+    if not ok or not layout.compare.exists():
+        summary.compare = "no towns" if not ok else "no notebook"
+        return None
+    key = (
+        Hasher("compare")
+        .text(env + " ".join(ok))
+        .files([layout.compare, *(layout.results(t) for t in ok)])
+        .key()
+    )
+    if not options.force and manifest.fresh("compare", key, [out]):
+        summary.compare = "up to date"
+        return out
+    job = Job(
+        name="compare",
+        notebook=layout.compare,
+        output=out,
+        parameters={"results_dir": str(layout.towns_dir)},
+        log=layout.logs / "compare.log",
+        cwd=layout.compare.parent,
+    )
+    with console.status("comparison…"):
+        result = next(workers.run([job]))
+    if result.ok:
+        manifest.record("compare", key)
+        summary.compare = f"built in {result.seconds:.1f} s"
+        return out
+    manifest.forget("compare")
+    out.unlink(missing_ok=True)
+    summary.compare = "failed"
+    summary.messages.append(f"comparison failed: {result.error} (log: {job.log})")
+    return None
+
+
+def _pages(ok: list[str], summary: Summary, layout: Layout) -> list[Any]:
+    from helpers.build.site import Page
+    from helpers.towns import load_town
+
+    pages = []
+    for t in sorted({*ok, *summary.failed}):
+        try:
+            town = load_town(layout.towns_config / f"{t}.yml")
+        except UserError as exc:
+            summary.towns.setdefault(t, Outcome(t, False, 0.0, exc.message))
+            pages.append(Page(t, None, error=exc.message))
+            continue
+        if t in summary.failed:
+            pages.append(Page(t, town, error=summary.failed[t]))
+        else:
+            xlsx = layout.xlsx(t)
+            pages.append(
+                Page(
+                    t, town, layout.executed(t), layout.results(t), xlsx if xlsx.exists() else None
+                )
+            )
+    return pages
+
+
+def _site_and_audit(
+    ok: list[str],
+    compare: Path | None,
+    manifest: Manifest,
+    layout: Layout,
+    options: Options,
+    summary: Summary,
+    console: Console,
+) -> None:
+    from helpers.build import quarto
+
+    site_inputs = [paths.ROOT / "_quarto.yml", *tree_files(paths.ROOT / "site"), paths.CODEBOOK]
+    site_inputs += [layout.towns_config / f"{t}.yml" for t in ok]
+    for t in ok:
+        site_inputs += [layout.executed(t), *tree_files(layout.towns_dir / t)]
+    site_inputs += [compare] if compare else []
+    failures = " ".join(f"{t}={e}" for t, e in sorted(summary.failed.items()))
+    site_key = (
+        Hasher("site")
+        .text(versions(["plotly"]) + failures)
+        .files(tree_files(layout.code / "build", "*.py"))
+        .files(site_inputs)
+        .key()
+    )
+    exe = quarto.find_quarto()
+    index = layout.site / "index.html"
+    if exe is not None and not options.force and manifest.fresh("site", site_key, [index]):
+        summary.site = "up to date"
+    else:
+        from helpers.build.site import stage_site
+
+        new = layout.reports / ".site-new"
+        shutil.rmtree(new, ignore_errors=True)
+        with console.status("website…"):
+            stage = stage_site(_pages(ok, summary, layout), compare, layout.build / "site", new)
+            if exe is None:
+                summary.site = "not rendered (no Quarto)"
+                summary.messages.append(quarto.INSTALL_HINT)
+                manifest.forget("site")
+            else:
+                try:
+                    quarto.render(exe, stage, layout.logs / "quarto.log")
+                except quarto.QuartoError as exc:
+                    summary.site = "failed"
+                    summary.messages.append(str(exc))
+                    manifest.forget("site")
+                else:
+                    replace_dir(new, layout.site)
+                    manifest.record("site", site_key)
+                    summary.site = f"rendered → {layout.site}"
+    if options.audit:
+        _audit(ok, site_key, manifest, layout, options, summary, console)
+
+
+def _audit(
+    ok: list[str],
+    site_key: str,
+    manifest: Manifest,
+    layout: Layout,
+    options: Options,
+    summary: Summary,
+    console: Console,
+) -> None:
+    restricted = tree_files(layout.processed, "*/restricted.parquet")
+    key = Hasher("audit").text(site_key).files(restricted).key()
+    if not options.force and manifest.fresh("audit", key, [layout.site / "index.html"]):
+        summary.audit = "passed (up to date)"
+        return
+    with console.status("disclosure audit…"):
+        breaches = run_audit(layout, ok)
+    summary.breaches = [str(b) for b in breaches]
+    if breaches:
+        summary.audit = f"failed: {len(breaches)} breaches"
+        manifest.forget("audit")
+    else:
+        summary.audit = "passed"
+        if (layout.site / "index.html").exists():
+            manifest.record("audit", key)
+
+
+def run_audit(layout: Layout = Layout(), towns: list[str] | None = None) -> list[Any]:
+    """Audit the site and the build's results and Excel files against every town's secrets."""
+    from helpers.build.audit import Secrets, audit
+    from helpers.towns import Report, load_town
+
+    mins = {}
+    for t in towns if towns is not None else town_ids(layout):
+        try:
+            mins[t] = load_town(layout.towns_config / f"{t}.yml").report.min_cell
+        except UserError:
+            continue
+    secrets = Secrets.from_processed(layout.processed)
+    default = max(mins.values(), default=Report().min_cell)
+    return audit([layout.site, layout.towns_dir], secrets, default, mins)
+
+
+def print_summary(summary: Summary, console: Console, err: Console) -> None:
+    """The summary table on ``console``, then any messages (Quarto, audit, …) on ``err``."""
+    from rich.table import Table
+
+    table = Table("step", "result", highlight=False, show_header=False)
+    built = [t for t, o in summary.towns.items() if o.ok]
+    table.add_row("towns built", ", ".join(built) or "none")
+    table.add_row("up to date", ", ".join(summary.skipped) or "none")
+    for t, e in summary.failed.items():
+        table.add_row(f"[red]failed: {t}[/]", e)
+    table.add_row("comparison", summary.compare)
+    table.add_row("website", summary.site)
+    table.add_row("audit", summary.audit)
+    table.add_row("time", f"{summary.seconds:.1f} s")
+    console.print(table)
+    for b in summary.breaches[:50]:
+        err.print(f"[bold red]disclosure breach:[/] {b}", soft_wrap=True)
+    for m in summary.messages:
+        err.print(m, soft_wrap=True, markup=False)

@@ -1,0 +1,456 @@
+"""Stage the Quarto website: generated pages plus the executed notebooks, ready to render.
+
+The project's ``_quarto.yml`` and ``site/`` hold the committed configuration and page sources.
+``stage_site`` copies them into ``build/site/`` with the pages generated for this build:
+
+- ``index.qmd``: every town with its key figures (from ``results.json``), links to its page and
+  its Excel tables, and the towns whose build failed, with the reason;
+- ``towns/<id>.ipynb`` and ``compare.ipynb``: the executed notebooks, titled from the parameter
+  file, with stderr and warnings dropped and plotly figures turned into divs that use the one
+  ``assets/plotly.min.js`` the site serves;
+- ``methods.qmd`` (the ``site/methods.qmd`` template filled in) and ``codebook.qmd``, both from
+  ``config/codebook.yml`` and the town parameter files.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+from helpers import paths
+from helpers.codebook import Codebook, VarType, load_codebook
+from helpers.towns import Town
+
+QUARTO_YML = paths.ROOT / "_quarto.yml"
+SITE_SRC = paths.ROOT / "site"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+SUPPRESSED = "—"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A town as the site shows it: its parameters and, when its build worked, its outputs.
+
+    ``town`` is None when the parameter file itself is invalid (then ``error`` says why).
+    """
+
+    id: str
+    town: Town | None
+    notebook: Path | None = None
+    results: Path | None = None
+    xlsx: Path | None = None
+    error: str | None = None
+
+
+def xlsx_name(town_id: str) -> str:
+    """File name of a town's Excel tables (the report notebook's contract)."""
+    return f"{town_id}_集計表.xlsx"
+
+
+def plotly_js() -> Path:
+    """The plotly.js bundled with the installed plotly package."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+# --- numbers ---
+
+
+def pct(value: float | None) -> str:
+    """A proportion (0–1) as a percentage with one decimal, or "—"."""
+    return SUPPRESSED if value is None else f"{100 * value:.1f}%"
+
+
+def rate_with_ci(est: Mapping[str, Any] | None, min_cell: int) -> str:
+    """「32.8%（29.1～36.7%）」, or "—" when the estimate is missing or its base n < min_cell."""
+    if not est or est.get("p") is None or (est.get("n") or 0) < min_cell:
+        return SUPPRESSED
+    ci = ""
+    if est.get("lo") is not None and est.get("hi") is not None:
+        ci = f"（{100 * est['lo']:.1f}～{100 * est['hi']:.1f}%）"
+    return pct(est["p"]) + ci
+
+
+def count(n: int | None, min_cell: int) -> str:
+    """A count as published: 0 or at least ``min_cell``, else "—"."""
+    if n is None or 0 < n < min_cell:
+        return SUPPRESSED
+    return f"{n:,}"
+
+
+# --- notebooks ---
+
+
+def plotly_div(figure: Mapping[str, Any]) -> str:
+    """A plotly figure as an HTML div that uses the page's global ``Plotly`` (no plotly.js)."""
+    import plotly.io as pio
+
+    height = figure.get("layout", {}).get("height") or 450
+    return pio.to_html(
+        dict(figure),
+        include_plotlyjs=False,
+        full_html=False,
+        validate=False,
+        default_height=f"{height}px",
+        config={"responsive": True, "displaylogo": False},
+    )
+
+
+def _clean_output(out: dict[str, Any]) -> dict[str, Any] | None:
+    """An output as published, or None to drop it (stderr, errors, scripts, plotly.js loaders).
+
+    HTML outputs become Markdown outputs holding a raw HTML block: Quarto adds require.js and
+    jQuery from a CDN to any page with ``text/html`` outputs, which would break offline viewing
+    and turn the one global ``Plotly`` into an AMD module.
+    """
+    kind = out.get("output_type")
+    if kind == "error" or (kind == "stream" and out.get("name") == "stderr"):
+        return None
+    data = out.get("data")
+    if not data:
+        return out
+    if PLOTLY_MIME in data:
+        page = plotly_div(data[PLOTLY_MIME])
+    elif "text/html" in data:
+        page = "".join(data["text/html"])
+        if "cdn.plot.ly" in page or "define('plotly'" in page or "require.config" in page:
+            return None  # a notebook renderer's plotly.js loader: the site loads plotly.js itself
+    elif "application/javascript" in data:
+        return None
+    else:
+        return out
+    return {**out, "data": {"text/markdown": _lines(f"```{{=html}}\n{page}\n```\n")}}
+
+
+def _lines(text: str) -> list[str]:
+    """Notebook source or output text as a list of lines (Quarto joins them without newlines)."""
+    return text.splitlines(keepends=True)
+
+
+def _front_matter(cell: dict[str, Any] | None) -> dict[str, Any]:
+    if cell is None or cell.get("cell_type") != "raw":
+        return {}
+    text = "".join(cell.get("source", "")).strip()
+    if not text.startswith("---"):
+        return {}
+    loaded = yaml.safe_load(text.strip("-\n"))
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def prepare_notebook(
+    src: Path, dest: Path, meta: Mapping[str, Any], intro: str | None = None
+) -> None:
+    """Copy an executed notebook as a site page.
+
+    ``meta`` is merged into its front matter (a raw YAML cell, created first if missing);
+    ``intro`` is a Markdown cell placed after it. Outputs are cleaned by ``_clean_output``.
+    """
+    nb = json.loads(src.read_text(encoding="utf-8"))
+    cells = nb.get("cells", [])
+    first = cells[0] if cells else None
+    front = _front_matter(first)
+    if front:
+        cells = cells[1:]
+    front.update(meta)
+    for cell in cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [o for o in map(_clean_output, cell.get("outputs", [])) if o]
+    head = [
+        {
+            "cell_type": "raw",
+            "metadata": {},
+            "source": _lines(
+                "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n"
+            ),
+        }
+    ]
+    if intro:
+        head.append({"cell_type": "markdown", "metadata": {}, "source": _lines(intro)})
+    nb["cells"] = head + cells
+    nb.setdefault("metadata", {}).pop("widgets", None)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+
+
+def _plotly_header(depth: int) -> dict[str, Any]:
+    src = "../" * depth + "assets/plotly.min.js"
+    return {"include-in-header": {"text": f'<script src="{src}" charset="utf-8"></script>'}}
+
+
+def _synthetic_note(town: Town) -> str:
+    return (
+        "::: {.synthetic-note}\n"
+        f"このページの数値は、{town.name.ja}の調査を模して作成した**合成データ（架空の回答）**によるもので、"
+        "実際の調査結果ではありません。\n:::\n"
+    )
+
+
+def town_intro(page: Page) -> str:
+    """The Markdown placed at the top of a town page: synthetic note and download link."""
+    parts = [_synthetic_note(page.town)] if page.town and page.town.synthetic else []
+    if page.xlsx is not None:
+        name = xlsx_name(page.id)
+        link = f"../downloads/{quote(name)}"
+        parts.append(f"[集計表（Excel）をダウンロード]({link}){{.btn .btn-outline-primary}}\n")
+    return "\n".join(parts)
+
+
+# --- generated pages ---
+
+
+def _read_results(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def index_page(pages: Iterable[Page]) -> str:
+    """The home page: a table of the published towns and a list of the failed ones."""
+    ok = [p for p in pages if p.error is None and p.town is not None]
+    failed = [p for p in pages if p.error is not None]
+    head = (
+        "<tr><th>市町村</th><th>都道府県</th><th class='num'>回答者数</th>"
+        "<th class='num'>回収率</th>"
+        "<th class='num'>孤独感がある（95%信頼区間）</th><th class='num'>しばしば・常にある</th>"
+        "<th>集計表</th></tr>"
+    )
+    rows = []
+    for p in ok:
+        r = _read_results(p.results)
+        t = p.town
+        mc = int(r.get("min_cell") or t.report.min_cell)
+        headline = r.get("headline") or {}
+        rate = r.get("response_rate", t.survey.response_rate)
+        name = html.escape(t.name.ja) + ("（合成データ）" if t.synthetic else "")
+        xlsx = (
+            f"<a href='downloads/{quote(xlsx_name(t.id))}'>Excel</a>" if p.xlsx is not None else "—"
+        )
+        rows.append(
+            f"<tr><td><a href='towns/{t.id}.html'>{name}</a></td>"
+            f"<td>{html.escape(t.prefecture)}</td>"
+            f"<td class='num'>{count(r.get('n'), mc)}</td><td class='num'>{pct(rate)}</td>"
+            f"<td class='num'>{rate_with_ci(headline.get('lonely'), mc)}</td>"
+            f"<td class='num'>{rate_with_ci(headline.get('often_always'), mc)}</td>"
+            f"<td>{xlsx}</td></tr>"
+        )
+    text = [
+        "---",
+        "title: 孤独・孤立に関する実態調査　市町村別の報告",
+        "---",
+        "",
+        "市町村が行った孤独・孤立に関する住民調査の結果を、市町村ごとのページと比較のページにまとめています。"
+        "「孤独感がある」は、直接質問で「たまにある」「時々ある」「しばしばある・常にある」と答えた人の割合です"
+        "（[調査と集計の方法](methods.qmd)）。",
+        "",
+        "::: {.synthetic-note}",
+        "このサイトの例示の市町村の数値は**合成データ（架空の回答）**によるもので、実際の調査結果ではありません。",
+        ":::",
+        "",
+        "## 市町村一覧",
+        "",
+        "```{=html}",
+        f"<table class='table table-sm town-list'><thead>{head}</thead><tbody>",
+        *rows,
+        "</tbody></table>",
+        "```",
+        "",
+        "[市町村の比較](compare.ipynb)を見る。",
+    ]
+    if failed:
+        text += ["", "## 今回作成できなかった市町村", "", "```{=html}", "<ul class='failed-towns'>"]
+        for p in failed:
+            reason = html.escape(" ".join(str(p.error).split()))
+            name = f"{p.town.name.ja}（{p.town.prefecture}）" if p.town else p.id
+            text.append(
+                f"<li><span class='town-failed'>{html.escape(name)}：作成に失敗しました</span>"
+                f"　理由：<code>{reason}</code></li>"
+            )
+        text += ["</ul>", "```"]
+    return "\n".join(text) + "\n"
+
+
+def _codes_text(var: Any, districts: bool) -> str:
+    if var.codes == "town":
+        return "市町村ごとの地区（パラメータファイルの districts）" if districts else "地区"
+    if var.type in {VarType.NUMBER} and var.range:
+        return f"{var.range[0]:g}～{var.range[1]:g}"
+    return "　".join(f"{code} {label}" for code, label in var.labels().items())
+
+
+TYPE_JA = {
+    VarType.SINGLE: "単一回答",
+    VarType.MULTI: "複数回答",
+    VarType.ORDINAL: "単一回答（順序）",
+    VarType.NUMBER: "数値",
+    VarType.TEXT: "自由記述",
+    VarType.ID: "番号",
+    VarType.FLAG: "該当・非該当",
+}
+SECTION_JA = {
+    "response": "回答",
+    "attributes": "回答者の属性",
+    "loneliness": "孤独感",
+    "isolation": "孤立・つながり・支援",
+    "wellbeing": "健康・生活満足度",
+    "smalltown": "まちでの生活",
+    "season": "季節と外出",
+}
+
+
+def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
+    """The questionnaire page: every standard variable, its answers and which towns asked it."""
+    towns = list(towns)
+    out = [
+        "---",
+        "title: 調査票（コードブック）",
+        "---",
+        "",
+        "この報告で使う標準の質問項目です（`config/codebook.yml` から作成）。"
+        "各市町村の質問はこの項目に対応付けて集計しています。"
+        "「非公開」の項目（自由記述・回答者番号・正確な年齢）は報告に含めません。",
+    ]
+    for section, title in SECTION_JA.items():
+        variables = book.section(section)
+        if not variables:
+            continue
+        out += [
+            "",
+            f"## {title}",
+            "",
+            "| 変数 | 質問 | 回答の形式 | 選択肢 | 質問した市町村 |",
+            "|---|---|---|---|---|",
+        ]
+        for v in variables:
+            if v.is_derived:
+                asked = "（集計で作成）"
+            else:
+                asked = "、".join(t.name.ja for t in towns if v.name in t.variables()) or "なし"
+            kind = TYPE_JA[v.type] + ("・非公開" if v.restricted else "")
+            cells = [f"`{v.name}`", v.question, kind, _codes_text(v, True), asked]
+            out.append("| " + " | ".join(c.replace("|", "／") for c in cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def methods_page(template: str, book: Codebook, towns: Iterable[Town]) -> str:
+    """Fill ``site/methods.qmd`` from the codebook and the town parameter files."""
+    towns = list(towns)
+    direct = book["lonely_direct"]
+    rule = book["lonely"].derive
+    lonely_codes = rule.codes if rule and rule.codes else []
+    labels = direct.labels()
+    ucla = book["ucla_band"]
+    synthetic = [t.name.ja for t in towns if t.synthetic]
+    surveys = [
+        "| 市町村 | 対象 | 方法 | 期間 | 配布数 | 回収数（回収率） |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in towns:
+        s = t.survey
+        surveys.append(
+            f"| {t.name.ja}（{t.prefecture}） | {s.target} | {s.sampling}、{'・'.join(s.modes)} | "
+            f"{s.start:%Y年%m月%d日}～{s.end:%m月%d日} | {s.distributed:,} | "
+            f"{s.returned:,}（{100 * s.response_rate:.1f}%） |"
+        )
+    values = {
+        "synthetic": (
+            "このサイトの次の市町村の数値は、実際の調査の設計と公表値をもとに作った"
+            f"**合成データ（架空の回答）**によるものです：{'、'.join(synthetic)}。"
+            "実在の回答者の回答ではありません。実際の調査データに置き換えると、同じ手順で報告が作られます。"
+            if synthetic
+            else "このサイトの数値はすべて実際の調査データによるものです。"
+        ),
+        "surveys": "\n".join(surveys),
+        "lonely_question": direct.question,
+        "lonely_labels": "、".join(f"「{labels[c]}」" for c in lonely_codes),
+        "often_label": labels[max(labels)],
+        "ucla_items": "\n".join(f"- {book[f'ucla_{i}'].question}" for i in (1, 2, 3)),
+        "ucla_bands": "区分：" + "、".join(ucla.labels().values()) + "。",
+        "age_bands": "、".join(book["age_band"].labels().values()) + "。",
+        "weighted": "、".join(t.name.ja for t in towns if t.report.weighting and t.margins)
+        or "なし",
+        "min_cells": "、".join(f"{t.name.ja} {t.report.min_cell}人" for t in towns),
+    }
+    return Template(template).substitute(values)
+
+
+# --- the project ---
+
+
+def site_config(pages: Iterable[Page], render: list[str], stage: Path, out_dir: Path) -> str:
+    """``_quarto.yml`` for the staged project: output dir, render list and the towns menu."""
+    config = yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
+    config["project"]["output-dir"] = os.path.relpath(out_dir, stage)
+    config["project"]["render"] = render
+    menu = [
+        {"href": f"towns/{p.id}.ipynb", "text": p.town.name.ja}
+        for p in pages
+        if p.error is None and p.town is not None
+    ]
+    items = config["website"]["navbar"]["left"]
+    for item in items:
+        if "menu" in item:
+            item["menu"] = menu
+    config["website"]["navbar"]["left"] = [
+        i for i in items if i.get("href", render[0]) in render and i.get("menu") != []
+    ]
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+
+
+def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Path) -> Path:
+    """Write the complete Quarto project for this build into ``stage`` (emptied first)."""
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    book = load_codebook()
+    towns = [p.town for p in pages if p.town is not None]
+    for src in SITE_SRC.rglob("*"):
+        if src.is_file() and src.name != "methods.qmd":
+            dest = stage / src.relative_to(SITE_SRC)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
+    template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
+    (stage / "methods.qmd").write_text(methods_page(template, book, towns), encoding="utf-8")
+    (stage / "codebook.qmd").write_text(codebook_page(book, towns), encoding="utf-8")
+    (stage / "index.qmd").write_text(index_page(pages), encoding="utf-8")
+    (stage / "assets").mkdir()
+    shutil.copy2(plotly_js(), stage / "assets" / "plotly.min.js")
+    (stage / "downloads").mkdir()
+    render = ["index.qmd"]
+    for p in pages:
+        if p.error is not None or p.notebook is None or p.town is None:
+            continue
+        meta = {
+            "title": f"{p.town.name.ja}（{p.town.prefecture}）",
+            "subtitle": p.town.survey.title + ("（合成データ）" if p.town.synthetic else ""),
+            **_plotly_header(1),
+        }
+        prepare_notebook(p.notebook, stage / "towns" / f"{p.town.id}.ipynb", meta, town_intro(p))
+        if p.xlsx is not None:
+            shutil.copy2(p.xlsx, stage / "downloads" / xlsx_name(p.town.id))
+        render.append(f"towns/{p.town.id}.ipynb")
+    if compare is not None:
+        meta = {"title": "市町村の比較", **_plotly_header(0)}
+        note = "::: {.synthetic-note}\n合成データ（架空の回答）による市町村を含みます。\n:::\n"
+        prepare_notebook(
+            compare,
+            stage / "compare.ipynb",
+            meta,
+            note if any(t.synthetic for t in towns) else None,
+        )
+        render.append("compare.ipynb")
+    render += ["methods.qmd", "codebook.qmd"]
+    (stage / "_quarto.yml").write_text(site_config(pages, render, stage, out_dir), encoding="utf-8")
+    return stage

@@ -118,9 +118,7 @@ def test_rate_table_layout(survey: pd.DataFrame) -> None:
     assert list(zip(t["sex"], t["age_band"], strict=True)) == expected
     assert list(t["age_band"].cat.categories) == ["全体", *AGES]
     assert list(t["sex"].cat.categories) == SEXES
-    assert list(t.columns) == [
-        *["sex", "age_band", "n", "x", "p", "lo", "hi", "n_eff", "suppressed"]
-    ]
+    assert list(t.columns) == ["sex", "age_band", "n", "x", "p", "lo", "hi", "n_eff", "suppressed"]
 
 
 def test_rate_table_values_match_an_independent_count(survey: pd.DataFrame) -> None:
@@ -161,3 +159,28 @@ def test_weighted_rate_table(survey: pd.DataFrame) -> None:
         assert t.loc[sex, "n_eff"] == pytest.approx(g["w"].sum() ** 2 / (g["w"] ** 2).sum())
         res = proportion(g["lonely"], weights=g["w"])
         assert (t.loc[sex, "lo"], t.loc[sex, "hi"]) == pytest.approx((res.lo, res.hi))
+
+
+def test_rate_table_on_plain_and_boolean_columns() -> None:
+    df = pd.DataFrame(
+        {
+            "ward": pd.array(["門司区", "若松区", "門司区", None] * 10, dtype="str"),
+            "alone": pd.array([True, False] * 20, dtype="boolean"),
+            "lonely": pd.array([True, False, False, True, True] * 8, dtype="boolean"),
+        }
+    )
+    t = rate_table(df, "lonely", ["ward", "alone"], min_cell=1, level=0.9)
+    assert list(t["ward"].cat.categories) == sorted(["門司区", "若松区"])
+    assert list(t["alone"].cat.categories) == ["全体", False, True]
+    row = t[(t["ward"] == "門司区") & (t["alone"] == True)].iloc[0]  # noqa: E712
+    sub = df[(df["ward"] == "門司区") & df["alone"]]
+    x, n = int(sub["lonely"].sum()), len(sub)
+    assert (row["n"], row["x"]) == (n, x)
+    assert (row["lo"], row["hi"]) == pytest.approx(
+        proportion_confint(x, n, alpha=0.1, method="wilson")
+    )
+
+
+def test_rate_table_needs_a_group() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        rate_table(pd.DataFrame({"lonely": [True]}), "lonely", [])

@@ -74,7 +74,6 @@ def _write_sheet(
         row += 1  # a blank row between tables
     for j, width in widths.items():
         ws.set_column(j, j, min(max(width + 2, 8), 60))
-    ws.freeze_panes(1, 0)
 
 
 def write_tables(

@@ -1,0 +1,77 @@
+"""Figure helpers: one theme, Japanese text that renders, Okabe–Ito colours, captions with n."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from matplotlib.colors import to_hex
+
+from helpers import figures
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "sex": ["男性", "男性", "男性", "女性", "女性", "女性"],
+        "age_band": ["20代", "30代", "80歳以上"] * 2,
+        "n": [20, 30, 5, 19, 25, 40],
+        "p": [0.5, 0.3, np.nan, 0.421, 0.35, 0.2],
+        "lo": [0.3, 0.15, np.nan, 0.23, 0.2, 0.1],
+        "hi": [0.7, 0.5, np.nan, 0.63, 0.55, 0.35],
+    })
+
+
+def _bars(fig) -> list:
+    return [p for p in fig.axes[0].patches if p.get_height() > 0]
+
+
+def test_theme_sets_japanese_font_and_palette():
+    figures.set_theme()
+    assert matplotlib.rcParams["font.family"][0] == figures.FONT
+    assert [to_hex(c).upper() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]][
+        :3] == [c.upper() for c in figures.PALETTE[:3]]
+    assert "tsunagari" in pio.templates.default
+    assert list(pio.templates["tsunagari"].layout.colorway) == figures.PALETTE
+
+
+def test_static_chart_draws_only_published_bars(table, tmp_path):
+    figures.set_theme()
+    chart = figures.bar_chart(table, "age_band", hue="sex", title="性別・年代別 孤独感",
+                              what="性別・年代別の孤独感がある人の割合", n=139, min_cell=10)
+    bars = _bars(chart.figure)
+    assert len(bars) == 5  # the suppressed 80歳以上 men are not drawn
+    assert sorted(round(b.get_height(), 1) for b in bars) == [20.0, 30.0, 35.0, 42.1, 50.0]
+    colours = {to_hex(b.get_facecolor()).upper() for b in bars}
+    assert colours == {figures.OKABE_ITO["blue"], figures.OKABE_ITO["vermillion"]}
+    assert "n = 139" in chart.caption and "10人未満の1区分" in chart.caption
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph … missing from font" would fail here
+        chart.figure.savefig(tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").stat().st_size > 10_000
+
+
+def test_caption_without_suppression_or_ci(table):
+    full = table.dropna()
+    chart = figures.bar_chart(full, "age_band", hue="sex", ci=None, title="t", what="分布",
+                              n=1234, min_cell=10)
+    assert chart.caption == "図：分布（回答者 n = 1,234）。"
+
+
+def test_interactive_chart_has_one_trace_per_group(table):
+    chart = figures.bar_chart(table, "age_band", hue="sex", title="t", what="w", n=139,
+                              min_cell=10, reference=0.33, reference_label="全体",
+                              interactive=True)
+    fig = chart.figure
+    assert isinstance(fig, go.Figure)
+    assert [t.name for t in fig.data] == ["男性", "女性"]
+    men = fig.data[0]
+    assert list(men.y[:2]) == [50.0, 30.0] and np.isnan(men.y[2])
+    assert list(men.text) == ["", "", figures.SUPPRESSED]
+    assert [t.marker.color for t in fig.data] == figures.PALETTE[:2]
+    assert fig.layout.shapes[0].y0 == pytest.approx(33.0)

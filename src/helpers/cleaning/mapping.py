@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from helpers.cleaning.normalize import NO_ANSWER_WORDS, TOTAL_WORDS, key, unique_keys
 from helpers.cleaning.read import RawTable, locate_header, read_table
@@ -233,6 +235,13 @@ def _map_joined(table: RawTable, spec: Joined, answers: _Answers, town: Town) ->
     return _none_chosen_is_missing(ticks, out), out
 
 
+def _ids(values: pd.Series) -> pd.Series:
+    """Respondent IDs compared as NFKC without spaces (１２３ = 123), vectorised."""
+    arr = pa.array(values.astype("str").where(values.notna()), type=pa.string(), from_pandas=True)
+    arr = pc.replace_substring_regex(pc.utf8_normalize(arr, form="NFKC"), r"\s+", "")
+    return pd.Series(arr.to_pandas(), index=values.index).where(values.notna())
+
+
 def _code_sheet(sheet: CodeSheet, raw_dir: Path) -> dict[str, dict[str, str]]:
     """Vendor code sheet → {question key: {code key: label}}."""
     table = read_table(raw_dir / sheet.file, sheet=sheet.sheet)
@@ -346,8 +355,8 @@ def map_source(
             spec, "joined", ""))) if vendor else None
         if var.type in (VarType.TEXT, VarType.ID):
             values = table.data[columns[spec]]
-            text[name] = values.map(key, na_action="ignore") if var.type is VarType.ID \
-                else values.astype("str").str.strip().where(values.notna())
+            text[name] = _ids(values) if var.type is VarType.ID else values.astype(
+                "str").str.strip().where(values.notna())
             counts[name] = VarCounts(blank=int(values.isna().sum()))
         elif var.type is VarType.NUMBER:
             out[name], counts[name] = _map_number(table, columns[spec], var, source)

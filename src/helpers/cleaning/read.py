@@ -155,8 +155,9 @@ def locate_header(path: Path, wanted: list[str], encoding: str = "auto") -> tupl
         finally:
             book.close()
     else:
-        text = _decode(path, path.read_bytes(), encoding)[0]
-        for i, line in enumerate(text.splitlines()[:_HEADER_SCAN], start=1):
+        head = path.read_bytes()[:_PREFIX].removeprefix(codecs.BOM_UTF8)
+        enc = "utf-8" if _decodes(head, "utf-8", final=False) else "cp932"
+        for i, line in enumerate(head.decode(enc, "replace").splitlines()[:_HEADER_SCAN], 1):
             for delim in _DELIMITERS:
                 hits = len(want & {key(v) for v in line.split(delim)})
                 best = max(best, (hits, None, i), key=lambda b: b[0])
@@ -165,10 +166,13 @@ def locate_header(path: Path, wanted: list[str], encoding: str = "auto") -> tupl
 
 # --- CSV ----------------------------------------------------------------------------------------
 
+_PREFIX = 1 << 16  # bytes looked at to guess the encoding before the full (strict) read
 
-def _decodes(data: bytes, encoding: str) -> bool:
+
+def _decodes(data: bytes, encoding: str, *, final: bool = True) -> bool:
+    """True when ``data`` decodes strictly (``final=False``: a cut last character is fine)."""
     try:
-        data.decode(encoding)
+        codecs.getincrementaldecoder(encoding)().decode(data, final=final)
     except UnicodeDecodeError:
         return False
     return True
@@ -178,26 +182,13 @@ def _line_of(data: bytes, position: int) -> int:
     return data[:position].count(b"\n") + 1
 
 
-def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]]:
-    """Decode strictly: (text, encoding used, notes). A stated encoding is checked, not trusted."""
-    notes: list[str] = []
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-        notes.append("UTF-8 byte-order mark (BOM) removed")
-        if encoding == "cp932":
-            encoding = "utf-8"
-            notes.append("the file is UTF-8 (it has a BOM) although the parameter file says cp932")
+def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
+    """Decode the whole file strictly: (text, encoding used), or a ``UserError`` naming the line."""
     tries = ["utf-8", "cp932"] if encoding == "auto" else [encoding.replace("-sig", "")]
-    if encoding == "cp932" and not data.isascii() and _decodes(data, "utf-8"):
-        raise UserError(
-                "is encoded as UTF-8, but the parameter file says cp932 (Shift_JIS)",
-                file=path,
-                hint="set 'encoding: utf-8' (or 'auto') for this source in the parameter file",
-            )
     failure: UnicodeDecodeError | None = None
     for enc in tries:
         try:
-            return data.decode(enc), enc, notes
+            return data.decode(enc), enc
         except UnicodeDecodeError as exc:
             failure = failure or exc
     assert failure is not None
@@ -206,30 +197,28 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]
     if encoding == "auto":
         problem = "cannot be read as UTF-8 or as Shift_JIS (cp932)"
         hint = "open it in Excel and save it as 'CSV UTF-8 (comma delimited)'"
+    elif encoding != "cp932" and _decodes(data, "cp932"):
+        problem = f"cannot be read as {encoding}"
+        hint = "the file looks like Shift_JIS: set 'encoding: cp932' (or 'auto') for this " \
+            "source in the parameter file"
     else:
         problem = f"cannot be read as {encoding}"
         hint = "set 'encoding: auto' for this source in the parameter file, or save the file " \
             "as 'CSV UTF-8'"
-        if encoding != "cp932" and _decodes(data, "cp932"):
-            hint = "the file looks like Shift_JIS: set 'encoding: cp932' (or 'auto') for this " \
-                "source in the parameter file"
     raise UserError(problem, file=path, rows=[line], value=f"bytes {bad}", hint=hint)
 
 
-def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str) -> RawTable:
-    data = path.read_bytes()
-    if not data.strip().strip(codecs.BOM_UTF8).strip():
-        raise UserError("is empty", file=path, hint="export the survey data again")
-    text, used, notes = _decode(path, data, encoding)
-    lines = text.split("\n", header_row)
-    if len(lines) < header_row or not lines[header_row - 1].strip():
-        raise UserError(
-            f"has no header on row {header_row}",
-            file=path,
-            rows=[header_row],
-            hint="check 'header_row:' in the parameter file",
-        )
-    header_line = lines[header_row - 1].rstrip("\r")
+def _header_line(utf8: bytes, header_row: int) -> str:
+    pos = 0
+    for _ in range(header_row - 1):
+        pos = utf8.find(b"\n", pos) + 1
+        if pos == 0:
+            return ""
+    end = utf8.find(b"\n", pos)
+    return utf8[pos : end if end >= 0 else len(utf8)].decode("utf-8", "replace").rstrip("\r")
+
+
+def _check_delimiter(path: Path, header_line: str, header_row: int, delimiter: str) -> list[str]:
     header = next(csv.reader([header_line], delimiter=delimiter))
     if len(header) == 1:
         for other, name in _DELIMITERS.items():
@@ -243,32 +232,71 @@ def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str) -> Raw
                     hint=f"set 'delimiter: \"{other.encode('unicode_escape').decode()}\"' for "
                     "this source in the parameter file (or export the file again with commas)",
                 )
-    utf8 = data if used == "utf-8" and not notes else text.encode("utf-8")
-    invalid: list[str] = []
+    return header
 
+
+def _arrow_read(utf8: bytes, header_row: int, delimiter: str, width: int,
+                invalid: list[str]) -> pa.Table:
     def _invalid(row: pacsv.InvalidRow) -> str:
         invalid.append(row.text)
         return "skip"
 
-    table = pacsv.read_csv(
+    names = [f"c{i}" for i in range(width)]
+    return pacsv.read_csv(
         io.BytesIO(utf8),
-        read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=[f"c{i}" for i in
-                                       range(len(header))], block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delimiter,
-            newlines_in_values=True,
-            ignore_empty_lines=False,
-            invalid_row_handler=_invalid,
-        ),
+        read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=names,
+                                       block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                         ignore_empty_lines=False, invalid_row_handler=_invalid),
         convert_options=pacsv.ConvertOptions(
-            column_types={f"c{i}": pa.string() for i in range(len(header))},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=[""],
-        ),
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True,
+            quoted_strings_can_be_null=True, null_values=[""]),
     )
+
+
+def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str) -> RawTable:
+    data = path.read_bytes()
+    if not data.strip().strip(codecs.BOM_UTF8).strip():
+        raise UserError("is empty", file=path, hint="export the survey data again")
+    notes: list[str] = []
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+        notes.append("UTF-8 byte-order mark (BOM) removed")
+        if encoding == "cp932":
+            encoding = "utf-8"
+            notes.append("the file is UTF-8 (it has a BOM) although the parameter file says cp932")
+    head = data[:_PREFIX]
+    if encoding == "cp932" and not head.isascii() and _decodes(head, "utf-8", final=False):
+        raise UserError(
+            "is encoded as UTF-8, but the parameter file says cp932 (Shift_JIS)",
+            file=path,
+            hint="set 'encoding: utf-8' (or 'auto') for this source in the parameter file",
+        )
+    used, utf8 = "utf-8", data
+    if encoding == "cp932" or (encoding == "auto" and not _decodes(head, "utf-8", final=False)):
+        text, used = _decode(path, data, encoding)
+        utf8 = text.encode("utf-8")
+    header_line = _header_line(utf8, header_row)
+    if not header_line.strip():
+        raise UserError(f"has no header on row {header_row}", file=path, rows=[header_row],
+                        hint="check 'header_row:' in the parameter file")
+    header = _check_delimiter(path, header_line, header_row, delimiter)
+    invalid: list[str] = []
+    try:
+        table = _arrow_read(utf8, header_row, delimiter, len(header), invalid)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" not in str(exc) or used != "utf-8":
+            raise UserError(
+                f"cannot be read as CSV ({str(exc).splitlines()[0][:120]})",
+                file=path,
+                hint="look for a cell with an opening quote (\") that is never closed, or "
+                "export the file again",
+            ) from None
+        text, used = _decode(path, data, encoding)  # names the line, or finds cp932 for auto
+        utf8 = text.encode("utf-8")
+        table = _arrow_read(utf8, header_row, delimiter, len(header), invalid)
     if invalid:
-        _raise_ragged(path, text, header_row, delimiter, len(header))
+        _raise_ragged(path, utf8.decode("utf-8"), header_row, delimiter, len(header))
     frame = table.to_pandas()
     frame.columns = header
     rows = header_row + 1 + np.arange(len(frame))

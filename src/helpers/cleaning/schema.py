@@ -34,16 +34,17 @@ def standard_frame(codes: pd.DataFrame, book: Codebook, town: Town) -> pd.DataFr
         if col not in codes:
             continue
         x = codes[col].to_numpy(dtype=float)
+        missing = np.isnan(x)
         if var.type is VarType.MULTI:
-            out[col] = pd.array(np.where(np.isnan(x), None, x), dtype="Int8")
+            out[col] = pd.arrays.IntegerArray(np.nan_to_num(x).astype(np.int8), missing)
         elif var.type is VarType.NUMBER:
-            out[col] = pd.array(x, dtype="Float64")
+            out[col] = pd.arrays.FloatingArray(np.nan_to_num(x), missing)
         elif var.type is VarType.FLAG:
-            out[col] = pd.array(np.where(np.isnan(x), None, x == 1), dtype="boolean")
+            out[col] = pd.arrays.BooleanArray(x == 1, missing)
         else:
             known = np.array(list(var.labels(town.districts)), dtype=float)
             position = np.searchsorted(known, x)
-            position[np.isnan(x)] = -1
+            position[missing] = -1
             out[col] = pd.Categorical.from_codes(position, dtype=category_dtype(var,
                                                                                  town.districts))
     frame = pd.DataFrame(out, index=codes.index)

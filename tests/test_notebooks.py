@@ -1,0 +1,108 @@
+"""The report notebooks run through papermill: BRIEF §5 figures for Iiyama in results.json and in
+the text, the one-line "not asked" sentences for a town without the small-town and season items,
+no published value on fewer respondents than the minimum cell size, and the comparison page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from helpers import paths
+from helpers.analysis import disclosure_breaches, workbook_breaches
+from helpers.stats.format import fmt_pct, points
+
+pytestmark = pytest.mark.slow
+REPORT = paths.NOTEBOOKS / "municipal_report.ipynb"
+
+
+def _run(town: str, out: Path) -> tuple[dict, str]:
+    """Execute the report for a town into ``out``; its results and all its Markdown text."""
+    if not (paths.processed_dir(town) / "survey.parquet").exists():
+        pytest.skip(f"data/processed/{town}/survey.parquet is absent: run `tsunagari clean`")
+    out.mkdir(parents=True, exist_ok=True)
+    executed = out / f"{town}.ipynb"
+    pm.execute_notebook(REPORT, executed, parameters={"town": town, "out_dir": str(out)},
+                        kernel_name="python3", progress_bar=False)
+    nb = nbformat.read(executed, as_version=4)
+    text = "\n".join(
+        o["data"]["text/markdown"]
+        for c in nb.cells if c.cell_type == "code"
+        for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})
+    )
+    return json.loads((out / "results.json").read_text(encoding="utf-8")), text
+
+
+def test_parameters_cell():
+    params = pm.inspect_notebook(REPORT)
+    assert {k: v["default"] for k, v in params.items()} == {
+        "town": '"iiyama"', "out_dir": '""', "min_cell": "None", "weighting": "None"}
+
+
+def test_iiyama_report(tmp_path):
+    """One run of the Iiyama report (papermill), then every check on its outputs."""
+    out = tmp_path / "towns" / "iiyama"
+    results, text = _run("iiyama", out)
+    _check_sex_age(results, text)
+    _check_small_town_items(results, text)
+    _check_winter_outings(results, text)
+    assert disclosure_breaches(results) == []
+    assert workbook_breaches(out / "iiyama_集計表.xlsx", results["min_cell"]) == []
+    _check_compare(out.parent, tmp_path / "compare.ipynb")
+
+
+def _check_sex_age(results: dict, text: str) -> None:
+    rows = {(r["sex"], r["age_band"]): r for r in results["lonely_by_sex_age"]}
+    men20, women40, women = rows["男性", "20代"], rows["女性", "40代"], rows["女性", "全体"]
+    assert fmt_pct(men20["p"]) == "50.0%" and men20["lo"] < men20["p"] < men20["hi"]
+    assert fmt_pct(women40["p"]) == "42.1%" and points(women40["p"], women["p"]) == 9.3
+    assert "男性では20代が50.0%と最も高く" in text
+    assert "女性では40代が42.1%と最も高く" in text and "より9.3ポイント高く" in text
+    assert results["headline"]["often_always"]["p"] < results["national"]["often_always"]
+    assert results["synthetic"] is True and "合成データ" in text
+
+
+def _check_small_town_items(results: dict, text: str) -> None:
+    assert results["sections"]["smalltown"]
+    for item in ("town_ties", "town_faces", "town_selfcontained"):
+        entry = results["smalltown"]["items"][item]
+        overall = entry["overall"]["p"]
+        groups = {g[item]: g for g in entry["groups"]}
+        for answer in ("良くないと思う", "どちらともいえない"):
+            assert groups[answer]["p"] > overall
+            odds = next(r for r in entry["odds_ratios"] if r["level"] == answer)
+            assert odds["odds_ratio"] > 1
+        assert entry["chi_square"]["p_value"] < 0.05 and entry["chi_square"]["cramers_v"] > 0
+    assert text.count("「良くないと思う」「どちらともいえない」と答えた人は、全体より") == 3
+    assert text.count("カイ二乗検定で χ²=") == 3 and "オッズ比が「良くないと思う」" in text
+
+
+def _check_winter_outings(results: dict, text: str) -> None:
+    season = results["season"]
+    assert season["winter_lower"]
+    assert season["wilcoxon"]["p_value"] < 0.05 and season["wilcoxon"]["effect_r"] > 0
+    assert "冬の外出頻度は春～秋より少なくなっています" in text
+    assert "ウィルコクソンの符号付順位検定で p" in text
+
+
+def test_town_without_small_town_and_season_items(tmp_path):
+    results, text = _run("suzaka", tmp_path)
+    assert results["sections"]["smalltown"] is False and results["sections"]["season"] is False
+    assert "須坂市の調査では市での生活についての考え方" in text
+    assert "須坂市の調査では季節別（春～秋と冬）の外出頻度を尋ねていないため" in text
+    assert disclosure_breaches(results) == []
+    assert workbook_breaches(tmp_path / "suzaka_集計表.xlsx", results["min_cell"]) == []
+
+
+def _check_compare(results_dir: Path, executed: Path) -> None:
+    """compare.ipynb reads every results.json in the folder and shows the national figure."""
+    pm.execute_notebook(paths.NOTEBOOKS / "compare.ipynb", executed,
+                        parameters={"results_dir": str(results_dir)}, kernel_name="python3",
+                        progress_bar=False)
+    nb = nbformat.read(executed, as_version=4)
+    text = "\n".join(o["data"].get("text/markdown", "") for c in nb.cells
+                     if c.cell_type == "code" for o in c.get("outputs", []) if "data" in o)
+    assert "- 飯山市：" in text and "- 全国（令和4年）：40.3%" in text

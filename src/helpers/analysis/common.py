@@ -212,27 +212,31 @@ def hide_small_counts(
     out = frame.copy()
     out.attrs["min_cell"] = min_cell
     rates = [c for c in rates if c in out.columns]
-    for col in ["n", "x", *rates]:
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     counts = [c for c in ("n", "x") if c in out.columns]
+    values = {c: np.array(pd.to_numeric(out[c], errors="coerce"), dtype=float)
+              for c in [*counts, *rates]}
+    n = np.nan_to_num(values["n"])
     is_total = np.zeros(len(out), dtype=bool)
     for col in by:
         is_total |= out[col].astype(str).eq(TOTAL).to_numpy()
-    first = out[by[0]].astype(str) if len(by) > 1 else pd.Series("", index=out.index)
+    first = out[by[0]].astype(str).to_numpy() if len(by) > 1 else np.full(len(out), "")
     secondary = np.zeros(len(out), dtype=bool)
-    for value in first.unique():
-        rows = np.flatnonzero(first.eq(value).to_numpy() & ~is_total)
-        base = pd.DataFrame({"n": out["n"].to_numpy()[rows]})
+    for value in pd.unique(first):
+        rows = np.flatnonzero((first == value) & ~is_total)
+        base = pd.DataFrame({"n": n[rows]})
         secondary[rows] = suppress_counts(base, min_cell)["n"].to_numpy()
-    small = out["n"].fillna(0).to_numpy() < min_cell
-    primary = small & (out["n"].fillna(0).to_numpy() > 0)
-    out.loc[primary, counts + rates] = np.nan
-    out.loc[small, rates] = np.nan
+    small = n < min_cell
+    primary = small & (n > 0)
     secondary &= ~primary
-    out.loc[secondary, counts] = np.nan
-    if "x" in out.columns:
-        out.loc[(out["x"] > 0) & (out["x"] < min_cell), "x"] = np.nan
+    for col in rates:
+        values[col][small] = np.nan
+    for col in counts:
+        values[col][primary | secondary] = np.nan
+    if "x" in values:
+        x = values["x"]
+        x[(x > 0) & (x < min_cell)] = np.nan
+    for col, arr in values.items():
+        out[col] = arr
     out["base_hidden"] = secondary
     out["suppressed"] = small
     return out

@@ -72,7 +72,7 @@ class Chart:
         display(Markdown(f"*{self.caption}*"))
 
 
-def _wrap(label: Any, width: int = 6) -> str:
+def _wrap(label: Any, width: int) -> str:
     return "\n".join(textwrap.wrap(str(label), width)) or str(label)
 
 
@@ -135,7 +135,7 @@ def _draw_static(
     if reference is not None:
         ax.axhline(reference * 100, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
                    label=reference_label)
-    ax.set_xticks(np.arange(len(xs)), [_wrap(x) for x in xs])
+    ax.set_xticks(np.arange(len(xs)), [_wrap(x, 10 if len(xs) <= 4 else 6) for x in xs])
     ax.set_ylim(0, top * 1.15)
     ax.set_ylabel("割合（%）")
     ax.set_xlabel("")

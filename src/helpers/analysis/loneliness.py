@@ -112,6 +112,16 @@ class Loneliness:
             f"「しばしばある・常にある」は{fmt_pct(often['p'])}で、全国の{fmt_pct(nat['often_always'])}"
             f"より{_compare(often['p'], nat['often_always'])}。",
         ]
+        if self.ucla is not None:
+            high = self.ucla.records()[-1]
+            national = (
+                f"（全国調査 {nat['round_name']}：{fmt_pct(nat['ucla_high'])}）"
+                if nat["ucla_high"] is not None else ""
+            )
+            lines.append(
+                f"UCLA孤独感尺度の合計点が10～12点（孤独感が最も強い区分）の人は"
+                f"{fmt_pct(high['share'])}でした{national}。"
+            )
         if self.weighted:
             w = self.weighted["lonely"]
             lines.append(
@@ -198,6 +208,7 @@ def _national(ctx: Context) -> dict[str, Any]:
         "round_name": ref.round(year).name,
         "lonely": ref.lonely_rate(year),
         "often_always": ref.often_always(year),
+        "ucla_high": ref.round(year).ucla_high / 100 if ref.round(year).ucla_high else None,
         "source": ref.source(year),
     }
 

@@ -35,7 +35,6 @@ HEADERS: dict[str, str] = {
     "lo_weighted": "重み付け 下限（%）",
     "hi_weighted": "重み付け 上限（%）",
     "national": "全国（%）",
-    "diff": "全体との差（ポイント）",
     "share_weighted": "重み付け構成比（%）",
     "odds_ratio": "調整オッズ比",
     "or_lo": "オッズ比 95%信頼区間 下限",
@@ -46,7 +45,6 @@ HEADERS: dict[str, str] = {
     "level": "回答",
     "answer": "回答",
     "group": "回答",
-    "item": "項目",
     "median": "中央値",
 }
 #: Columns holding shares 0–1 (shown in %); the others are counts or labels.

@@ -27,7 +27,8 @@ OFTEN_ALWAYS = "しばしばある・常にある"
 #: Attributes scanned for groups that stand out (孤独層).
 STANDOUT_VARS = ["household", "marital", "employment", "living_standard", "health", "consult",
                  "rely_on"]
-#: A group stands out when its rate is this many points above the overall rate …
+#: A group stands out when its rate is this many points above the overall rate (and the lower
+#: bound of its interval is above the overall rate).
 STANDOUT_POINTS = 10.0
 STANDOUT_COLUMNS = ["variable", "group", "n", "p", "lo", "hi", "base_hidden"]
 
@@ -46,31 +47,31 @@ def estimate(p: Proportion, min_cell: int) -> dict[str, Any]:
 
 @dataclass
 class SexHighlight:
-    """The highest age band of one sex, and the bands above that sex's overall rate."""
+    """The highest age band of one sex, and the bands 5 points or more above that sex overall."""
 
     sex: str
-    total: dict[str, Any]
+    total_p: float
     top_band: str
-    top: dict[str, Any]
-    above: list[tuple[str, float]] = field(default_factory=list)
+    top_p: float
+    above: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "sex": self.sex,
-            "total_p": self.total["p"],
+            "total_p": self.total_p,
             "top_age_band": self.top_band,
-            "top_p": self.top["p"],
-            "points_above_total": points(self.top["p"], self.total["p"]),
-            "bands_5_points_above": [band for band, _ in self.above],
+            "top_p": self.top_p,
+            "points_above_total": points(self.top_p, self.total_p),
+            "bands_5_points_above": self.above,
         }
 
     def sentence(self) -> str:
-        diff = fmt_points(self.top["p"], self.total["p"])
         text = (
-            f"{self.sex}では{self.top_band}が{fmt_pct(self.top['p'])}と最も高く、"
-            f"{self.sex}全体（{fmt_pct(self.total['p'])}）より{diff}高くなっています。"
+            f"{self.sex}では{self.top_band}が{fmt_pct(self.top_p)}と最も高く、"
+            f"{self.sex}全体（{fmt_pct(self.total_p)}）より{fmt_points(self.top_p, self.total_p)}"
+            "高くなっています。"
         )
-        others = [band for band, _ in self.above if band != self.top_band]
+        others = [band for band in self.above if band != self.top_band]
         if others:
             text += f"{'・'.join(others)}でも{self.sex}全体より5ポイント以上高くなっています。"
         return text
@@ -109,8 +110,8 @@ class Loneliness:
             f"は{fmt_pct(lonely['p'])}{fmt_ci(lonely['lo'], lonely['hi'])}でした"
             f"（回答者 {fmt_n(lonely['n'])}）。全国調査（{nat['round_name']}）では"
             f"{fmt_pct(nat['lonely'])}です。",
-            f"「しばしばある・常にある」は{fmt_pct(often['p'])}で、全国の{fmt_pct(nat['often_always'])}"
-            f"より{_compare(often['p'], nat['often_always'])}。",
+            f"「しばしばある・常にある」は{fmt_pct(often['p'])}で、全国の"
+            f"{fmt_pct(nat['often_always'])}{_compare(often['p'], nat['often_always'])}。",
         ]
         if self.ucla is not None:
             high = self.ucla.records()[-1]
@@ -161,12 +162,13 @@ class Loneliness:
 
 
 def _compare(p: float | None, ref: float) -> str:
+    """「…より x ポイント低く/高くなっています」 against a reference share."""
     if p is None:
-        return "比較できません（回答者が少ないため）"
+        return "と比べられません（回答者が少ないため）"
     diff = points(p, ref)
     if diff == 0:
         return "と同じです"
-    return "やや低くなっています" if diff < 0 else "やや高くなっています"
+    return f"より{abs(diff):.1f}ポイント{'低く' if diff < 0 else '高く'}なっています"
 
 
 def _highlights(table: pd.DataFrame) -> list[SexHighlight]:
@@ -178,10 +180,8 @@ def _highlights(table: pd.DataFrame) -> list[SexHighlight]:
             continue
         t = total.iloc[0]
         top = bands.loc[bands["p"].idxmax()]
-        above = [(str(r.age_band), float(r.p)) for r in bands.itertuples()
-                 if points(r.p, t.p) >= 5]
-        out.append(SexHighlight(str(sex), {"p": float(t.p)}, str(top.age_band),
-                                {"p": float(top.p)}, above))
+        above = [str(r.age_band) for r in bands.itertuples() if points(r.p, t.p) >= 5]
+        out.append(SexHighlight(str(sex), float(t.p), str(top.age_band), float(top.p), above))
     return out
 
 

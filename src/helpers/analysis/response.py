@@ -93,6 +93,7 @@ def analyse_response(ctx: Context) -> Response:
         data = add_sex_age(df)
         pop = sex_age_margins(margins.sex_age_band)
         table = _with_population(distribution(data, SEX_AGE, k), SEX_AGE, pop)
+        table = table[table["pop_share"].notna()].reset_index(drop=True)  # sexes in the margins
         by["sex_age"] = Table("sex_age", "性別×年代の回答者構成と人口構成", table)
     if has(df, "district"):
         table = distribution(df, "district", k)

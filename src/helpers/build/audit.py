@@ -4,14 +4,13 @@ Checked in every HTML page and the search index of the site, every Excel file, a
 ``results.json``:
 
 - **free-text answers** and **respondent IDs** from the towns' ``restricted.parquet``: free texts
-  (and their longer sentences) anywhere in a page's text, including chart data; IDs as whole
-  tokens. Purely numeric IDs shorter than ``MIN_NUMERIC_ID`` digits cannot be told apart from
-  counts and are not searched for (the report says how many were skipped);
-- **small cells**: in tables with a base column (n, 回答者数, …), a row whose base is below
-  ``min_cell`` must show no percentage, and a count column may only show 0 or at least
-  ``min_cell``; in ``results.json``, an estimate (p, lo, hi) with base n < min_cell or a count
-  x of 1 … min_cell−1 must be marked ``suppressed`` (plus ``helpers.analysis.disclosure_breaches``
-  where the analysis package provides it).
+  (and their longer sentences) anywhere in a page's text, chart data included, and in any cell;
+  IDs as whole tokens. Purely numeric IDs shorter than ``MIN_NUMERIC_ID`` digits cannot be told
+  apart from counts and are not searched for (``Secrets.skipped_ids`` counts them);
+- **small cells**: in an HTML table with a base column (回答者数, n), a count of 1 … min_cell−1,
+  or any other number in a row whose base is under ``min_cell`` or hidden; in ``results.json``
+  and the Excel tables, the report's own rules (``helpers.analysis.disclosure_breaches`` and
+  ``workbook_breaches``), applied again to the files as published.
 """
 
 from __future__ import annotations
@@ -24,15 +23,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 MIN_FREE_TEXT = 8
 MIN_SENTENCE = 12
 MIN_NUMERIC_ID = 5
-BASE_HEADERS = {"n", "回答者数", "人数", "回答数", "基数", "対象者数", "該当者数", "標本数"}
-COUNT_HEADERS = BASE_HEADERS | {"x", "件数", "度数", "該当数"}
-RATE_HEADERS = {"p", "lo", "hi", "pct", "percent"}
-RATE_WORDS = ("%", "％", "割合", "率", "信頼区間")
+#: Headers of a table's base column and of its count columns (those of the report's tables,
+#: ``helpers.analysis.results``, plus the short forms n and x).
+BASE_HEADERS = {"回答者数", "n"}
+COUNT_HEADERS = BASE_HEADERS | {"該当者数", "人数", "x"}
 EMPTY = {"", "—", "-", "–", "nan", "none", "null", "*"}
 NUMBER = re.compile(r"^[+-]?\d[\d,]*(\.\d+)?\s*[%％]?$")
 
@@ -199,8 +198,9 @@ def _number(cell: str) -> float | None:
 def table_breaches(rows: list[list[str]], min_cell: int) -> list[str]:
     """Rows of a table (header rows included) that publish a small cell; one line each.
 
-    A header row is a row naming a base or count column; the rows under it, up to the next
-    header or blank row, are checked against it.
+    A header row is a row naming a count column; the rows under it, up to the next header or
+    blank row, are checked against it: counts must be 0 or at least ``min_cell``, and a row whose
+    base is under ``min_cell`` or hidden ("—") may show no other number.
     """
     found: list[str] = []
     header: list[str] | None = None
@@ -215,51 +215,21 @@ def table_breaches(rows: list[list[str]], min_cell: int) -> list[str]:
             header = None
             continue
         label = next((c for c in row if c and _number(c) is None), "?")
-        base = next(
-            (_number(c) for k, c in zip(header, row, strict=False) if k in BASE_HEADERS), None
+        bases = [c.strip() for k, c in zip(header, row, strict=False) if k in BASE_HEADERS]
+        base = bases[0] if bases else None
+        small = base is not None and (
+            base.lower() in EMPTY - {""} or (_number(base) is not None and _number(base) < min_cell)
         )
         for k, c in zip(header, row, strict=False):
             value = _number(c)
             if value is None:
                 continue
-            if k in COUNT_HEADERS and 0 < value < min_cell:
-                found.append(f"row 「{label}」: {k} = {c} (a count under {min_cell})")
-            elif base is not None and base < min_cell and _is_rate(k, c):
-                found.append(f"row 「{label}」: {k} = {c} on a base of {base:g} (< {min_cell})")
+            if k in COUNT_HEADERS:
+                if 0 < value < min_cell:
+                    found.append(f"row 「{label}」: {k} = {c} (a count under {min_cell})")
+            elif small:
+                found.append(f"row 「{label}」: {k} = {c} on a base of {base} (< {min_cell})")
     return found
-
-
-def _is_rate(header: str, cell: str) -> bool:
-    if cell.rstrip().endswith(("%", "％")) or header in RATE_HEADERS:
-        return True
-    return any(w in header for w in RATE_WORDS)
-
-
-def results_breaches(results: Any, min_cell: int) -> list[str]:
-    """Estimates and counts in a results tree that break the rule and are not marked suppressed."""
-    found: list[str] = []
-
-    def walk(node: Any, where: str) -> None:
-        if isinstance(node, Mapping):
-            if not node.get("suppressed"):
-                n, x = node.get("n"), node.get("x")
-                shown = [k for k in ("p", "lo", "hi") if node.get(k) is not None]
-                if isinstance(n, (int, float)) and n < min_cell and shown:
-                    found.append(f"{where}: {', '.join(shown)} on a base of n = {n:g}")
-                if isinstance(x, (int, float)) and 0 < x < min_cell:
-                    found.append(f"{where}: count x = {x:g}")
-            for k, v in node.items():
-                walk(v, f"{where}.{k}" if where else str(k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{where}[{i}]")
-
-    walk(results, "")
-    try:
-        from helpers.analysis import disclosure_breaches  # the report's own, stricter check
-    except ImportError:
-        return found
-    return found + [b for b in disclosure_breaches(results) if b not in found]
 
 
 # --- the audit ---
@@ -277,23 +247,30 @@ def audit_html(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
 
 
 def audit_xlsx(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
-    """Secrets in any cell and small cells in any table of every sheet."""
+    """Secrets in any cell of any sheet, and the report's rules for its Excel tables."""
+    from helpers.analysis import workbook_breaches
+
     found = []
     for sheet, rows in _xlsx_tables(path):
         text = "\n".join("\t".join(r) for r in rows)
         where = Path(f"{path} [{sheet}]")
         found += [Breach(where, kind, value) for kind, value in secrets.find(text)]
-        found += [Breach(where, "small cell", d) for d in table_breaches(rows, min_cell)]
-    return found
+    try:
+        small = workbook_breaches(path, min_cell)
+    except Exception as exc:  # a workbook the audit cannot read cannot be published either
+        small = [f"could not be checked ({type(exc).__name__}: {exc})"]
+    return found + [Breach(path, "small cell", d) for d in small]
 
 
 def audit_results(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
-    """Secrets in a ``results.json`` and estimates on bases under ``min_cell``."""
+    """Secrets in a ``results.json`` and the report's disclosure rule for its values."""
+    from helpers.analysis import disclosure_breaches
+
     text = path.read_text(encoding="utf-8")
     results = json.loads(text)
-    min_cell = int(results.get("min_cell") or min_cell) if isinstance(results, dict) else min_cell
     found = [Breach(path, kind, value) for kind, value in secrets.find(_unescape_js(text))]
-    return found + [Breach(path, "small cell", d) for d in results_breaches(results, min_cell)]
+    small = disclosure_breaches(results, max(min_cell, int(results.get("min_cell") or 0)))
+    return found + [Breach(path, "small cell", d) for d in small]
 
 
 def audit(

@@ -25,19 +25,13 @@ KEY_PACKAGES = (
     "seaborn", "plotly", "openpyxl", "xlsxwriter", "pydantic", "papermill", "nbclient", "ipykernel",
 )  # fmt: skip
 
-_digests: dict[Path, str] = {}
-
-
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (cached for the life of the process)."""
-    path = Path(path)
-    if path not in _digests:
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _digests[path] = h.hexdigest()
-    return _digests[path]
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def tree_files(root: Path, pattern: str = "**/*") -> list[Path]:

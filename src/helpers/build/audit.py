@@ -60,10 +60,10 @@ class Secrets:
     def from_values(cls, free_texts: Iterable[object], ids: Iterable[object]) -> Secrets:
         texts: set[str] = set()
         for t in free_texts:
-            s = normalize(t)
+            s = _compact(t)
             if len(s) >= MIN_FREE_TEXT:
                 texts.add(s)
-                texts.update(x for x in re.split(r"[。．！？!?\n]", s) if len(x) >= MIN_SENTENCE)
+                texts.update(x for x in re.split(r"[。．！？!?、,\n]", s) if len(x) >= MIN_SENTENCE)
         checked, skipped = set(), 0
         for i in ids:
             s = normalize(i)
@@ -92,12 +92,14 @@ class Secrets:
 
     def find(self, text: str) -> Iterator[tuple[str, str]]:
         """(kind, value) for every secret in ``text`` (normalised first)."""
-        text = normalize(text)
-        for t in self.free_texts:
-            if t in text:
+        compact = _compact(text)
+        found: list[str] = []
+        for t in sorted(self.free_texts, key=len, reverse=True):
+            if t in compact and not any(t in f for f in found):  # a sentence of one already found
+                found.append(t)
                 yield "free-text answer", t
         if self.ids:
-            for m in self._id_pattern.finditer(text):
+            for m in self._id_pattern.finditer(normalize(text)):
                 yield "respondent ID", m.group(0)
 
     @cached_property
@@ -111,6 +113,11 @@ def normalize(value: object) -> str:
     if value is None:
         return ""
     return " ".join(unicodedata.normalize("NFKC", str(value)).split())
+
+
+def _compact(value: object) -> str:
+    """``normalize`` without any whitespace: free text is found across line and tag breaks."""
+    return "".join(normalize(value).split())
 
 
 # --- reading what is published ---
@@ -139,8 +146,8 @@ class _Page(HTMLParser):
             self._stack[-1].append([])
         elif tag in ("td", "th") and self._stack and self._stack[-1]:
             self._cell = []
-        elif tag in ("br", "p", "div", "li"):
-            self.visible.append("\n")
+        if tag in ("br", "p", "div", "li", "tr", "td", "th"):
+            self.visible.append("\n")  # text of neighbouring elements must not run together
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.HIDDEN:

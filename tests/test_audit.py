@@ -1,0 +1,125 @@
+"""The disclosure audit catches planted breaches and passes a clean site."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.analysis import write_json
+from helpers.build.audit import Secrets, audit, audit_html, table_breaches
+from helpers.excel import write_tables
+
+FREE_TEXT = "冬は雪が多くて近所の人と会う機会がなく、とても寂しい思いをしています。"
+IDS = ["IY-0417", "IY-0418", "42"]
+
+CLEAN_PAGE = """<html lang="ja"><body><h1>飯山市</h1>
+<p>回答者 643人のうち、孤独感がある人は 32.8% でした。IY-04170 は別の番号です。</p>
+<table><thead><tr><th>性別</th><th>年代</th><th>回答者数</th><th>孤独感がある（%）</th></tr></thead>
+<tbody><tr><td>男性</td><td>20代</td><td>40</td><td>50.0%</td></tr>
+<tr><td>女性</td><td>19歳以下</td><td>—</td><td>—</td></tr>
+<tr><td>女性</td><td>80歳以上</td><td>0</td><td>—</td></tr></tbody></table>
+<div id="fig" class="plotly-graph-div"></div>
+<script>Plotly.newPlot("fig", [{"x": ["\\u7537\\u6027"], "y": [42]}])</script>
+</body></html>"""
+
+
+@pytest.fixture
+def secrets() -> Secrets:
+    return Secrets.from_values([FREE_TEXT, "特になし", None], IDS)
+
+
+def _site(tmp_path: Path, page: str) -> Path:
+    site = tmp_path / "site" / "towns"
+    site.mkdir(parents=True)
+    (site / "iiyama.html").write_text(page, encoding="utf-8")
+    return tmp_path / "site"
+
+
+def test_clean_site_passes(tmp_path: Path, secrets: Secrets) -> None:
+    assert audit([_site(tmp_path, CLEAN_PAGE)], secrets, 10) == []
+
+
+def test_planted_free_text_is_caught(tmp_path: Path, secrets: Secrets) -> None:
+    page = CLEAN_PAGE.replace("</h1>", f"</h1><blockquote>{FREE_TEXT}</blockquote>")
+    found = audit([_site(tmp_path, page)], secrets, 10)
+    assert found and {b.kind for b in found} == {"free-text answer"}
+    assert found[0].file.name == "iiyama.html"
+
+
+def test_a_quoted_sentence_of_a_free_text_is_caught(secrets: Secrets, tmp_path: Path) -> None:
+    sentence = FREE_TEXT.split("、")[1]  # 「とても寂しい…」 alone, in full-width spacing
+    page = tmp_path / "p.html"
+    page.write_text(f"<p>声：{sentence}</p>", encoding="utf-8")
+    assert [b.kind for b in audit_html(page, secrets, 10)] == ["free-text answer"]
+
+
+def test_free_text_hidden_in_chart_data_is_caught(tmp_path: Path, secrets: Secrets) -> None:
+    escaped = json.dumps(FREE_TEXT)  # plotly writes non-ASCII as \\uXXXX in its JSON
+    page = CLEAN_PAGE.replace('"y": [42]', f'"y": [42], "text": [{escaped}]')
+    assert "\\u" in escaped
+    assert [b.kind for b in audit([_site(tmp_path, page)], secrets, 10)] == ["free-text answer"]
+
+
+def test_planted_id_is_caught_only_as_a_whole_token(tmp_path: Path, secrets: Secrets) -> None:
+    assert secrets.ids == ("IY-0417", "IY-0418") and secrets.skipped_ids == 1
+    page = CLEAN_PAGE.replace("<td>20代</td>", "<td>IY-0418</td>")
+    found = audit([_site(tmp_path, page)], secrets, 10)
+    assert [(b.kind, b.detail) for b in found] == [("respondent ID", "IY-0418")]
+
+
+def test_planted_small_row_is_caught(tmp_path: Path, secrets: Secrets) -> None:
+    row = "<tr><td>男性</td><td>70代</td><td>3</td><td>66.7%</td></tr>"
+    page = CLEAN_PAGE.replace("<tbody>", "<tbody>" + row)
+    found = audit([_site(tmp_path, page)], secrets, 10)
+    details = sorted(b.detail for b in found)
+    assert {b.kind for b in found} == {"small cell"}
+    assert any("回答者数 = 3" in d for d in details)
+    assert any("66.7%" in d for d in details)
+
+
+def test_rate_on_a_hidden_base_is_caught() -> None:
+    rows = [["性別", "回答者数", "孤独感がある（%）"], ["女性", "—", "41.0"]]
+    expected = "row 「女性」: 孤独感がある（%） = 41.0 on a base of — (< 10)"
+    assert table_breaches(rows, 10) == [expected]
+
+
+def test_min_cell_of_the_town_applies(tmp_path: Path, secrets: Secrets) -> None:
+    site = _site(tmp_path, CLEAN_PAGE)  # the page shows a base of 40
+    assert audit([site], secrets, 10, {"iiyama": 50})
+    assert audit([site], secrets, 10, {"tsukumi": 50}) == []
+
+
+def test_results_and_workbook_breaches_are_caught(tmp_path: Path, secrets: Secrets) -> None:
+    out = tmp_path / "build" / "towns" / "iiyama"
+    ok = {"p": 0.5, "lo": 0.3, "hi": 0.7, "n": 40, "x": 20}
+    results = {"town": "iiyama", "min_cell": 10, "headline": {"lonely": ok}}
+    write_json(results, out / "results.json")
+    table = pd.DataFrame({"年代": ["20代"], "回答者数": [40], "孤独感がある（%）": [50.0]})
+    write_tables({"孤独感": [("年代別", table)]}, out / "iiyama_集計表.xlsx", ["合成データ"])
+    assert audit([tmp_path / "build"], secrets, 10) == []
+
+    results["headline"]["often_always"] = {"p": 0.67, "lo": 0.2, "hi": 0.9, "n": 3, "x": 2}
+    write_json(results, out / "results.json")
+    small = pd.DataFrame({"年代": ["70代"], "回答者数": [3], "孤独感がある（%）": [66.7]})
+    notes = ["合成データ", FREE_TEXT]
+    write_tables({"孤独感": [("年代別", small)]}, out / "iiyama_集計表.xlsx", notes)
+    found = audit([tmp_path / "build"], secrets, 10)
+    by_file = {(b.file.name.split(" ")[0], b.kind) for b in found}
+    assert ("results.json", "small cell") in by_file
+    assert ("iiyama_集計表.xlsx", "small cell") in by_file
+    assert ("iiyama_集計表.xlsx", "free-text answer") in by_file
+
+
+def test_secrets_come_from_restricted_parquet(tmp_path: Path) -> None:
+    town = tmp_path / "iiyama"
+    town.mkdir()
+    restricted = pd.DataFrame(
+        {"resp_id": ["IY-0001", "IY-0002"], "age": [34, 81], "free_text": [FREE_TEXT, None]}
+    )
+    restricted.to_parquet(town / "restricted.parquet")
+    secrets = Secrets.from_processed(tmp_path)
+    assert secrets.ids == ("IY-0001", "IY-0002")
+    assert FREE_TEXT in secrets.free_texts

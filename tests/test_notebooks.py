@@ -106,3 +106,15 @@ def _check_compare(results_dir: Path, executed: Path) -> None:
     text = "\n".join(o["data"].get("text/markdown", "") for c in nb.cells
                      if c.cell_type == "code" for o in c.get("outputs", []) if "data" in o)
     assert "- 飯山市：" in text and "- 全国（令和4年）：40.3%" in text
+
+
+def test_explore_notebook_runs(tmp_path):
+    """The researchers' starting notebook keeps working with the helpers it shows."""
+    if not (paths.processed_dir("iiyama") / "survey.parquet").exists():
+        pytest.skip("data/processed/iiyama/survey.parquet is absent: run `tsunagari clean`")
+    executed = tmp_path / "explore.ipynb"
+    pm.execute_notebook(paths.NOTEBOOKS / "explore.ipynb", executed, kernel_name="python3",
+                        progress_bar=False)
+    nb = nbformat.read(executed, as_version=4)
+    last = "".join(o["data"].get("text/markdown", "") for o in nb.cells[-1].outputs if "data" in o)
+    assert "近所の人と顔の見える関係性が築きやすいこと" in last  # report.show("smalltown")

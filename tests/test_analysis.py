@@ -329,3 +329,15 @@ def test_iiyama_reproduces_brief_figures():
         entry = results["smalltown"]["items"][item]
         assert set(entry["above_overall"]) >= {"良くないと思う", "どちらともいえない"}
     assert results["season"]["winter_lower"]
+
+
+@pytest.mark.parametrize("interactive", [False, True])
+def test_every_section_chart_has_a_caption_with_n(report, interactive):
+    import matplotlib.pyplot as plt
+
+    charts = [c for s in report.sections.values() for c in s.charts(interactive=interactive)]
+    assert len(charts) >= 7
+    for chart in charts:
+        assert chart.caption.startswith("図：") and "回答者 n = " in chart.caption
+        if not interactive:
+            plt.close(chart.figure)

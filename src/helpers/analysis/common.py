@@ -14,6 +14,7 @@ from helpers.codebook import load_codebook
 from helpers.stats.crosstab import crosstab
 from helpers.stats.disclosure import suppress_counts
 from helpers.stats.format import fmt_p
+from helpers.stats.inference import chi_square
 from helpers.stats.proportions import rate_table
 from helpers.towns import Town
 
@@ -305,3 +306,20 @@ def shares_by(
     frame.insert(1, "n", tab.base.to_numpy())
     frame[row] = frame[row].astype(str)
     return hide_small_counts(frame, [row], min_cell, rates=labels), labels
+
+
+def chi_square_test(df: pd.DataFrame, row: str, col: str) -> dict[str, Any] | None:
+    """``chi_square`` as a results record (chi2, dof, p_value, cramers_v, n); None if undefined."""
+    try:
+        c = chi_square(df, row, col)
+    except ValueError:
+        return None
+    return {"chi2": c.chi2, "dof": c.dof, "p_value": c.p, "cramers_v": c.cramers_v, "n": c.n}
+
+
+def stack_by_item(tables: dict[str, Table]) -> pd.DataFrame:
+    """Rate tables of several items (variable → table) as one frame with ``item`` (its Japanese
+    name) and ``answer`` columns, for a grouped chart."""
+    frames = [t.frame.rename(columns={var: "answer"}).assign(item=name_of(var))
+              for var, t in tables.items()]
+    return pd.concat(frames, ignore_index=True)

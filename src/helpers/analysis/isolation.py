@@ -7,14 +7,21 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.analysis.common import Table, has, name_of, rates
+from helpers.analysis.common import (
+    Table,
+    chi_square_test,
+    has,
+    name_of,
+    rates,
+    stack_by_item,
+)
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
 from helpers.stats.format import fmt_p, fmt_pct
-from helpers.stats.inference import chi_square
 
 TITLE = "孤立"
 ITEMS = ["rely_on", "consult", "participation", "contact_inperson", "contact_remote"]
+CHARTED = ("rely_on", "consult", "participation")
 NONE_OPTION = "participation__5"  # 特に参加していない
 
 
@@ -52,12 +59,11 @@ class Isolation:
         return "\n\n".join(lines) or "回答者が少ないため、この節の割合は公表していません。"
 
     def charts(self, interactive: bool = False) -> list[Chart]:
-        frames = [t.frame.rename(columns={v: "answer"}).assign(item=name_of(v))
-                  for v, t in self.by.items() if v in ("rely_on", "consult", "participation")]
-        if not frames:
+        shown = {v: t for v, t in self.by.items() if v in CHARTED}
+        if not shown:
             return []
         return [bar_chart(
-            pd.concat(frames, ignore_index=True), "answer", hue="item",
+            stack_by_item(shown), "answer", hue="item",
             title="頼れる人・相談相手・活動への参加別 孤独感がある人の割合",
             what="頼れる人・相談相手の有無、活動への参加別の孤独感がある人の割合",
             n=self.overall_n, min_cell=self.min_cell, interactive=interactive,
@@ -84,10 +90,5 @@ def analyse_isolation(ctx: Context) -> Isolation | None:
     for var in items:
         title = f"{name_of(var)}別 孤独感がある人の割合"
         by[var] = Table(var, title, rates(df, "lonely", [var], k))
-        try:
-            c = chi_square(df, var, "lonely")
-            tests[var] = {"chi2": c.chi2, "dof": c.dof, "p_value": c.p,
-                          "cramers_v": c.cramers_v, "n": c.n}
-        except ValueError:
-            tests[var] = None
+        tests[var] = chi_square_test(df, var, "lonely")
     return Isolation(by, tests, int(df["lonely"].notna().sum()), k)

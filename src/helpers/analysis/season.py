@@ -7,11 +7,18 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.analysis.common import Table, distribution, has, rates, shares_by
+from helpers.analysis.common import (
+    Table,
+    chi_square_test,
+    distribution,
+    has,
+    rates,
+    shares_by,
+)
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
 from helpers.stats.format import fmt_n, fmt_p, fmt_pct
-from helpers.stats.inference import PairedTest, chi_square, wilcoxon_paired
+from helpers.stats.inference import PairedTest, wilcoxon_paired
 
 TITLE = "冬と春～秋の外出頻度"
 SUMMER, WINTER, LESS = "outing_summer", "outing_winter", "outing_less_in_winter"
@@ -128,11 +135,6 @@ def analyse_season(ctx: Context) -> Season | None:
             )
     data = df.assign(**{LESS: _bool_labels(df, LESS, ("減らない", "冬に減る"))})
     lonely_by_less = rates(data, "lonely", [LESS], k)
-    try:
-        c = chi_square(data, LESS, "lonely")
-        chi2 = {"chi2": c.chi2, "dof": c.dof, "p_value": c.p, "cramers_v": c.cramers_v, "n": c.n}
-    except ValueError:
-        chi2 = None
     return Season(
         test=test,
         distributions=Table("outing_by_season", "外出頻度の分布（春～秋と冬）",
@@ -142,7 +144,7 @@ def analyse_season(ctx: Context) -> Season | None:
         less_by=less_by,
         lonely_by_less=Table("lonely_by_less_in_winter", "冬の外出の減少別 孤独感がある人の割合",
                              lonely_by_less),
-        lonely_chi2=chi2,
+        lonely_chi2=chi_square_test(data, LESS, "lonely"),
         min_cell=k,
     )
 

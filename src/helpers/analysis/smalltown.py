@@ -5,14 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
-from helpers.analysis.common import Table, has, name_of, rates
+from helpers.analysis.common import (
+    Table,
+    chi_square_test,
+    has,
+    name_of,
+    rates,
+    stack_by_item,
+)
 from helpers.analysis.context import Context
 from helpers.analysis.loneliness import estimate
 from helpers.figures import Chart, bar_chart
 from helpers.stats.format import fmt_n, fmt_p, fmt_pct
-from helpers.stats.inference import ChiSquare, chi_square, compare_groups
+from helpers.stats.inference import compare_groups
 from helpers.stats.proportions import proportion
 from helpers.stats.regression import logistic_odds_ratios
 
@@ -30,7 +35,7 @@ class SmalltownItem:
     item: str
     overall: dict[str, Any]
     groups: Table
-    chi2: ChiSquare | None
+    chi2: dict[str, Any] | None
     odds: Table | None
     adjusted_for: list[str]
     ucla: Table | None
@@ -43,15 +48,12 @@ class SmalltownItem:
                 if r["p"] is not None and r["p"] > self.overall["p"]]
 
     def to_json(self) -> dict[str, Any]:
-        c = self.chi2
         return {
             "question": name_of(self.item),
             "overall": self.overall,
             "groups": self.groups.records(),
             "above_overall": self.above_overall,
-            "chi_square": None if c is None else {
-                "chi2": c.chi2, "dof": c.dof, "p_value": c.p, "cramers_v": c.cramers_v, "n": c.n,
-            },
+            "chi_square": self.chi2,
             "odds_ratios": None if self.odds is None else self.odds.records(),
             "adjusted_for": self.adjusted_for,
             "ucla": None if self.ucla is None else self.ucla.records(),
@@ -74,8 +76,9 @@ class SmalltownItem:
         if self.chi2 is not None:
             c = self.chi2
             text += (
-                f"回答と孤独感の関連はカイ二乗検定で χ²={c.chi2:.1f}（自由度{c.dof}）、"
-                f"{fmt_p(c.p)}、効果量 Cramér's V={c.cramers_v:.2f}（{fmt_n(c.n)}）です。"
+                f"回答と孤独感の関連はカイ二乗検定で χ²={c['chi2']:.1f}（自由度{c['dof']}）、"
+                f"{fmt_p(c['p_value'])}、効果量 Cramér's V={c['cramers_v']:.2f}（{fmt_n(c['n'])}）"
+                "です。"
             )
         if self.odds is not None:
             rows = [r for r in self.odds.records() if r["or_lo"] is not None]
@@ -122,9 +125,7 @@ class Smalltown:
         return "\n\n".join(it.text() for it in self.items)
 
     def charts(self, interactive: bool = False) -> list[Chart]:
-        frames = [it.groups.frame.rename(columns={it.item: "answer"}).assign(item=name_of(it.item))
-                  for it in self.items]
-        table = pd.concat(frames, ignore_index=True)
+        table = stack_by_item({it.item: it.groups for it in self.items})
         overall = self.items[0].overall
         return [
             bar_chart(
@@ -180,16 +181,12 @@ def analyse_smalltown(ctx: Context) -> Smalltown | None:
     results = []
     for item in items:
         groups = rates(df, "lonely", [item], k, ctx.weighted)
-        try:
-            chi2 = chi_square(df, item, "lonely")
-        except ValueError:
-            chi2 = None
         ucla, ucla_test = _ucla(ctx, item)
         results.append(SmalltownItem(
             item=item,
             overall=overall,
             groups=Table(item, f"「{name_of(item)}」への考え方別 孤独感がある人の割合", groups),
-            chi2=chi2,
+            chi2=chi_square_test(df, item, "lonely"),
             odds=_odds(ctx, item, adjust),
             adjusted_for=adjust,
             ucla=ucla,

@@ -25,6 +25,7 @@ KEY_PACKAGES = (
     "seaborn", "plotly", "openpyxl", "xlsxwriter", "pydantic", "papermill", "nbclient", "ipykernel",
 )  # fmt: skip
 
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes."""
     h = hashlib.sha256()

@@ -188,22 +188,20 @@ def _plotly_header(depth: int) -> dict[str, Any]:
     return {"include-in-header": {"text": f'<script src="{src}" charset="utf-8"></script>'}}
 
 
-def _synthetic_note(town: Town) -> str:
-    return (
-        "::: {.synthetic-note}\n"
-        f"このページの数値は、{town.name.ja}の調査を模して作成した**合成データ（架空の回答）**によるもので、"
-        "実際の調査結果ではありません。\n:::\n"
-    )
+def _subtitle(town: Town) -> str:
+    title = town.survey.title
+    return title if not town.synthetic or "合成" in title else f"{title}（合成データ）"
 
 
-def town_intro(page: Page) -> str:
-    """The Markdown placed at the top of a town page: synthetic note and download link."""
-    parts = [_synthetic_note(page.town)] if page.town and page.town.synthetic else []
-    if page.xlsx is not None:
-        name = xlsx_name(page.id)
-        link = f"../downloads/{quote(name)}"
-        parts.append(f"[集計表（Excel）をダウンロード]({link}){{.btn .btn-outline-primary}}\n")
-    return "\n".join(parts)
+def town_intro(page: Page) -> str | None:
+    """The Markdown placed at the top of a town page: the download link of its Excel tables.
+
+    (The report notebook itself says when its data are synthetic; the subtitle says it too.)
+    """
+    if page.xlsx is None:
+        return None
+    link = f"../downloads/{quote(xlsx_name(page.id))}"
+    return f"[集計表（Excel）をダウンロード]({link}){{.btn .btn-outline-primary}}\n"
 
 
 # --- generated pages ---
@@ -434,7 +432,7 @@ def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Pa
             continue
         meta = {
             "title": f"{p.town.name.ja}（{p.town.prefecture}）",
-            "subtitle": p.town.survey.title + ("（合成データ）" if p.town.synthetic else ""),
+            "subtitle": _subtitle(p.town),
             **_plotly_header(1),
         }
         prepare_notebook(p.notebook, stage / "towns" / f"{p.town.id}.ipynb", meta, town_intro(p))

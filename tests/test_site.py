@@ -1,0 +1,190 @@
+"""Staging the website: generated pages, cleaned notebooks, the Quarto project; one real render."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+import yaml
+
+from helpers.build import quarto
+from helpers.build.site import (
+    Page,
+    codebook_page,
+    count,
+    index_page,
+    methods_page,
+    prepare_notebook,
+    rate_with_ci,
+    site_config,
+    stage_site,
+)
+from helpers.codebook import Codebook
+from helpers.towns import load_town
+
+SITE_SRC = Path(__file__).parents[1] / "site"
+
+
+def _executed_notebook(path: Path, front: str | None = None) -> Path:
+    """An executed notebook as papermill leaves it: stderr, a plotly figure, a pandas table."""
+    figure = json.loads(pio.to_json(go.Figure(go.Bar(x=["男性", "女性"], y=[1, 2]))))
+    cells = [] if front is None else [{"cell_type": "raw", "metadata": {}, "source": front}]
+    cells += [
+        {"cell_type": "markdown", "metadata": {}, "source": ["## 孤独感\n", "本文\n"]},
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": 1,
+            "source": ["fig.show()  # SECRET-CODE"],
+            "outputs": [
+                {"output_type": "stream", "name": "stderr", "text": ["UserWarning: noisy\n"]},
+                {"output_type": "stream", "name": "stdout", "text": ["printed\n"]},
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"application/vnd.plotly.v1+json": figure, "text/plain": ["Figure"]},
+                },
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"text/html": ["<script src='https://cdn.plot.ly/plotly.js'>"]},
+                },
+                {
+                    "output_type": "execute_result",
+                    "metadata": {},
+                    "execution_count": 1,
+                    "data": {"text/html": ["<table><tr><td>1</td></tr></table>"]},
+                },
+            ],
+        },
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def _results(path: Path, n: int = 643, lonely_n: int = 640) -> Path:
+    est = {"p": 0.349, "lo": 0.313, "hi": 0.386, "n": lonely_n, "x": 223}
+    results = {
+        "town": "iiyama",
+        "min_cell": 10,
+        "n": n,
+        "response_rate": 0.429,
+        "headline": {"lonely": est, "often_always": {**est, "p": 0.044, "lo": 0.031, "hi": 0.063}},
+    }
+    path.write_text(json.dumps(results), encoding="utf-8")
+    return path
+
+
+def test_numbers_follow_the_disclosure_rule() -> None:
+    est = {"p": 0.3281, "lo": 0.29, "hi": 0.367, "n": 320}
+    assert rate_with_ci(est, 10) == "32.8%（29.0～36.7%）"
+    assert rate_with_ci({**est, "n": 9}, 10) == "—"
+    assert rate_with_ci({**est, "p": None}, 10) == "—"
+    assert rate_with_ci(None, 10) == "—"
+    assert [count(n, 10) for n in (0, 3, 10, 2178, None)] == ["0", "—", "10", "2,178", "—"]
+
+
+def test_prepare_notebook_cleans_outputs_and_sets_the_title(tmp_path: Path) -> None:
+    src = _executed_notebook(tmp_path / "in.ipynb", "---\ntitle: old\nauthor: 市\n---")
+    dest = tmp_path / "out" / "iiyama.ipynb"
+    prepare_notebook(src, dest, {"title": "飯山市（長野県）"}, "[Excel](x.xlsx)\n")
+    nb = json.loads(dest.read_text(encoding="utf-8"))
+    front = yaml.safe_load("".join(nb["cells"][0]["source"]).strip("-\n"))
+    assert front == {"title": "飯山市（長野県）", "author": "市"}
+    assert nb["cells"][1]["cell_type"] == "markdown" and "x.xlsx" in "".join(
+        nb["cells"][1]["source"]
+    )
+    assert [c["cell_type"] for c in nb["cells"]] == ["raw", "markdown", "markdown", "code"]
+    outputs = nb["cells"][3]["outputs"]
+    text = json.dumps(outputs, ensure_ascii=False)
+    assert "noisy" not in text and "cdn.plot.ly" not in text
+    assert [o.get("name") for o in outputs if o["output_type"] == "stream"] == ["stdout"]
+    assert all("text/html" not in o.get("data", {}) for o in outputs)  # no require.js from Quarto
+    chart = "".join(outputs[1]["data"]["text/markdown"])
+    assert chart.startswith("```{=html}") and "Plotly.newPlot" in chart
+    assert "plotly-graph-div" in chart and len(chart) < 20_000  # a div, not plotly.js itself
+    assert "<table>" in "".join(outputs[2]["data"]["text/markdown"])
+
+
+def test_index_lists_published_and_failed_towns(tmp_path: Path) -> None:
+    iiyama, tsukumi, suzaka = (load_town(t) for t in ("iiyama", "tsukumi", "suzaka"))
+    pages = [
+        Page("iiyama", iiyama, tmp_path / "i.ipynb", _results(tmp_path / "r.json"), tmp_path / "x"),
+        Page("suzaka", suzaka, tmp_path / "s.ipynb", _results(tmp_path / "s.json", 8, 8), None),
+        Page("tsukumi", tsukumi, error="ConfigError: 列「性別」がありません"),
+        Page("broken", None, error="config/towns/broken.yml: invalid parameter file"),
+    ]
+    text = index_page(pages)
+    assert "towns/iiyama.html" in text and "飯山市" in text and "34.9%（31.3～38.6%）" in text
+    assert "downloads/iiyama_%E9%9B%86%E8%A8%88%E8%A1%A8.xlsx" in text
+    suzaka_row = next(line for line in text.splitlines() if "towns/suzaka.html" in line)
+    assert "34.9%" not in suzaka_row and suzaka_row.count("—") >= 3  # n = 8: suppressed
+    assert "towns/tsukumi.html" not in text
+    assert "津久見市（大分県）：作成に失敗しました" in text and "列「性別」がありません" in text
+    assert "broken：作成に失敗しました" in text
+
+
+def test_codebook_page_lists_every_variable_and_who_asked_it(codebook: Codebook) -> None:
+    towns = [load_town(t) for t in ("iiyama", "suzaka")]
+    text = codebook_page(codebook, towns)
+    for v in codebook.all:
+        assert f"`{v.name}`" in text
+    faces = next(line for line in text.splitlines() if "`town_faces`" in line)
+    asked = [t.name.ja for t in towns if "town_faces" in t.variables()]
+    assert asked and all(name in faces for name in asked)
+    free = next(line for line in text.splitlines() if "`free_text`" in line)
+    assert "非公開" in free
+
+
+def test_methods_page_is_filled_from_codebook_and_towns(codebook: Codebook) -> None:
+    template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
+    towns = [load_town(t) for t in ("iiyama", "tsukumi")]
+    text = methods_page(template, codebook, towns)
+    assert "${" not in text
+    assert "「たまにある」、「時々ある」、「しばしばある・常にある」" in text
+    assert "飯山市 10人" in text and "合成データ" in text
+    assert codebook["ucla_1"].question in text
+
+
+def test_site_config_renders_only_staged_pages(tmp_path: Path) -> None:
+    pages = [Page("iiyama", load_town("iiyama")), Page("tsukumi", load_town("tsukumi"), error="x")]
+    render = ["index.qmd", "towns/iiyama.ipynb", "methods.qmd", "codebook.qmd"]
+    config = yaml.safe_load(site_config(pages, render, tmp_path / "stage", tmp_path / "out"))
+    assert config["project"]["render"] == render
+    assert config["project"]["output-dir"] == "../out"
+    assert config["lang"] == "ja" and config["execute"]["enabled"] is False
+    navbar = config["website"]["navbar"]["left"]
+    assert {"href": "towns/iiyama.ipynb", "text": "飯山市"} in navbar[1]["menu"]
+    assert len(navbar[1]["menu"]) == 1
+    assert all(i.get("href") != "compare.ipynb" for i in navbar)  # no comparison was staged
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(quarto.find_quarto() is None, reason="Quarto not found (PATH, $QUARTO)")
+def test_quarto_renders_the_staged_site_without_code(tmp_path: Path) -> None:
+    nb = _executed_notebook(tmp_path / "iiyama.ipynb")
+    (tmp_path / "iiyama_集計表.xlsx").write_bytes(b"PK fake")
+    page = Page(
+        "iiyama",
+        load_town("iiyama"),
+        nb,
+        _results(tmp_path / "r.json"),
+        tmp_path / "iiyama_集計表.xlsx",
+    )
+    out = tmp_path / "site"
+    stage = stage_site([page], nb, tmp_path / "stage", out)
+    quarto.render(quarto.find_quarto(), stage, tmp_path / "quarto.log")
+    town = (out / "towns" / "iiyama.html").read_text(encoding="utf-8")
+    assert 'lang="ja"' in town and "<title>飯山市（長野県）" in town
+    assert "SECRET-CODE" not in town and "noisy" not in town  # code hidden, stderr dropped
+    assert town.count("plotly.min.js") == 1 and "require.min.js" not in town
+    assert "cdn.plot.ly" not in town and "Plotly.newPlot" in town
+    assert (out / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    assert (out / "downloads" / "iiyama_集計表.xlsx").exists()
+    for name in ("index", "compare", "methods", "codebook"):
+        assert (out / f"{name}.html").exists()
+    assert "飯山市" in (out / "search.json").read_text(encoding="utf-8")

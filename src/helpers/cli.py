@@ -121,3 +121,52 @@ def check(
     if len(res.rejected):
         for row in res.rejected.head(10).itertuples(index=False):
             typer.echo(f"  rejected: {row.file} row {row.row}: {row.reason}")
+
+
+@app.command()
+@friendly
+def build(
+    towns: Annotated[
+        list[str] | None, typer.Argument(help="Town ids (default: every town in config/towns/).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-j", help="Parallel workers (default: the cores).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild every step.")] = False,
+    dask: Annotated[
+        bool, typer.Option("--dask", help="Run the towns on a local Dask cluster.")
+    ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address (shared file system needed)."),
+    ] = None,
+) -> None:
+    """Clean every town, run every report, the comparison, render the website and audit it."""
+    from helpers.build.pipeline import Options, print_summary
+    from helpers.build.pipeline import build as run_build
+
+    if workers is not None and workers < 1:
+        raise UserError("--workers must be at least 1", value=workers)
+    options = Options(tuple(towns or ()), workers, force, dask, scheduler)
+    console = Console(highlight=False)
+    summary = run_build(options, console=console)
+    print_summary(summary, console, err)
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+@friendly
+def audit() -> None:
+    """Scan the built site, results and Excel files for anything that breaks the data rules."""
+    from helpers.build.pipeline import Layout, run_audit
+
+    layout = Layout()
+    if not layout.site.exists() and not layout.towns_dir.exists():
+        raise UserError("nothing built yet", file=layout.build, hint="run `tsunagari build` first")
+    breaches = run_audit(layout)
+    for b in breaches:
+        err.print(f"[bold red]disclosure breach:[/] {b}", soft_wrap=True)
+    if breaches:
+        err.print(f"{len(breaches)} breaches: do not publish this site.", markup=False)
+        raise typer.Exit(1)
+    typer.echo(f"audit passed: {layout.site} and {layout.towns_dir}")

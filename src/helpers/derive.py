@@ -77,7 +77,7 @@ def derive_all(df: pd.DataFrame, book: Codebook) -> pd.DataFrame:
     A derived column already in ``df`` (``age_band`` read from a raw band column) is kept
     where the derivation has no value.
     """
-    out = df.copy()
+    out = df.copy(deep=False)
     for var in book.derived:
         assert var.derive is not None
         if not all(i in out for i in var.derive.inputs):

@@ -24,6 +24,7 @@ from helpers.errors import ConfigError, UserError
 from helpers.towns import CodeSheet, Joined, Options, Source, Town, town_file
 
 _UNKNOWN = -np.inf  # marks a unique value that maps to nothing
+_F = np.float32  # codes and numbers while cleaning (exact for every code and count)
 _NUMBER_SUFFIX = re.compile(r"(歳|才|人|点)$")
 _TICKED = {"1", "○", "◯", "〇", "●", "✓", "✔", "レ", "はい", "該当", "TRUE", "True", "true"}
 _UNTICKED = {"0", "×", "いいえ", "非該当", "FALSE", "False", "false"}
@@ -128,7 +129,7 @@ def _counts(codes: np.ndarray, n_unique: int) -> np.ndarray:
 def _map_single(table: RawTable, column: str, answers: _Answers, town: Town) -> tuple[
         np.ndarray, VarCounts]:
     codes, raw, keys = unique_keys(table.data[column])
-    mapped = np.array([answers.lookup.get(k, _UNKNOWN) for k in keys] + [np.nan])
+    mapped = np.array([answers.lookup.get(k, _UNKNOWN) for k in keys] + [np.nan], dtype=_F)
     bad = [i for i, m in enumerate(mapped[:-1]) if m == _UNKNOWN]
     if bad:
         var = answers.var
@@ -163,7 +164,8 @@ def _map_number(table: RawTable, column: str, var: Variable, source: Source) -> 
         np.ndarray, VarCounts]:
     codes, raw, keys = unique_keys(table.data[column])
     missing = _no_answer_keys(var, source)
-    mapped = np.array([np.nan if k in missing else _number(k) for k in keys] + [np.nan])
+    mapped = np.array([np.nan if k in missing else _number(k) for k in keys] + [np.nan],
+                      dtype=_F)
     bad = [i for i, m in enumerate(mapped[:-1]) if m == _UNKNOWN or (not np.isfinite(m)
            and keys[i] not in missing)]
     if bad:
@@ -188,7 +190,7 @@ def _map_options(table: RawTable, spec: Options, var: Variable, source: Source) 
     for code, column in spec.options.items():
         codes, raw, keys = unique_keys(table.data[column])
         mapped = np.array([1.0 if k in _TICKED else 0.0 if k in _UNTICKED else
-                           np.nan if k in missing else _UNKNOWN for k in keys] + [0.0])
+                           np.nan if k in missing else _UNKNOWN for k in keys] + [0.0], dtype=_F)
         bad = [i for i, m in enumerate(mapped[:-1]) if m == _UNKNOWN]
         if bad:
             _fail(table, column, codes, raw, bad, f"option cell of {var.name} is neither 1 nor 0",
@@ -213,7 +215,7 @@ def _map_joined(table: RawTable, spec: Joined, answers: _Answers, town: Town) ->
     options = list(var.labels())
     codes, raw, keys = unique_keys(table.data[spec.joined])
     joiners = {key(spec.sep), *_JOINERS}
-    matrix = np.zeros((len(raw) + 1, len(options)))
+    matrix = np.zeros((len(raw) + 1, len(options)), dtype=_F)
     bad: list[int] = []
     for i, k in enumerate(keys):
         for j in joiners - {","}:
@@ -235,11 +237,19 @@ def _map_joined(table: RawTable, spec: Joined, answers: _Answers, town: Town) ->
     return _none_chosen_is_missing(ticks, out), out
 
 
-def _ids(values: pd.Series) -> pd.Series:
-    """Respondent IDs compared as NFKC without spaces (１２３ = 123), vectorised."""
-    arr = pa.array(values.astype("str").where(values.notna()), type=pa.string(), from_pandas=True)
-    arr = pc.replace_substring_regex(pc.utf8_normalize(arr, form="NFKC"), r"\s+", "")
-    return pd.Series(arr.to_pandas(), index=values.index).where(values.notna())
+def _text(values: pd.Series, normalise: bool) -> pd.Series:
+    """Text cells stripped; with ``normalise``, IDs compared as NFKC without spaces (１２３ = 123).
+
+    Works on the distinct values (categories) and maps them back, vectorised.
+    """
+    cats = values.cat if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(
+        "category").cat
+    distinct = pc.utf8_trim_whitespace(pa.array(cats.categories.astype("str"), type=pa.string()))
+    if normalise:
+        distinct = pc.replace_substring_regex(pc.utf8_normalize(distinct, form="NFKC"), r"\s+", "")
+    positions = cats.codes.to_numpy()
+    taken = pc.take(distinct, pa.array(positions, mask=positions < 0))
+    return pd.Series(taken.to_pandas(), index=values.index)
 
 
 def _code_sheet(sheet: CodeSheet, raw_dir: Path) -> dict[str, dict[str, str]]:
@@ -342,8 +352,8 @@ def map_source(
         out["mode"], counts["mode"] = _map_single(table, columns[source.mode_column], answers,
                                                   town)
     else:
-        out["mode"] = np.full(n, float(next(c for c, lab in book["mode"].labels().items()
-                                            if lab == source.mode)))
+        out["mode"] = np.full(n, next(c for c, lab in book["mode"].labels().items()
+                                      if lab == source.mode), dtype=_F)
     for name, spec in source.columns.items():
         var = book[name]
         if isinstance(spec, str) and table.data[columns[spec]].isna().all():
@@ -355,8 +365,7 @@ def map_source(
             spec, "joined", ""))) if vendor else None
         if var.type in (VarType.TEXT, VarType.ID):
             values = table.data[columns[spec]]
-            text[name] = _ids(values) if var.type is VarType.ID else values.astype(
-                "str").str.strip().where(values.notna())
+            text[name] = _text(values, normalise=var.type is VarType.ID)
             counts[name] = VarCounts(blank=int(values.isna().sum()))
         elif var.type is VarType.NUMBER:
             out[name], counts[name] = _map_number(table, columns[spec], var, source)

@@ -39,7 +39,13 @@ def key(value: object) -> str:
 
 
 def unique_keys(column: pd.Series) -> tuple[np.ndarray, list[object], list[str]]:
-    """Factorise a column: (codes per row, -1 for empty cells), unique raw values, their keys."""
+    """Factorise a column: (codes per row, -1 for empty cells), unique raw values, their keys.
+
+    A categorical column (how CSV columns are read) is already factorised.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, raw = column.cat.codes.to_numpy(), column.cat.categories.tolist()
+        return codes, raw, [key(v) for v in raw]
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     raw = list(uniques)
     return np.asarray(codes), raw, [key(v) for v in raw]

@@ -81,6 +81,10 @@ def _rejected_rows(parts: list[_Part], origin: pd.DataFrame, mask: np.ndarray,
     return pd.concat(frames, ignore_index=True)
 
 
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def _raw_names(parts: list[_Part]) -> dict[str, dict[str, str]]:
     """Standard variable → {file name: raw column}, for messages."""
     names: dict[str, dict[str, str]] = {}
@@ -94,8 +98,8 @@ def _raw_names(parts: list[_Part]) -> dict[str, dict[str, str]]:
 def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> CleanResult:
     book = load_codebook()
     parts = [_read(source, path, town, book, raw_dir) for source, path in sources]
-    codes = pd.concat([p.mapped.codes for p in parts], ignore_index=True)
-    text = pd.concat([p.mapped.text for p in parts], ignore_index=True)
+    codes = _stack([p.mapped.codes for p in parts])
+    text = _stack([p.mapped.text for p in parts])
     origin = pd.concat(
         [pd.DataFrame({"file": p.table.file.name, "row": p.table.rows, "source": i,
                        "pos": np.arange(len(p.table.rows))}) for i, p in enumerate(parts)],
@@ -124,11 +128,11 @@ def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> Clean
         rejected |= mask
     keep = ~(dropped | rejected)
 
-    derived = derive_all(codes[keep].reset_index(drop=True), book)
+    if not keep.all():
+        codes, text = codes[keep].reset_index(drop=True), text[keep].reset_index(drop=True)
+    derived = derive_all(codes, book)
     survey = validate(standard_frame(derived, book, town), book, town)
-    restricted = pd.concat(
-        [text[keep].reset_index(drop=True), derived.filter(["age"])], axis=1
-    ).filter(RESTRICTED_COLUMNS)
+    restricted = pd.concat([text, derived.filter(["age"])], axis=1).filter(RESTRICTED_COLUMNS)
     restricted.index.name = "row_key"
     report = _report(town, parts, counts, rows_in, int(dropped.sum()), int(rejected.sum()),
                      survey, book)

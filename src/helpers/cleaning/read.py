@@ -235,48 +235,49 @@ def _check_delimiter(path: Path, header_line: str, header_row: int, delimiter: s
     return header
 
 
-def _arrow_read(utf8: bytes, header_row: int, delimiter: str, width: int,
+def _arrow_read(utf8: bytes | memoryview, header_row: int, delimiter: str, width: int,
                 invalid: list[str]) -> pa.Table:
+    """Parse CSV bytes; every column is read dictionary-encoded (= factorised) text."""
     def _invalid(row: pacsv.InvalidRow) -> str:
         invalid.append(row.text)
         return "skip"
 
     names = [f"c{i}" for i in range(width)]
     return pacsv.read_csv(
-        io.BytesIO(utf8),
-        read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=names,
-                                       block_size=1 << 24),
+        pa.BufferReader(pa.py_buffer(utf8)),
+        read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                          ignore_empty_lines=False, invalid_row_handler=_invalid),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True,
-            quoted_strings_can_be_null=True, null_values=[""]),
+            column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())),
+            strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""]),
     )
 
 
 def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str) -> RawTable:
     data = path.read_bytes()
-    if not data.strip().strip(codecs.BOM_UTF8).strip():
+    if len(data) < _PREFIX and not data.removeprefix(codecs.BOM_UTF8).strip():
         raise UserError("is empty", file=path, hint="export the survey data again")
     notes: list[str] = []
+    body = memoryview(data)
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
+        body = body[len(codecs.BOM_UTF8) :]
         notes.append("UTF-8 byte-order mark (BOM) removed")
         if encoding == "cp932":
             encoding = "utf-8"
             notes.append("the file is UTF-8 (it has a BOM) although the parameter file says cp932")
-    head = data[:_PREFIX]
+    head = bytes(body[:_PREFIX])
     if encoding == "cp932" and not head.isascii() and _decodes(head, "utf-8", final=False):
         raise UserError(
             "is encoded as UTF-8, but the parameter file says cp932 (Shift_JIS)",
             file=path,
             hint="set 'encoding: utf-8' (or 'auto') for this source in the parameter file",
         )
-    used, utf8 = "utf-8", data
+    used, utf8 = "utf-8", body
     if encoding == "cp932" or (encoding == "auto" and not _decodes(head, "utf-8", final=False)):
-        text, used = _decode(path, data, encoding)
+        text, used = _decode(path, bytes(body), encoding)
         utf8 = text.encode("utf-8")
-    header_line = _header_line(utf8, header_row)
+    header_line = _header_line(bytes(utf8[: 1 << 20]), header_row)
     if not header_line.strip():
         raise UserError(f"has no header on row {header_row}", file=path, rows=[header_row],
                         hint="check 'header_row:' in the parameter file")
@@ -292,11 +293,11 @@ def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str) -> Raw
                 hint="look for a cell with an opening quote (\") that is never closed, or "
                 "export the file again",
             ) from None
-        text, used = _decode(path, data, encoding)  # names the line, or finds cp932 for auto
+        text, used = _decode(path, bytes(body), encoding)  # names the line, or cp932 for auto
         utf8 = text.encode("utf-8")
         table = _arrow_read(utf8, header_row, delimiter, len(header), invalid)
     if invalid:
-        _raise_ragged(path, utf8.decode("utf-8"), header_row, delimiter, len(header))
+        _raise_ragged(path, bytes(utf8).decode("utf-8"), header_row, delimiter, len(header))
     frame = table.to_pandas()
     frame.columns = header
     rows = header_row + 1 + np.arange(len(frame))

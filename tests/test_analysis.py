@@ -24,6 +24,7 @@ from helpers.analysis import (
 from helpers.analysis.common import hide_small_counts
 from helpers.codebook import VarType, load_codebook
 from helpers.excel import write_tables
+from helpers.stats import fmt_pct, points
 from helpers.towns import Town
 
 DISTRICTS = ["北地区", "南地区", "東地区", "山間地区"]
@@ -317,8 +318,6 @@ def test_sample_town_report_has_no_breach(town, tmp_path):
 def test_iiyama_reproduces_brief_figures():
     df, params = _sample("iiyama")
     results = build_results(analyse_town(df, params))
-    from helpers.stats.format import fmt_pct, points
-
     highlights = {h["sex"]: h for h in results["loneliness"]["highlights"]}
     assert (highlights["男性"]["top_age_band"], fmt_pct(highlights["男性"]["top_p"])) == (
         "20代", "50.0%")

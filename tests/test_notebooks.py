@@ -13,7 +13,7 @@ import pytest
 
 from helpers import paths
 from helpers.analysis import disclosure_breaches, workbook_breaches
-from helpers.stats.format import fmt_pct, points
+from helpers.stats import fmt_pct, points
 
 pytestmark = pytest.mark.slow
 REPORT = paths.NOTEBOOKS / "municipal_report.ipynb"

@@ -11,11 +11,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import load_codebook
-from helpers.stats.crosstab import crosstab
-from helpers.stats.disclosure import suppress_counts
-from helpers.stats.format import fmt_p
-from helpers.stats.inference import chi_square
-from helpers.stats.proportions import rate_table
+from helpers.stats import chi_square, crosstab, fmt_p, rate_table, suppress_counts
 from helpers.towns import Town
 
 SUPPRESSED = "—"

@@ -12,8 +12,7 @@ import pandas as pd
 from helpers.analysis.common import TOTAL
 from helpers.analysis.results import RESULTS_FILE
 from helpers.figures import Chart, bar_chart
-from helpers.stats.format import fmt_pct
-from helpers.stats.national import national_reference
+from helpers.stats import fmt_pct, national_reference
 
 NATIONAL = "全国"
 

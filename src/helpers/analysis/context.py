@@ -9,8 +9,7 @@ import pandas as pd
 
 from helpers.analysis.common import WEIGHT, Options
 from helpers.errors import UserError
-from helpers.stats.format import fmt_n, fmt_pct
-from helpers.stats.weighting import SEX_AGE, add_sex_age, rake, sex_age_margins
+from helpers.stats import SEX_AGE, add_sex_age, fmt_n, fmt_pct, rake, sex_age_margins
 from helpers.towns import Town
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from helpers.analysis.common import Table, has, rates
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
-from helpers.stats.format import fmt_pct
+from helpers.stats import fmt_pct
 
 TITLE = "地区別"
 

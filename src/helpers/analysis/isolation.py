@@ -17,7 +17,7 @@ from helpers.analysis.common import (
 )
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
-from helpers.stats.format import fmt_p, fmt_pct
+from helpers.stats import fmt_p, fmt_pct
 
 TITLE = "孤立"
 ITEMS = ["rely_on", "consult", "participation", "contact_inperson", "contact_remote"]

@@ -18,9 +18,16 @@ from helpers.analysis.common import (
 )
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
-from helpers.stats.format import fmt_ci, fmt_n, fmt_pct, fmt_points, points
-from helpers.stats.national import national_reference
-from helpers.stats.proportions import Proportion, proportion
+from helpers.stats import (
+    Proportion,
+    fmt_ci,
+    fmt_n,
+    fmt_pct,
+    fmt_points,
+    national_reference,
+    points,
+    proportion,
+)
 
 TITLE = "孤独感"
 OFTEN_ALWAYS = "しばしばある・常にある"

@@ -11,8 +11,7 @@ import pandas as pd
 from helpers.analysis.common import Table, distribution, has
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
-from helpers.stats.format import fmt_n, fmt_pct
-from helpers.stats.weighting import SEX_AGE, add_sex_age, sex_age_margins
+from helpers.stats import SEX_AGE, add_sex_age, fmt_n, fmt_pct, sex_age_margins
 
 TITLE = "回答の状況"
 

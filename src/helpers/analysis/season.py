@@ -17,8 +17,7 @@ from helpers.analysis.common import (
 )
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
-from helpers.stats.format import fmt_n, fmt_p, fmt_pct
-from helpers.stats.inference import PairedTest, wilcoxon_paired
+from helpers.stats import PairedTest, fmt_n, fmt_p, fmt_pct, wilcoxon_paired
 
 TITLE = "冬と春～秋の外出頻度"
 SUMMER, WINTER, LESS = "outing_summer", "outing_winter", "outing_less_in_winter"

@@ -16,10 +16,7 @@ from helpers.analysis.common import (
 from helpers.analysis.context import Context
 from helpers.analysis.loneliness import estimate
 from helpers.figures import Chart, bar_chart
-from helpers.stats.format import fmt_n, fmt_p, fmt_pct
-from helpers.stats.inference import compare_groups
-from helpers.stats.proportions import proportion
-from helpers.stats.regression import logistic_odds_ratios
+from helpers.stats import compare_groups, fmt_n, fmt_p, fmt_pct, logistic_odds_ratios, proportion
 
 TITLE = "小規模都市ならではの孤独"
 ITEMS = ["town_ties", "town_faces", "town_selfcontained"]

@@ -21,7 +21,7 @@ from helpers.analysis import (
     workbook_breaches,
     write_outputs,
 )
-from helpers.analysis.common import hide_small_counts
+from helpers.analysis.common import distribution, hide_small_counts
 from helpers.codebook import VarType, load_codebook
 from helpers.excel import write_tables
 from helpers.stats import fmt_pct, points
@@ -158,6 +158,14 @@ def test_hide_small_counts_primary_and_secondary():
     assert list(shown["割合（%）"]) == ["—", "50.0", "25.0", "—"]
 
 
+def test_distribution_hides_the_share_of_a_hidden_count():
+    s = pd.Series(pd.Categorical(["a"] * 30 + ["b"] * 4 + ["c"] * 12, categories=["a", "b", "c"]))
+    out = distribution(pd.DataFrame({"v": s}), "v", 10)
+    assert out["count"].isna().tolist() == [False, True, True]  # b primary, c secondary
+    assert out["share"].isna().tolist() == [False, True, True]
+    assert out.loc[0, "share"] == pytest.approx(30 / 46)
+
+
 def test_hide_small_counts_secondary_within_each_first_group():
     frame = pd.DataFrame({
         "sex": ["男性"] * 4 + ["女性"] * 3,
@@ -258,7 +266,10 @@ def test_disclosure_breaches_catch_planted_values(results):
     )
     planted["response"]["tables"]["sex"]["rows"][0]["count"] = 3
     planted["district"]["lonely"]["rows"][0].update(n=None, p=0.3, base_hidden=False)
+    planted["response"]["tables"]["age_band"]["rows"][1].update(count=None, share=0.01)
     found = disclosure_breaches(planted)
+    assert any("age_band.rows[1].share = 0.01: published on a base count = None" in b
+               for b in found)
     assert any("lonely_by_sex_age[" in b and ".p = 0.5" in b for b in found)
     assert any(".count = 3" in b for b in found)
     assert any("district.lonely.rows[0].p = 0.3" in b for b in found)

@@ -267,8 +267,9 @@ def distribution(
     """Answers of ``var`` in category order: ``count`` and ``share`` (0–1) of those answering.
 
     Counts follow the count rule (1 … min_cell−1 hidden, with secondary suppression against
-    the total); shares need a total base of at least ``min_cell``. ``weighted`` (respondents
-    with a ``weight`` column) adds the weighted share ``share_weighted``.
+    the total) and the share of a hidden count is hidden too (it would give the count away);
+    shares need a total base of at least ``min_cell``. ``weighted`` (respondents with a
+    ``weight`` column) adds the weighted share ``share_weighted``.
     """
     s = df[var]
     cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(
@@ -284,7 +285,7 @@ def distribution(
         w = weighted[WEIGHT].astype(float).where(ws.notna(), 0.0)
         wsum = w.groupby(ws, observed=False).sum().reindex(cats, fill_value=0.0)
         out["share_weighted"] = wsum.to_numpy() / wsum.sum() if total >= min_cell else np.nan
-    out.loc[hidden, "count"] = np.nan
+    out.loc[hidden, [c for c in ("count", "share", "share_weighted") if c in out]] = np.nan
     return out
 
 

@@ -25,9 +25,12 @@ from helpers.excel import read_tables, write_tables
 RESULTS_FILE = "results.json"
 #: Keys of counts of respondents in results.json: published only as 0 or ≥ min_cell.
 COUNT_KEYS = {"n", "x", "count"}
-#: Column headers of counts in the Excel tables, and of the row base.
+#: Figures from outside the survey (national survey, population): not respondent data.
+EXTERNAL_KEYS = {"national", "pop_share"}
+#: Column headers of counts in the Excel tables, of a row's base, and of outside figures.
 COUNT_HEADERS = {"回答者数", "該当者数", "人数"}
-BASE_HEADER = "回答者数"
+BASE_HEADERS = ("回答者数", "人数")
+EXTERNAL_HEADERS = {"全国（%）", "人口構成比（%）"}
 
 
 def workbook_name(town_id: str) -> str:
@@ -131,10 +134,11 @@ def _is_number(v: Any) -> bool:
 def disclosure_breaches(results: Mapping[str, Any], min_cell: int | None = None) -> list[str]:
     """Every value in results that breaks the disclosure rule (empty list: none).
 
-    A count (``n``, ``x``, ``count``) must be null, 0 or ≥ min_cell. In a record with a base
-    ``n`` that is null or below min_cell, every other number must be null, unless the record is
-    marked ``base_hidden`` (its base was hidden by secondary suppression, not for being small).
-    ``min_cell`` defaults to the results' own ``min_cell``.
+    A count (``n``, ``x``, ``count``) must be null, 0 or ≥ min_cell. In a record whose base
+    (``n``, else ``count``) is null or 1 … min_cell−1, every other number must be null (figures
+    from outside the survey excepted), unless the record is marked ``base_hidden`` (its base was
+    hidden by secondary suppression, not for being small). ``min_cell`` defaults to the
+    results' own ``min_cell``.
     """
     k = int(results["min_cell"] if min_cell is None else min_cell)
     breaches = []
@@ -143,13 +147,18 @@ def disclosure_breaches(results: Mapping[str, Any], min_cell: int | None = None)
             v = rec[key]
             if _is_number(v) and 0 < v < k:
                 breaches.append(f"{where}.{key} = {v}: a count between 1 and {k - 1}")
-        if "n" not in rec or rec.get("base_hidden"):
+        base_key = next((b for b in ("n", "count") if b in rec), None)
+        if base_key is None or rec.get("base_hidden"):
             continue
-        n = rec["n"]
-        if n is None or (_is_number(n) and n < k):
+        n = rec[base_key]
+        if n is None or (_is_number(n) and 0 < n < k):
             for key, v in rec.items():
-                if key != "n" and _is_number(v) and not (key in COUNT_KEYS and v == 0):
-                    breaches.append(f"{where}.{key} = {v}: published on a base n = {n} < {k}")
+                if key == base_key or key in EXTERNAL_KEYS or not _is_number(v):
+                    continue
+                if v != 0 or key not in COUNT_KEYS:
+                    breaches.append(
+                        f"{where}.{key} = {v}: published on a base {base_key} = {n} < {k}"
+                    )
     return breaches
 
 
@@ -160,8 +169,9 @@ def _number(v: Any) -> float | None:
 def workbook_breaches(path: Path, min_cell: int) -> list[str]:
     """Every cell of a workbook written by :func:`write_outputs` that breaks the rule.
 
-    Counts (回答者数, 該当者数, 人数) must be "—", 0 or ≥ min_cell; in a row whose 回答者数 is "—"
-    or below min_cell every other number must be "—" (a base shown as "…人以上" is allowed).
+    Counts (回答者数, 該当者数, 人数) must be "—", 0 or ≥ min_cell; in a row whose base (回答者数,
+    else 人数) is "—" or 1 … min_cell−1 every other number must be "—" (a base shown as
+    "…人以上" is allowed; national and population figures are not respondent data).
     """
     breaches = []
     for sheet, tables in read_tables(path).items():
@@ -172,13 +182,15 @@ def workbook_breaches(path: Path, min_cell: int) -> list[str]:
                     v = _number(row[col])
                     if v is not None and 0 < v < min_cell:
                         breaches.append(f"{where}: {col} = {v:g}")
-                if BASE_HEADER not in frame.columns:
+                base_col = next((b for b in BASE_HEADERS if b in frame.columns), None)
+                if base_col is None:
                     continue
-                base = row[BASE_HEADER]
-                small = base == "—" or (_number(base) is not None and _number(base) < min_cell)
+                base = row[base_col]
+                small = base == "—" or 0 < (_number(base) or 0) < min_cell
                 if not small:
                     continue
                 for col, v in row.items():
-                    if col not in COUNT_HEADERS and _number(v) is not None:
+                    skip = col in COUNT_HEADERS or col in EXTERNAL_HEADERS
+                    if not skip and _number(v) is not None:
                         breaches.append(f"{where}: {col} = {v} on a base {base} < {min_cell}")
     return breaches

@@ -40,6 +40,7 @@ class VarCounts:
     blank: int = 0
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
+    examples: dict[str, int] = field(default_factory=dict)  # 「raw」 → result: count
 
     def add(self, other: VarCounts) -> None:
         self.recoded += other.recoded
@@ -47,6 +48,25 @@ class VarCounts:
         self.blank += other.blank
         self.rejected += other.rejected
         self.notes += other.notes
+        for example, count in other.examples.items():
+            self.examples[example] = self.examples.get(example, 0) + count
+
+
+def _tally(codes: np.ndarray, raw: list, mapped: np.ndarray, recoded: list[bool],
+           shown: dict[float, str] | None = None) -> VarCounts:
+    """Count blanks, no-answers and recoded values of a column, with examples of each."""
+    n = np.bincount(codes[codes >= 0], minlength=len(raw))
+    out = VarCounts(blank=int((codes < 0).sum()))
+    for i, value in enumerate(raw):
+        count = int(n[i])
+        if count and np.isnan(mapped[i]):
+            out.no_answer += count
+            out.examples[f"「{value}」 → missing"] = count
+        elif count and recoded[i]:
+            out.recoded += count
+            result = shown[float(mapped[i])] if shown else f"{float(mapped[i]):g}"
+            out.examples[f"「{value}」 → {result}"] = count
+    return out
 
 
 @dataclass
@@ -122,10 +142,6 @@ def _fail(table: RawTable, column: str, codes: np.ndarray, raw: list, bad: list[
                     rows=_rows_with(table, codes, bad), value=values, hint=hint)
 
 
-def _counts(codes: np.ndarray, n_unique: int) -> np.ndarray:
-    return np.bincount(codes[codes >= 0], minlength=n_unique)
-
-
 def _map_single(table: RawTable, column: str, answers: _Answers, town: Town) -> tuple[
         np.ndarray, VarCounts]:
     codes, raw, keys = unique_keys(table.data[column])
@@ -143,14 +159,9 @@ def _map_single(table: RawTable, column: str, answers: _Answers, town: Town) -> 
             hint = (f"add it under 'labels: {var.name}:' in config/towns/{town.id}.yml, e.g. "
                     f"「{raw[bad[0]]}: <codebook label>」 (codebook labels: {choices})")
         _fail(table, column, codes, raw, bad, problem, hint)
-    n = _counts(codes, len(raw))
-    out = VarCounts(blank=int((codes < 0).sum()))
-    for i, value in enumerate(raw):
-        if np.isnan(mapped[i]):
-            out.no_answer += int(n[i])
-        elif str(value if not isinstance(value, float) else key(value)) not in answers.exact:
-            out.recoded += int(n[i])
-    return mapped[codes], out
+    recoded = [str(key(v) if isinstance(v, float) else v) not in answers.exact for v in raw]
+    shown = {float(c): lab for c, lab in answers.var.labels(town.districts).items()}
+    return mapped[codes], _tally(codes, raw, mapped, recoded, shown)
 
 
 def _number(k: str) -> float:
@@ -172,14 +183,9 @@ def _map_number(table: RawTable, column: str, var: Variable, source: Source) -> 
         _fail(table, column, codes, raw, bad, f"{var.name} must be a number",
               "write a plain number (e.g. 35) in these cells or leave them empty; if the "
               "value means 'no answer', list it under 'no_answer:' in the parameter file")
-    n = _counts(codes, len(raw))
-    out = VarCounts(blank=int((codes < 0).sum()))
-    for i, value in enumerate(raw):
-        if np.isnan(mapped[i]):
-            out.no_answer += int(n[i])
-        elif not isinstance(value, (int, float)) and str(value) != keys[i]:
-            out.recoded += int(n[i])
-    return mapped[codes], out
+    recoded = [not isinstance(v, (int, float)) and str(v) != k for v, k in zip(raw, keys,
+                                                                                strict=True)]
+    return mapped[codes], _tally(codes, raw, mapped, recoded)
 
 
 def _map_options(table: RawTable, spec: Options, var: Variable, source: Source) -> tuple[

@@ -186,10 +186,13 @@ def report_markdown(report: dict[str, Any]) -> str:
                      + (f", sheet {src['sheet']}" if src["sheet"] else "") + ")")
         lines += [f"  - {note}" for note in src["notes"]]
     lines += ["", "## Variables", "",
-              "| variable | recoded | no answer | blank | rejected |", "|---|---:|---:|---:|---:|"]
+              "| variable | recoded | no answer | blank | rejected | most frequent changes |",
+              "|---|---:|---:|---:|---:|---|"]
     for name, c in report["variables"].items():
+        top = sorted(c["examples"].items(), key=lambda kv: -kv[1])[:4]
+        changes = "; ".join(f"{what} ×{n}" for what, n in top).replace("|", "/")
         lines.append(f"| {name} | {c['recoded']} | {c['no_answer']} | {c['blank']} | "
-                     f"{c['rejected']} |")
+                     f"{c['rejected']} | {changes} |")
     lines += ["", "recoded: written differently from the codebook (variant spelling, code, "
               "full-width digits) and mapped to the codebook answer.", ""]
     if report["warnings"]:

@@ -17,6 +17,7 @@ outputs are removed, it is listed as failed on the site's index and the build ex
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -30,7 +31,14 @@ from rich.console import Console
 
 import helpers
 from helpers import paths
-from helpers.build.manifest import Hasher, Manifest, replace_dir, tree_files, versions
+from helpers.build.manifest import (
+    Hasher,
+    Manifest,
+    replace_dir,
+    tree_files,
+    versions,
+    write_atomic,
+)
 from helpers.build.runner import Job, Outcome, describe, run_job
 from helpers.errors import UserError
 
@@ -246,6 +254,21 @@ def _fresh_report(manifest: Manifest, layout: Layout, town: str, key: str) -> bo
     return manifest.fresh(f"report:{town}", key, outputs)
 
 
+def _durations(layout: Layout) -> dict[str, float]:
+    try:
+        return json.loads((layout.build / "durations.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def _expected_seconds(layout: Layout, town: str) -> float:
+    """A town's last build time (else its raw data size, as a proxy): the longest start first."""
+    last = _durations(layout).get(town)
+    if last is not None:
+        return float(last)
+    return sum(f.stat().st_size for f in tree_files(layout.raw / town)) / 1e6
+
+
 def _remove_outputs(layout: Layout, town: str) -> None:
     shutil.rmtree(layout.towns_dir / town, ignore_errors=True)
     layout.executed(town).unlink(missing_ok=True)
@@ -283,6 +306,7 @@ def build(
                 jobs.append(_job(layout, t, clean))
             else:
                 summary.skipped.append(t)
+        jobs.sort(key=lambda j: _expected_seconds(layout, j.name), reverse=True)
         workers = Workers(options, max(1, len(jobs)))
         try:
             _run_towns(jobs, workers, manifest, keys, layout, summary, console)
@@ -325,6 +349,8 @@ def _run_towns(
                 manifest.record(f"clean:{out.name}", clean_key)  # cleaning itself worked
             if out.ok:
                 manifest.record(f"report:{out.name}", report_key)
+                durations = {**_durations(layout), out.name: round(out.seconds, 2)}
+                write_atomic(layout.build / "durations.json", json.dumps(durations))
                 console.print(
                     f"  [green]✓[/] {out.name}  {'+'.join(out.steps)}  {out.seconds:.1f} s"
                 )
@@ -415,6 +441,13 @@ def _site_and_audit(
     summary: Summary,
     console: Console,
 ) -> None:
+    """Stage and render the site (if its inputs changed), then audit it (if anything changed).
+
+    The audit's slow part (imports, restricted data, the results and Excel files) runs in a
+    thread while Quarto renders; the site's pages are audited once they exist.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from helpers.build import quarto
 
     site_inputs = [paths.ROOT / "_quarto.yml", *tree_files(paths.ROOT / "site"), paths.CODEBOOK]
@@ -430,76 +463,92 @@ def _site_and_audit(
         .files(site_inputs)
         .key()
     )
-    exe = quarto.find_quarto()
-    index = layout.site / "index.html"
-    if exe is not None and not options.force and manifest.fresh("site", site_key, [index]):
-        summary.site = "up to date"
-    else:
-        from helpers.build.site import stage_site
-
-        new = layout.reports / ".site-new"
-        shutil.rmtree(new, ignore_errors=True)
-        with console.status("website…"):
-            stage = stage_site(_pages(ok, summary, layout), compare, layout.build / "site", new)
-            if exe is None:
-                summary.site = "not rendered (no Quarto)"
-                summary.messages.append(quarto.INSTALL_HINT)
-                manifest.forget("site")
-            else:
-                try:
-                    quarto.render(exe, stage, layout.logs / "quarto.log")
-                except quarto.QuartoError as exc:
-                    summary.site = "failed"
-                    summary.messages.append(str(exc))
-                    manifest.forget("site")
-                else:
-                    replace_dir(new, layout.site)
-                    manifest.record("site", site_key)
-                    summary.site = f"rendered → {layout.site}"
-    if options.audit:
-        _audit(ok, site_key, manifest, layout, options, summary, console)
-
-
-def _audit(
-    ok: list[str],
-    site_key: str,
-    manifest: Manifest,
-    layout: Layout,
-    options: Options,
-    summary: Summary,
-    console: Console,
-) -> None:
     restricted = tree_files(layout.processed, "*/restricted.parquet")
-    key = Hasher("audit").text(site_key).files(restricted).key()
-    if not options.force and manifest.fresh("audit", key, [layout.site / "index.html"]):
-        summary.audit = "passed (up to date)"
-        return
-    with console.status("disclosure audit…"):
-        breaches = run_audit(layout, ok)
+    audit_key = Hasher("audit").text(site_key).files(restricted).key()
+    index = layout.site / "index.html"
+    exe = quarto.find_quarto()
+    render = options.force or exe is None or not manifest.fresh("site", site_key, [index])
+    check = options.audit and (options.force or not manifest.fresh("audit", audit_key, [index]))
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        early = thread.submit(_audit_build_outputs, layout, ok) if check else None
+        if render:
+            _render(ok, compare, site_key, exe, manifest, layout, summary, console)
+        else:
+            summary.site = "up to date"
+        if early is None:
+            summary.audit = "passed (up to date)" if options.audit else "skipped"
+            return
+        with console.status("disclosure audit…"):
+            secrets, mins, default, breaches = early.result()
+            from helpers.build.audit import audit
+
+            breaches += audit([layout.site], secrets, default, mins)
     summary.breaches = [str(b) for b in breaches]
     if breaches:
         summary.audit = f"failed: {len(breaches)} breaches"
         manifest.forget("audit")
     else:
         summary.audit = "passed"
-        if (layout.site / "index.html").exists():
-            manifest.record("audit", key)
+        if index.exists():
+            manifest.record("audit", audit_key)
 
 
-def run_audit(layout: Layout = Layout(), towns: list[str] | None = None) -> list[Any]:
-    """Audit the site and the build's results and Excel files against every town's secrets."""
+def _render(
+    ok: list[str],
+    compare: Path | None,
+    site_key: str,
+    exe: Path | None,
+    manifest: Manifest,
+    layout: Layout,
+    summary: Summary,
+    console: Console,
+) -> None:
+    from helpers.build import quarto
+    from helpers.build.site import stage_site
+
+    new = layout.reports / ".site-new"
+    shutil.rmtree(new, ignore_errors=True)
+    with console.status("website…"):
+        stage = stage_site(_pages(ok, summary, layout), compare, layout.build / "site", new)
+        if exe is None:
+            summary.site = "not rendered (no Quarto)"
+            summary.messages.append(quarto.INSTALL_HINT)
+            manifest.forget("site")
+            return
+        try:
+            quarto.render(exe, stage, layout.logs / "quarto.log")
+        except quarto.QuartoError as exc:
+            summary.site = "failed"
+            summary.messages.append(str(exc))
+            manifest.forget("site")
+            return
+    replace_dir(new, layout.site)
+    manifest.record("site", site_key)
+    summary.site = f"rendered → {layout.site}"
+
+
+def _audit_build_outputs(layout: Layout, towns: list[str]) -> tuple[Any, dict[str, int], int, list]:
+    """What the audit needs (secrets, each town's min_cell) and its findings in build/towns."""
     from helpers.build.audit import Secrets, audit
     from helpers.towns import Report, load_town
 
     mins = {}
-    for t in towns if towns is not None else town_ids(layout):
+    for t in towns:
         try:
             mins[t] = load_town(layout.towns_config / f"{t}.yml").report.min_cell
         except UserError:
             continue
     secrets = Secrets.from_processed(layout.processed)
     default = max(mins.values(), default=Report().min_cell)
-    return audit([layout.site, layout.towns_dir], secrets, default, mins)
+    return secrets, mins, default, audit([layout.towns_dir], secrets, default, mins)
+
+
+def run_audit(layout: Layout = Layout()) -> list[Any]:
+    """Audit the site and the build's results and Excel files against every town's secrets."""
+    from helpers.build.audit import audit
+
+    secrets, mins, default, found = _audit_build_outputs(layout, town_ids(layout))
+    return found + audit([layout.site], secrets, default, mins)
 
 
 def print_summary(summary: Summary, console: Console, err: Console) -> None:

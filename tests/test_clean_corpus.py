@@ -118,6 +118,8 @@ def test_recoverable_variants_give_the_same_dataset(tmp_path, good, case):
 def test_variants_are_counted_as_recoded(tmp_path, good):
     report = _recovered(tmp_path, "label_variants_and_spaces").report
     assert report["variables"]["sex"]["recoded"] == 40
+    assert set(report["variables"]["sex"]["examples"]) == {
+        "「男性 」 → 男性", "「女性 」 → 女性", "「9」 → missing"}  # 9: the web file's no answer
     changed = _mail(good.survey)["lonely_direct"].astype(str).str.contains("ある|・")
     assert report["variables"]["lonely_direct"]["recoded"] == changed.sum() > 0
     assert good.report["variables"]["sex"]["recoded"] == 0

@@ -97,6 +97,7 @@ class Loneliness:
     highlights: list[SexHighlight]
     standout: Table
     min_cell: int
+    town_name: str
 
     def tables(self) -> list[Table]:
         return [t for t in (self.direct, self.ucla, self.by_sex_age, self.standout) if t]
@@ -160,12 +161,22 @@ class Loneliness:
                 interactive=interactive,
             ),
             bar_chart(
-                self.direct.frame.assign(label=self.direct.frame["lonely_direct"]),
-                "label", value="share", ci=None, title="孤独感（直接質問）の回答分布",
-                what="孤独感（直接質問）の回答分布", n=lonely["n"] or 0, min_cell=self.min_cell,
-                interactive=interactive,
+                self._direct_vs_national(), "answer", value="share", hue="survey", ci=None,
+                title="孤独感（直接質問）の回答分布：全国調査との比較",
+                what=(f"孤独感（直接質問）の回答分布と全国調査（{self.national['round_name']}、"
+                  "無回答を含む全回答者に対する公表値）"),
+                n=lonely["n"] or 0, min_cell=self.min_cell, interactive=interactive,
             ),
         ]
+
+    def _direct_vs_national(self) -> pd.DataFrame:
+        """The direct item's shares for the town and the national survey, stacked."""
+        d = self.direct.frame
+        town = pd.DataFrame({"answer": d["lonely_direct"], "survey": self.town_name,
+                             "share": d["share"]})
+        national = pd.DataFrame({"answer": d["lonely_direct"], "survey": "全国",
+                                 "share": d["national"]}).dropna(subset=["share"])
+        return pd.concat([town, national], ignore_index=True)
 
 
 def _compare(p: float | None, ref: float) -> str:
@@ -264,5 +275,6 @@ def analyse_loneliness(ctx: Context) -> Loneliness | None:
         highlights=_highlights(by_sex_age),
         standout=Table("standout", "孤独感がある人の割合が全体より高い層（孤独層）", standout),
         min_cell=k,
+        town_name=ctx.town.name.ja,
     )
 

@@ -13,9 +13,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from helpers import paths
 from helpers.cleaning import check_file, clean_town
 from helpers.cleaning import write as write_module
-from helpers.cleaning.schema import build_schema
+from helpers.cleaning.schema import build_schema, validate
 from helpers.cli import app
 from helpers.errors import UserError
 from helpers.towns import Town
@@ -129,3 +130,37 @@ def test_cli_check_reports_rejected_rows():
     assert run.exit_code == 0, run.output
     assert "40 rows read, 1 would be rejected, 39 valid" in run.output
     assert "郵送.xlsx row 8: age 150" in run.output
+
+
+def test_an_encoding_left_to_auto_is_detected(tmp_path):
+    """The cp932 file that fails as stated utf-8 reads fine with 'encoding: auto'."""
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS / "good", raw)
+    shutil.copy(CORPUS / "cases" / "wrong_encoding" / "web.csv", raw / "web.csv")
+    web = TOWN.sources[1].model_copy(update={"encoding": "auto"})
+    town = TOWN.model_copy(update={"sources": [TOWN.sources[0], web]})
+    result = check_file(raw / "web.csv", town)
+    assert result.report["sources"][0]["encoding"] == "cp932"
+    assert "雪かきが大変（合成）" in result.restricted["free_text"].tolist()
+
+
+def test_the_schema_rejects_what_the_codebook_forbids(result, codebook):
+    schema = build_schema(codebook, TOWN)
+    too_big = result.survey.assign(household_size=result.survey["household_size"] + 20)
+    with pytest.raises(Exception, match="household_size"):
+        schema.validate(too_big)
+    with pytest.raises(Exception, match="resp_id"):
+        schema.validate(result.survey.assign(resp_id="M001"))
+    with pytest.raises(UserError, match="breaks the codebook's rules") as info:
+        validate(too_big, codebook, TOWN)
+    assert info.value.column == "household_size"
+
+
+def test_cli_clean_summarises_and_exits_2_when_a_town_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "DATA_PROCESSED", tmp_path)
+    run = CliRunner().invoke(app, ["clean", "tsukumi", "nosuchtown"])
+    assert run.exit_code == 2
+    assert "tsukumi" in run.output and "failed" in run.output
+    assert "nosuchtown" in run.output and "no parameter file" in run.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tsukumi"]
+    assert (tmp_path / "tsukumi" / "survey.parquet").exists()

@@ -27,6 +27,7 @@ def test_every_sample_town_cleans(tmp_path, town):
     assert set(result.survey["mode"].dropna()) == set(t.survey.modes)
     assert not {"resp_id", "age", "free_text"} & set(result.survey.columns)
     assert result.survey["lonely"].notna().mean() > 0.9
+    assert result.survey["age_band"].notna().mean() > 0.9  # from exact ages or from bands
 
 
 def test_iiyama_reproduces_the_published_figures(iiyama):

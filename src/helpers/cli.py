@@ -91,7 +91,8 @@ def clean(
             table.add_row(town, "", "", "", "[red]failed[/]")
         else:
             rep = res.report
-            where = res.out_dir.relative_to(paths.ROOT) if res.out_dir else ""
+            out = res.out_dir or paths.processed_dir(town)
+            where = out.relative_to(paths.ROOT) if out.is_relative_to(paths.ROOT) else out
             table.add_row(town, str(rep["rows_in"]), str(rep["rows_rejected"]),
                           str(rep["rows_out"]), f"ok → {where}")
     Console(highlight=False).print(table)

@@ -128,7 +128,7 @@ def test_cli_check_reports_rejected_rows():
     case = CORPUS / "cases" / "impossible_age" / "郵送.xlsx"
     run = CliRunner().invoke(app, ["check", str(case), "--town", str(TOWN_FILE)])
     assert run.exit_code == 0, run.output
-    assert "40 rows read, 1 would be rejected, 39 valid" in run.output
+    assert "40 rows read, 0 exact duplicate(s), 1 would be rejected, 39 valid" in run.output
     assert "郵送.xlsx row 8: age 150" in run.output
 
 

@@ -114,8 +114,8 @@ def check(
 
     res = check_file(file, town)
     rep = res.report
-    typer.echo(f"{file}: OK — {rep['rows_in']} rows read, {rep['rows_rejected']} would be "
-               f"rejected, {rep['rows_out']} valid")
+    typer.echo(f"{file}: OK — {rep['rows_in']} rows read, {rep['duplicates_removed']} exact "
+               f"duplicate(s), {rep['rows_rejected']} would be rejected, {rep['rows_out']} valid")
     for src in rep["sources"]:
         for note in src["notes"]:
             typer.echo(f"  note: {note}")

@@ -80,15 +80,17 @@ def _participation(df: pd.DataFrame) -> pd.Series:
 
 def analyse_isolation(ctx: Context) -> Isolation | None:
     """Section 5, or None when the town asked none of the isolation items."""
-    df, k = ctx.df, ctx.min_cell
+    df, weighted, k = ctx.df, ctx.weighted, ctx.min_cell
     if has(df, NONE_OPTION):
         df = df.assign(participation=_participation(df))
+        if weighted is not None:
+            weighted = weighted.assign(participation=_participation(weighted))
     items = [v for v in ITEMS if has(df, v)]
     if not items or not has(df, "lonely"):
         return None
     by, tests = {}, {}
     for var in items:
         title = f"{name_of(var)}別 孤独感がある人の割合"
-        by[var] = Table(var, title, rates(df, "lonely", [var], k))
+        by[var] = Table(var, title, rates(df, "lonely", [var], k, weighted))
         tests[var] = chi_square_test(df, var, "lonely")
     return Isolation(by, tests, int(df["lonely"].notna().sum()), k)

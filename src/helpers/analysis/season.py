@@ -132,8 +132,12 @@ def analyse_season(ctx: Context) -> Season | None:
                 f"{name}別 冬に外出が減る人の割合",
                 rates(both, LESS, [var], k, _subset(ctx, both)),
             )
-    data = df.assign(**{LESS: _bool_labels(df, LESS, ("減らない", "冬に減る"))})
-    lonely_by_less = rates(data, "lonely", [LESS], k)
+    labels = ("減らない", "冬に減る")
+    data = df.assign(**{LESS: _bool_labels(df, LESS, labels)})
+    weighted = None if ctx.weighted is None else ctx.weighted.assign(
+        **{LESS: _bool_labels(ctx.weighted, LESS, labels)}
+    )
+    lonely_by_less = rates(data, "lonely", [LESS], k, weighted)
     return Season(
         test=test,
         distributions=Table("outing_by_season", "外出頻度の分布（春～秋と冬）",

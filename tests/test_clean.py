@@ -18,7 +18,7 @@ from helpers.cleaning import check_file, clean_town
 from helpers.cleaning import write as write_module
 from helpers.cleaning.schema import build_schema, validate
 from helpers.cli import app
-from helpers.errors import UserError
+from helpers.errors import ConfigError, UserError
 from helpers.towns import Town
 
 CORPUS = Path(__file__).parent / "bad_inputs"
@@ -164,3 +164,12 @@ def test_cli_clean_summarises_and_exits_2_when_a_town_fails(tmp_path, monkeypatc
     assert "nosuchtown" in run.output and "no parameter file" in run.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tsukumi"]
     assert (tmp_path / "tsukumi" / "survey.parquet").exists()
+
+
+def test_a_label_mapped_to_a_non_answer_is_a_parameter_file_error(tmp_path):
+    mail = TOWN.sources[0].model_copy(update={"labels": {"sex": {"おとこ": "男の人"}}})
+    town = TOWN.model_copy(update={"sources": [mail, TOWN.sources[1]]})
+    with pytest.raises(ConfigError, match="labels → sex → 「おとこ」") as info:
+        clean_town(town, raw_dir=CORPUS / "good", out_dir=tmp_path / "out")
+    assert "男性" in (info.value.hint or "") and str(info.value.file).endswith("corpustown.yml")
+    assert not (tmp_path / "out").exists()

@@ -181,3 +181,12 @@ def test_the_corpus_has_at_least_fifteen_kinds_of_bad_input():
     cases = {p.name for p in (CORPUS / "cases").iterdir()}
     assert len(cases) >= 15
     assert {e[0] for e in ERRORS} <= cases
+
+
+def test_cells_of_only_spaces_are_missing_answers(tmp_path, good):
+    result = _recovered(tmp_path, "space_only_cells")
+    mail, before = _mail(result.survey), _mail(good.survey)
+    assert mail["household"].isna().tolist()[2] and not before["household"].isna().tolist()[2]
+    assert pd.isna(mail["household_size"].iloc[3]) and not pd.isna(before["household_size"].iloc[3])
+    assert mail.filter(like="outing_purpose__").iloc[4].isna().all()
+    assert result.rows_out == good.rows_out

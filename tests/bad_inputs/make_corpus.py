@@ -159,6 +159,11 @@ def _totals(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, pd.DataFrame([{}]), pd.DataFrame([total])], ignore_index=True)
 
 
+def _space_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = _set(frame, 2, "世帯", "　")
+    return _set(_set(frame, 3, "同居人数", " "), 4, "外出の目的", "　")
+
+
 def _exact_dupe(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, frame.iloc[[5]]], ignore_index=True)
 
@@ -205,6 +210,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "fullwidth_digits": _mail(_fullwidth),
     "label_variants_and_spaces": _mail(_variants),
     "inconsistent_household": _mail(_inconsistent),
+    "space_only_cells": _mail(_space_cells),
     "ragged_rows": _bytes("web.csv", ("id,q_sex\n" + "W1,1\nW2,1,3\n").encode()),
 }
 

@@ -80,7 +80,9 @@ class Mapped:
 
 
 def _no_answer_keys(var: Variable, source: Source) -> set[str]:
-    words = set(NO_ANSWER_WORDS) | set(source.no_answer)
+    """Keys meaning 'no answer': a cell of only spaces, the usual words, the source's own
+    values and the variable's no-answer codes."""
+    words = set(NO_ANSWER_WORDS) | set(source.no_answer) | {""}
     return {key(w) for w in words} | {str(c) for c in var.no_answer}
 
 

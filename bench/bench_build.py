@@ -69,12 +69,13 @@ def measure_floor(towns: list[str], workers: int) -> float:
     return (time.perf_counter() - start) / workers
 
 
-def run_once(workers: int, force: bool) -> float:
+def run_once(workers: int, force: bool) -> tuple[float, dict[str, float]]:
+    """Seconds of one build, and of its phases."""
     start = time.perf_counter()
     summary = build(Options(workers=workers, force=force), layout())
     if summary.exit_code != 0:
         sys.exit(f"the build failed: {summary.failed or summary.messages or summary.breaches}")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, summary.phases
 
 
 def main() -> None:
@@ -90,7 +91,7 @@ def main() -> None:
     floor = measure_floor(towns, args.workers)
     shutil.rmtree(OUT / "build", ignore_errors=True)
     shutil.rmtree(OUT / "reports", ignore_errors=True)
-    cold = run_once(args.workers, force=True)
+    cold, phases = run_once(args.workers, force=True)
     start = time.perf_counter()
     cmd = [sys.executable, __file__, "--once", "--workers", str(args.workers)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -103,11 +104,14 @@ def main() -> None:
         "cold_build_s": round(cold, 2),
         "cold_vs_floor": round(cold / floor, 2),
         "no_change_s": round(no_change, 2),
+        "cold_phases_s": {k: round(v, 2) for k, v in phases.items()},
     }
     (OUT / "build.json").write_text(json.dumps(result, indent=1))
     print(f"{len(towns)} towns, {args.workers} workers, site rendered: {result['quarto']}")
     print(f"floor (import-only notebook per town ÷ workers): {floor:6.1f} s")
     print(f"cold build:                                      {cold:6.1f} s")
+    for phase, seconds in phases.items():
+        print(f"  {phase + ':':47s}{seconds:6.1f} s")
     ok = "ok" if cold / floor <= 1.5 else "ABOVE TARGET"
     print(f"cold build / floor:                              {cold / floor:6.2f}   (≤ 1.5: {ok})")
     ok = "ok" if no_change <= 2 else "ABOVE TARGET"

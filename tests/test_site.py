@@ -33,6 +33,7 @@ def _executed_notebook(path: Path, front: str | None = None) -> Path:
     figure = json.loads(pio.to_json(go.Figure(go.Bar(x=["男性", "女性"], y=[1, 2]))))
     cells = [] if front is None else [{"cell_type": "raw", "metadata": {}, "source": front}]
     cells += [
+        {"cell_type": "markdown", "metadata": {"tags": ["title"]}, "source": ["# 旧題\n"]},
         {"cell_type": "markdown", "metadata": {}, "source": ["## 孤独感\n", "本文\n"]},
         {
             "cell_type": "code",
@@ -99,6 +100,7 @@ def test_prepare_notebook_cleans_outputs_and_sets_the_title(tmp_path: Path) -> N
         nb["cells"][1]["source"]
     )
     assert [c["cell_type"] for c in nb["cells"]] == ["raw", "markdown", "markdown", "code"]
+    assert "旧題" not in json.dumps(nb, ensure_ascii=False)  # replaced by the front matter
     outputs = nb["cells"][3]["outputs"]
     text = json.dumps(outputs, ensure_ascii=False)
     assert "noisy" not in text and "cdn.plot.ly" not in text

@@ -111,6 +111,7 @@ class Summary:
     breaches: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> dict[str, str]:
@@ -309,7 +310,9 @@ def build(
         jobs.sort(key=lambda j: _expected_seconds(layout, j.name), reverse=True)
         workers = Workers(options, max(1, len(jobs)))
         try:
+            summary.phases["prepare"] = time.perf_counter() - start
             _run_towns(jobs, workers, manifest, keys, layout, summary, console)
+            summary.phases["towns"] = time.perf_counter() - start - sum(summary.phases.values())
             ok = [
                 t
                 for t in all_ids
@@ -318,10 +321,12 @@ def build(
                 )
             ]
             compare = _run_compare(ok, env, workers, manifest, layout, options, summary, console)
+            summary.phases["compare"] = time.perf_counter() - start - sum(summary.phases.values())
         finally:
             workers.close()
         _site_and_audit(ok, compare, manifest, layout, options, summary, console)
     summary.seconds = time.perf_counter() - start
+    summary.phases["site and audit"] = summary.seconds - sum(summary.phases.values())
     return summary
 
 

@@ -153,8 +153,9 @@ def prepare_notebook(
 ) -> None:
     """Copy an executed notebook as a site page.
 
-    ``meta`` is merged into its front matter (a raw YAML cell, created first if missing);
-    ``intro`` is a Markdown cell placed after it. Outputs are cleaned by ``_clean_output``.
+    ``meta`` is merged into its front matter (a raw YAML cell, created first if missing), and
+    replaces the notebook's own title cell (tagged ``title``); ``intro`` is a Markdown cell
+    placed after it. Outputs are cleaned by ``_clean_output``.
     """
     nb = json.loads(src.read_text(encoding="utf-8"))
     cells = nb.get("cells", [])
@@ -163,6 +164,8 @@ def prepare_notebook(
     if front:
         cells = cells[1:]
     front.update(meta)
+    if "title" in meta:  # the notebook's own H1 (a cell tagged "title") would repeat the title
+        cells = [c for c in cells if "title" not in c.get("metadata", {}).get("tags", [])]
     for cell in cells:
         if cell.get("cell_type") == "code":
             cell["outputs"] = [o for o in map(_clean_output, cell.get("outputs", [])) if o]

@@ -173,3 +173,17 @@ def test_a_label_mapped_to_a_non_answer_is_a_parameter_file_error(tmp_path):
         clean_town(town, raw_dir=CORPUS / "good", out_dir=tmp_path / "out")
     assert "男性" in (info.value.hint or "") and str(info.value.file).endswith("corpustown.yml")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_id_in_both_files_with_different_answers_names_both_files(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS / "good", raw)
+    web = pd.read_csv(raw / "web.csv", dtype=str, keep_default_na=False)
+    web.loc[2, "id"] = "Ｍ００１"  # full-width: the same ID as the mail form's M001
+    web.to_csv(raw / "web.csv", index=False)
+    with pytest.raises(UserError, match="share a respondent ID") as info:
+        clean_town(TOWN, raw_dir=raw, out_dir=tmp_path / "out")
+    assert info.value.file == "郵送.xlsx, web.csv"
+    assert info.value.column == "整理番号 / id"
+    assert list(info.value.rows) == [2, 4]
+    assert "(郵送.xlsx row 2, web.csv row 4)" in info.value.problem

@@ -47,7 +47,8 @@ def duplicates(
         conflicts = ids.isin(subset.loc[~same_all, "_id"]).to_numpy()
         file, rows = locate(origin, conflicts)
         raise UserError(
-            f"{conflicts.sum()} rows share a respondent ID but have different answers",
+            f"{conflicts.sum()} rows share a respondent ID but have different answers"
+            + _per_file(origin, conflicts, file),
             file=file,
             rows=rows,
             column=_column(columns, file, "resp_id"),
@@ -96,6 +97,15 @@ def _column(columns: dict[str, str], files: str, default: str) -> str:
     return " / ".join(dict.fromkeys(names)) or default
 
 
+def _per_file(origin: pd.DataFrame, mask: np.ndarray, files: str) -> str:
+    """' (a.xlsx row 2, b.csv row 4)' when the rows come from more than one file."""
+    if ", " not in files:
+        return ""
+    picked = origin[mask].head(10)
+    return " (" + ", ".join(f"{f} row {r}" for f, r in zip(picked["file"], picked["row"],
+                                                             strict=True)) + ")"
+
+
 def locate(origin: pd.DataFrame, mask: np.ndarray) -> tuple[str, list[int]]:
     """File name(s) and Excel rows of the masked rows (``origin`` has columns file, row)."""
     picked = origin[mask]
@@ -118,7 +128,8 @@ def too_many(
             file, rows = locate(origin, rej.mask)
             raise UserError(
                 f"{count} of {n} rows fail the check on {rej.variable} "
-                f"(more than {MAX_REJECTED_SHARE:.0%}): {rej.reason[rej.mask].iloc[0]}",
+                f"(more than {MAX_REJECTED_SHARE:.0%}): {rej.reason[rej.mask].iloc[0]}"
+                + _per_file(origin, rej.mask, file),
                 file=file,
                 column=_column(columns.get(rej.variable, {}), file, rej.variable),
                 rows=rows,

@@ -34,6 +34,7 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
     (tmp_path / "code" / "helper.py").write_text("X = 1\n")
     monkeypatch.setattr(quarto, "find_quarto", lambda: None)  # the site is staged, not rendered
     monkeypatch.delenv("TSUNAGARI_TEST_FAIL", raising=False)
+    monkeypatch.delenv("TSUNAGARI_TEST_KILL", raising=False)
     return Layout(
         raw=tmp_path / "raw",
         processed=tmp_path / "processed",
@@ -149,22 +150,26 @@ def test_a_failing_town_does_not_stop_the_others(
 ) -> None:
     assert build(Options(workers=2), layout).exit_code == 0
     monkeypatch.setenv("TSUNAGARI_TEST_FAIL", "suzaka")
-    (layout.raw / "suzaka" / "export.csv").write_text("changed\n", encoding="utf-8")
-    summary = build(Options(workers=2), layout)
+    monkeypatch.setenv("TSUNAGARI_TEST_KILL", "iiyama")
+    for t in ("suzaka", "iiyama"):
+        (layout.raw / t / "export.csv").write_text("changed\n", encoding="utf-8")
+    summary = build(Options(workers=1), layout)  # one worker: iiyama's kernel dies first
     assert summary.exit_code == 1
     assert "planted failure in suzaka" in summary.failed["suzaka"]
-    assert sorted(summary.skipped) == ["iiyama", "tsukumi"]
+    assert summary.failed["iiyama"] == "Kernel died"  # the next town got a new kernel
+    assert summary.skipped == ["tsukumi"]
     assert not (layout.towns_dir / "suzaka").exists()  # stale outputs are not published
     assert "planted failure in suzaka" in (layout.logs / "suzaka.log").read_text(encoding="utf-8")
     index = _staged_index(layout)
     assert "作成に失敗しました" in index and "planted failure in suzaka" in index
-    assert "towns/suzaka.html" not in index and "towns/iiyama.html" in index
+    assert "towns/suzaka.html" not in index and "towns/tsukumi.html" in index
     config = (layout.build / "site" / "_quarto.yml").read_text(encoding="utf-8")
     assert "towns/suzaka.ipynb" not in config
 
     monkeypatch.delenv("TSUNAGARI_TEST_FAIL")
+    monkeypatch.delenv("TSUNAGARI_TEST_KILL")
     fixed = build(Options(workers=2), layout)
-    assert fixed.exit_code == 0 and list(fixed.towns) == ["suzaka"]
+    assert fixed.exit_code == 0 and sorted(fixed.towns) == ["iiyama", "suzaka"]
 
 
 # --- the real thing ---

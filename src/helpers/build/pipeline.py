@@ -52,7 +52,6 @@ NOT_REPORT_CODE = (
 class Layout:
     """Where the build reads and writes (the project's folders unless a test says otherwise)."""
 
-    root: Path = paths.ROOT
     raw: Path = paths.DATA_RAW
     processed: Path = paths.DATA_PROCESSED
     towns_config: Path = paths.TOWNS
@@ -96,7 +95,6 @@ class Options:
     force: bool = False
     dask: bool = False
     scheduler: str | None = None
-    audit: bool = True
 
 
 @dataclass
@@ -168,14 +166,25 @@ class Workers:
         if self.options.dask or self.options.scheduler:
             yield from self._run_dask(jobs)
             return
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            futures = {self._local_pool().submit(run_job, j): j for j in jobs}
+        except BrokenProcessPool:  # a worker crashed in an earlier step: start a fresh pool
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+            futures = {self._local_pool().submit(run_job, j): j for j in jobs}
+        for f in as_completed(futures):
+            yield _result(f, futures[f])
+
+    def _local_pool(self) -> Any:
+        from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.n, mp_context=get_context("spawn"))
-        futures = {self._pool.submit(run_job, j): j for j in jobs}
-        for f in as_completed(futures):
-            yield _result(f, futures[f])
+        return self._pool
 
     def _run_dask(self, jobs: list[Job]) -> Iterator[Outcome]:
         from distributed import Client, LocalCluster, as_completed
@@ -302,7 +311,10 @@ def build(
         jobs = []
         for t in options.towns or all_ids:
             clean_key, report_key = keys[t]
-            clean = layout.clean and (options.force or not manifest.fresh(f"clean:{t}", clean_key))
+            cleaned = [layout.processed / t / "survey.parquet"]
+            clean = layout.clean and (
+                options.force or not manifest.fresh(f"clean:{t}", clean_key, cleaned)
+            )
             if clean or options.force or not _fresh_report(manifest, layout, t, report_key):
                 jobs.append(_job(layout, t, clean))
             else:
@@ -313,13 +325,7 @@ def build(
             summary.phases["prepare"] = time.perf_counter() - start
             _run_towns(jobs, workers, manifest, keys, layout, summary, console)
             summary.phases["towns"] = time.perf_counter() - start - sum(summary.phases.values())
-            ok = [
-                t
-                for t in all_ids
-                if manifest.fresh(
-                    f"report:{t}", keys[t][1], [layout.executed(t), layout.results(t)]
-                )
-            ]
+            ok = [t for t in all_ids if _fresh_report(manifest, layout, t, keys[t][1])]
             compare = _run_compare(ok, env, workers, manifest, layout, options, summary, console)
             summary.phases["compare"] = time.perf_counter() - start - sum(summary.phases.values())
         finally:
@@ -473,7 +479,7 @@ def _site_and_audit(
     index = layout.site / "index.html"
     exe = quarto.find_quarto()
     render = options.force or exe is None or not manifest.fresh("site", site_key, [index])
-    check = options.audit and (options.force or not manifest.fresh("audit", audit_key, [index]))
+    check = options.force or not manifest.fresh("audit", audit_key, [index])
     with ThreadPoolExecutor(max_workers=1) as thread:
         early = thread.submit(_audit_build_outputs, layout, ok) if check else None
         if render:
@@ -481,7 +487,7 @@ def _site_and_audit(
         else:
             summary.site = "up to date"
         if early is None:
-            summary.audit = "passed (up to date)" if options.audit else "skipped"
+            summary.audit = "passed (up to date)"
             return
         with console.status("disclosure audit…"):
             secrets, mins, default, breaches = early.result()

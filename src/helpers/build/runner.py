@@ -10,9 +10,11 @@ when the whole town succeeded.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -199,6 +201,8 @@ def _run_notebook(job: Job, km: Any, log: logging.Logger) -> None:
 def run_job(job: Job) -> Outcome:
     """Run one job in this process's kernel; never raises (failures become an ``Outcome``)."""
     start = time.perf_counter()
+    if "papermill" not in sys.modules:  # import it while the kernel starts and cleans
+        threading.Thread(target=importlib.import_module, args=("papermill",), daemon=True).start()
     with _lock, _town_log(job.log) as log:
         steps: list[str] = []
         try:

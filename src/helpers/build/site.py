@@ -339,7 +339,7 @@ def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
             if v.is_derived:
                 asked = "（集計で作成）"
             else:
-                asked = "、".join(t.name.ja for t in towns if v.name in t.variables()) or "なし"
+                asked = "、".join(t.name.ja for t in towns if v.name in t.variables()) or "—"
             kind = TYPE_JA[v.type] + ("・非公開" if v.restricted else "")
             cells = [f"`{v.name}`", v.question, kind, _codes_text(v, True), asked]
             out.append("| " + " | ".join(c.replace("|", "／") for c in cells) + " |")

@@ -77,10 +77,18 @@ def _start_kernel(cwd: Path, log_dir: Path) -> Any:
 
     The kernel's own messages go to ``log_dir/kernel-<worker pid>.log``, not to the console.
     """
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
+    class ThisPython(KernelSpecManager):
+        """Always this interpreter: a user's own "python3" kernel may lack the project."""
+
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+            return KernelSpec(argv=argv, display_name="tsunagari build", language="python")
+
     log_dir.mkdir(parents=True, exist_ok=True)
-    km = AsyncKernelManager(kernel_name=KERNEL)
+    km = AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=ThisPython())
     with (log_dir / f"kernel-{os.getpid()}.log").open("ab") as out:
         _run_sync(km.start_kernel)(
             cwd=str(cwd), env={**os.environ, **KERNEL_ENV}, stdout=out, stderr=out
@@ -201,12 +209,11 @@ def _run_notebook(job: Job, km: Any, log: logging.Logger) -> None:
 def run_job(job: Job) -> Outcome:
     """Run one job in this process's kernel; never raises (failures become an ``Outcome``)."""
     start = time.perf_counter()
-    if "papermill" not in sys.modules:  # import it while the kernel starts and cleans
-        threading.Thread(target=importlib.import_module, args=("papermill",), daemon=True).start()
     with _lock, _town_log(job.log) as log:
         steps: list[str] = []
         try:
             km = _get_kernel(job.cwd, job.log.parent)
+            importlib.import_module("papermill")  # loads while a new kernel is still starting
             if job.clean is not None:
                 steps.append("clean")
                 log.info("cleaning %s", job.clean)

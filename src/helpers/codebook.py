@@ -5,13 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from helpers import paths
-from helpers.errors import ConfigError
+from helpers.config import load_model
 
 
 class VarType(StrEnum):
@@ -144,53 +143,6 @@ class Codebook(BaseModel):
         return [v for v in self.all if not v.restricted]
 
 
-def _location(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
-    """Describe a pydantic error location as 'variables[3] (sex) → codes'."""
-    parts: list[str] = []
-    node: Any = raw
-    for key in loc:
-        if isinstance(key, int) and isinstance(node, list) and key < len(node):
-            node = node[key]
-            name = node.get("name") if isinstance(node, dict) else None
-            parts[-1] = f"{parts[-1]}[{key}]" + (f" ({name})" if name else "")
-            continue
-        parts.append(str(key))
-        node = node.get(key) if isinstance(node, dict) else None
-    return " → ".join(parts) or "(top level)"
-
-
-def parse_yaml(path: Path) -> Any:
-    """Read a YAML file, turning syntax errors into a ``ConfigError`` that names the line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=path, hint="check the path") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(
-            f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-            file=path,
-            hint="fix the indentation or quoting on that line",
-        ) from None
-
-
-def validation_message(exc: ValidationError, raw: dict[str, Any]) -> str:
-    """One line per problem, each naming where in the file it is."""
-    lines = []
-    for err in exc.errors():
-        where = _location(tuple(err["loc"]), raw)
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (misspelt?)"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        lines.append(f"{where}: {msg}")
-    return "; ".join(lines)
-
-
 def load_codebook(path: Path | str | None = None) -> Codebook:
     """Load and validate the codebook; a bad entry raises ``ConfigError`` naming it."""
     path = Path(path) if path is not None else paths.CODEBOOK
@@ -199,14 +151,9 @@ def load_codebook(path: Path | str | None = None) -> Codebook:
 
 @lru_cache(maxsize=4)
 def _load_codebook(path: Path) -> Codebook:
-    raw = parse_yaml(path)
-    if not isinstance(raw, dict):
-        raise ConfigError("must be a mapping with 'variables:'", file=path)
-    try:
-        return Codebook.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(
-            f"invalid codebook entry: {validation_message(exc, raw)}",
-            file=path,
-            hint="compare the entry with the field list at the top of the codebook",
-        ) from None
+    return load_model(
+        path,
+        Codebook,
+        what="codebook entry",
+        hint="compare the entry with the field list at the top of the codebook",
+    )

@@ -10,10 +10,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from helpers import paths
-from helpers.codebook import VarType, load_codebook, parse_yaml, validation_message
+from helpers.codebook import VarType, load_codebook
+from helpers.config import load_model
 from helpers.errors import ConfigError
 
 
@@ -208,17 +209,12 @@ def load_town(town: str | Path) -> Town:
 
 @lru_cache(maxsize=64)
 def _load_town(path: Path) -> Town:
-    raw = parse_yaml(path)
-    if not isinstance(raw, dict):
-        raise ConfigError("must be a mapping (id:, name:, survey:, sources: …)", file=path)
-    try:
-        town = Town.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(
-            f"invalid parameter file: {validation_message(exc, raw)}",
-            file=path,
-            hint="compare with config/towns/README.md or an example town file",
-        ) from None
+    town = load_model(
+        path,
+        Town,
+        what="parameter file",
+        hint="compare with config/towns/README.md or an example town file",
+    )
     if town.id != path.stem:
         raise ConfigError(
             f"id 「{town.id}」 does not match the file name",

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from helpers import paths
-from helpers.codebook import load_codebook, parse_yaml, validation_message
-from helpers.errors import ConfigError
+from helpers.codebook import load_codebook
+from helpers.config import load_model
 
 NO_ANSWER = "無回答"
 
@@ -164,10 +164,11 @@ def national_reference(path: Path | str | None = None) -> NationalReference:
 
 @lru_cache(maxsize=2)
 def _load(path: Path) -> NationalReference:
-    raw = parse_yaml(path)
-    try:
-        return NationalReference(NationalReferenceFile.model_validate(raw))
-    except ValidationError as exc:
-        raise ConfigError(
-            f"invalid national reference: {validation_message(exc, raw)}", file=path
-        ) from None
+    return NationalReference(
+        load_model(
+            path,
+            NationalReferenceFile,
+            what="national reference",
+            hint="compare with the sources cited at the top of the file",
+        )
+    )

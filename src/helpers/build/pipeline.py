@@ -264,6 +264,14 @@ def _fresh_report(manifest: Manifest, layout: Layout, town: str, key: str) -> bo
     return manifest.fresh(f"report:{town}", key, outputs)
 
 
+def _publishable(manifest: Manifest, layout: Layout, town: str, key: str, options: Options) -> bool:
+    """Up to date, or left out of this build (``tsunagari build TOWN``) with earlier outputs."""
+    if _fresh_report(manifest, layout, town, key):
+        return True
+    earlier = layout.executed(town).exists() and layout.results(town).exists()
+    return bool(options.towns) and town not in options.towns and earlier
+
+
 def _durations(layout: Layout) -> dict[str, float]:
     try:
         return json.loads((layout.build / "durations.json").read_text(encoding="utf-8"))
@@ -325,7 +333,7 @@ def build(
             summary.phases["prepare"] = time.perf_counter() - start
             _run_towns(jobs, workers, manifest, keys, layout, summary, console)
             summary.phases["towns"] = time.perf_counter() - start - sum(summary.phases.values())
-            ok = [t for t in all_ids if _fresh_report(manifest, layout, t, keys[t][1])]
+            ok = [t for t in all_ids if _publishable(manifest, layout, t, keys[t][1], options)]
             compare = _run_compare(ok, env, workers, manifest, layout, options, summary, console)
             summary.phases["compare"] = time.perf_counter() - start - sum(summary.phases.values())
         finally:

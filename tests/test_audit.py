@@ -70,6 +70,14 @@ def test_planted_id_is_caught_only_as_a_whole_token(tmp_path: Path, secrets: Sec
     assert [(b.kind, b.detail) for b in found] == [("respondent ID", "IY-0418")]
 
 
+def test_a_column_of_ids_is_caught_even_when_they_are_short_numbers(
+    tmp_path: Path, secrets: Secrets
+) -> None:
+    page = CLEAN_PAGE.replace("<th>性別</th>", "<th>回答者番号</th>")
+    found = audit([_site(tmp_path, page)], secrets, 10)
+    assert [(b.kind, b.detail) for b in found] == [("respondent ID", "a column 「回答者番号」")]
+
+
 def test_planted_small_row_is_caught(tmp_path: Path, secrets: Secrets) -> None:
     row = "<tr><td>男性</td><td>70代</td><td>3</td><td>66.7%</td></tr>"
     page = CLEAN_PAGE.replace("<tbody>", "<tbody>" + row)
@@ -104,13 +112,15 @@ def test_results_and_workbook_breaches_are_caught(tmp_path: Path, secrets: Secre
     results["headline"]["often_always"] = {"p": 0.67, "lo": 0.2, "hi": 0.9, "n": 3, "x": 2}
     write_json(results, out / "results.json")
     small = pd.DataFrame({"年代": ["70代"], "回答者数": [3], "孤独感がある（%）": [66.7]})
+    ids = pd.DataFrame({"回答者番号": [17], "性別": ["女性"]})
     notes = ["合成データ", FREE_TEXT]
-    write_tables({"孤独感": [("年代別", small)]}, out / "iiyama_集計表.xlsx", notes)
+    write_tables({"孤独感": [("年代別", small), ("名簿", ids)]}, out / "iiyama_集計表.xlsx", notes)
     found = audit([tmp_path / "build"], secrets, 10)
     by_file = {(b.file.name.split(" ")[0], b.kind) for b in found}
     assert ("results.json", "small cell") in by_file
     assert ("iiyama_集計表.xlsx", "small cell") in by_file
     assert ("iiyama_集計表.xlsx", "free-text answer") in by_file
+    assert ("iiyama_集計表.xlsx", "respondent ID") in by_file
 
 
 def test_secrets_come_from_restricted_parquet(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ Checked in every HTML page and the search index of the site, every Excel file, a
 - **free-text answers** and **respondent IDs** from the towns' ``restricted.parquet``: free texts
   (and their longer sentences) anywhere in a page's text, chart data included, and in any cell;
   IDs as whole tokens. Purely numeric IDs shorter than ``MIN_NUMERIC_ID`` digits cannot be told
-  apart from counts and are not searched for (``Secrets.skipped_ids`` counts them);
+  apart from counts and are not searched for (``Secrets.skipped_ids`` counts them), but a table
+  column headed like an ID or an exact age (``ID_HEADERS``) is a breach whatever it holds;
 - **small cells**: in an HTML table with a base column (回答者数, n), a count of 1 … min_cell−1,
   or any other number in a row whose base is under ``min_cell`` or hidden; in ``results.json``
   and the Excel tables, the report's own rules (``helpers.analysis.disclosure_breaches`` and
@@ -32,6 +33,16 @@ MIN_NUMERIC_ID = 5
 #: ``helpers.analysis.results``, plus the short forms n and x).
 BASE_HEADERS = {"回答者数", "n"}
 COUNT_HEADERS = BASE_HEADERS | {"該当者数", "人数", "x"}
+ID_HEADERS = {
+    "resp_id",
+    "id",
+    "回答者番号",
+    "回答者id",
+    "整理番号",
+    "age",
+    "年齢（満年齢）",
+    "満年齢",
+}
 EMPTY = {"", "—", "-", "–", "nan", "none", "null", "*"}
 NUMBER = re.compile(r"^[+-]?\d[\d,]*(\.\d+)?\s*[%％]?$")
 
@@ -202,6 +213,14 @@ def _number(cell: str) -> float | None:
     return float(cell.rstrip("%％ ").replace(",", ""))
 
 
+def id_columns(header: Iterable[object]) -> list[str]:
+    """Columns headed like a respondent ID or an exact age: never published, whatever they hold.
+
+    (Short numeric IDs cannot be searched for as values, so their columns are looked for.)
+    """
+    return [f"a column 「{h}」" for h in header if normalize(h).lower() in ID_HEADERS]
+
+
 def table_breaches(rows: list[list[str]], min_cell: int) -> list[str]:
     """Rows of a table (header rows included) that publish a small cell; one line each.
 
@@ -250,12 +269,15 @@ def audit_html(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
     found = [Breach(path, kind, value) for kind, value in secrets.find(text)]
     for table in page.tables:
         found += [Breach(path, "small cell", d) for d in table_breaches(table, min_cell)]
+        header = table[0] if table else []
+        found += [Breach(path, "respondent ID", d) for d in id_columns(header)]
     return found
 
 
 def audit_xlsx(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
     """Secrets in any cell of any sheet, and the report's rules for its Excel tables."""
     from helpers.analysis import workbook_breaches
+    from helpers.excel import read_tables
 
     found = []
     for sheet, rows in _xlsx_tables(path):
@@ -264,6 +286,10 @@ def audit_xlsx(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
         found += [Breach(where, kind, value) for kind, value in secrets.find(text)]
     try:
         small = workbook_breaches(path, min_cell)
+        for sheet, tables in read_tables(path).items():
+            for _, frame in tables:
+                where = Path(f"{path} [{sheet}]")
+                found += [Breach(where, "respondent ID", d) for d in id_columns(frame.columns)]
     except Exception as exc:  # a workbook the audit cannot read cannot be published either
         small = [f"could not be checked ({type(exc).__name__}: {exc})"]
     return found + [Breach(path, "small cell", d) for d in small]

@@ -187,3 +187,15 @@ def test_an_id_in_both_files_with_different_answers_names_both_files(tmp_path):
     assert info.value.column == "整理番号 / id"
     assert list(info.value.rows) == [2, 4]
     assert "(郵送.xlsx row 2, web.csv row 4)" in info.value.problem
+
+
+def test_a_line_break_inside_a_quoted_cell_stays_in_the_cell(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS / "good", raw)
+    web = pd.read_csv(raw / "web.csv", dtype=str, keep_default_na=False)
+    web.loc[1, "q_comment"] = "一行目,\n二行目"
+    web.loc[5, "q_age"] = "150"
+    web.to_csv(raw / "web.csv", index=False)
+    result = check_file(raw / "web.csv", TOWN)
+    assert "一行目,\n二行目" in result.restricted["free_text"].tolist()
+    assert result.rejected["row"].tolist() == [7]  # the record's row, as Excel numbers it

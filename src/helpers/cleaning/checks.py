@@ -5,6 +5,7 @@ All checks are vectorised over the whole frame of numeric codes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,30 +66,34 @@ def row_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Rejectio
     """Rows outside the survey's age range, numbers out of range, inconsistent households."""
     found: list[Rejection] = []
 
-    def _add(variable: str, mask: pd.Series, reason: pd.Series) -> None:
-        mask_np = mask.fillna(False).to_numpy(dtype=bool)
-        if mask_np.any():
-            found.append(Rejection(variable, mask_np, reason))
+    def _add(variable: str, mask: pd.Series, why: Callable[[pd.DataFrame], pd.Series]) -> None:
+        picked = mask.fillna(False).to_numpy(dtype=bool)
+        if picked.any():
+            reason = pd.Series("", index=codes.index, dtype="str")
+            reason[picked] = why(codes[picked])
+            found.append(Rejection(variable, picked, reason))
+
+    def _whole(x: pd.Series) -> pd.Series:
+        return x.astype("Int64").astype("str")
 
     if "age" in codes:
         age = codes["age"]
         lo, hi = town.survey.min_age, town.survey.max_age
         _add("age", (age < lo) | (age > hi),
-             "age " + age.astype("Int64").astype(str) + f" outside the survey's range {lo}–{hi}")
+             lambda c: "age " + _whole(c["age"]) + f" outside the survey's range {lo}–{hi}")
     for var in book.variables:
         if var.type is VarType.NUMBER and var.range and var.name in codes and var.name != "age":
-            x = codes[var.name]
-            lo, hi = var.range
-            _add(var.name, (x < lo) | (x > hi),
-                 f"{var.name} " + x.astype(str) + f" outside {lo:g}–{hi:g}")
+            x, (lo, hi), name = codes[var.name], var.range, var.name
+            _add(name, (x < lo) | (x > hi), lambda c, name=name, lo=lo, hi=hi: (
+                f"{name} " + c[name].astype("str") + f" outside {lo:g}–{hi:g}"))
     if {"household", "household_size"} <= set(codes):
         labels = book["household"].labels()
         kind, size = codes["household"], codes["household_size"]
         low = kind.map({k: v[0] for k, v in HOUSEHOLD_SIZE.items()})
         high = kind.map({k: v[1] for k, v in HOUSEHOLD_SIZE.items()})
-        _add("household_size", (size < low) | (size > high),
-             kind.map(labels).astype(str) + " but household size "
-             + size.astype("Int64").astype(str))
+        _add("household_size", (size < low) | (size > high), lambda c: (
+            c["household"].map(labels).astype("str") + " but household size "
+            + _whole(c["household_size"])))
     return found
 
 

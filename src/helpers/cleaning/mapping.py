@@ -209,11 +209,11 @@ def _map_options(table: RawTable, spec: Options, var: Variable, source: Source) 
 
 def _none_chosen_is_missing(ticks: dict[str, np.ndarray], out: VarCounts) -> dict[
         str, np.ndarray]:
+    """All options missing when none is chosen; otherwise a missing option is 'not chosen'."""
     matrix = np.column_stack(list(ticks.values()))
-    none = ~(np.nan_to_num(matrix) > 0).any(axis=1)
-    out.blank = int(none.sum())
-    matrix[none] = np.nan
-    matrix[~none] = np.nan_to_num(matrix[~none])
+    chosen = (matrix == 1).any(axis=1)
+    out.blank = int((~chosen).sum())
+    matrix = np.where(chosen[:, None], np.where(np.isnan(matrix), 0, matrix), np.nan).astype(_F)
     return {name: matrix[:, j] for j, name in enumerate(ticks)}
 
 
@@ -248,16 +248,18 @@ def _map_joined(table: RawTable, spec: Joined, answers: _Answers, town: Town) ->
 def _text(values: pd.Series, normalise: bool) -> pd.Series:
     """Text cells stripped; with ``normalise``, IDs compared as NFKC without spaces (１２３ = 123).
 
-    Works on the distinct values (categories) and maps them back, vectorised.
+    Vectorised with pyarrow (a categorical column: on its distinct values).
     """
-    cats = values.cat if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(
-        "category").cat
-    distinct = pc.utf8_trim_whitespace(pa.array(cats.categories.astype("str"), type=pa.string()))
+    cats = values.cat if isinstance(values.dtype, pd.CategoricalDtype) else None
+    source = cats.categories if cats is not None else values
+    text = pc.utf8_trim_whitespace(pa.array(source.astype("str"), type=pa.string(),
+                                            from_pandas=True))
     if normalise:
-        distinct = pc.replace_substring_regex(pc.utf8_normalize(distinct, form="NFKC"), r"\s+", "")
-    positions = cats.codes.to_numpy()
-    taken = pc.take(distinct, pa.array(positions, mask=positions < 0))
-    return pd.Series(taken.to_pandas(), index=values.index)
+        text = pc.replace_substring_regex(pc.utf8_normalize(text, form="NFKC"), r"\s+", "")
+    if cats is not None:
+        positions = cats.codes.to_numpy()
+        text = pc.take(text, pa.array(positions, mask=positions < 0))
+    return pd.Series(text.to_pandas(), index=values.index)
 
 
 def _code_sheet(sheet: CodeSheet, raw_dir: Path) -> dict[str, dict[str, str]]:

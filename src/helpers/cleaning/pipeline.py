@@ -15,7 +15,7 @@ from helpers.cleaning.mapping import Mapped, VarCounts, map_source
 from helpers.cleaning.read import RawTable, read_table
 from helpers.cleaning.schema import standard_frame, validate
 from helpers.cleaning.write import write_outputs
-from helpers.codebook import Codebook, load_codebook
+from helpers.codebook import Codebook, VarType, load_codebook
 from helpers.derive import derive_all
 from helpers.errors import UserError
 from helpers.towns import Source, Town, list_towns, load_town, town_file
@@ -55,8 +55,11 @@ def _as_town(town: str | Town) -> Town:
 
 
 def _read(source: Source, path: Path, town: Town, book: Codebook, raw_dir: Path) -> _Part:
+    plain = [spec for var, spec in source.columns.items()
+             if isinstance(spec, str) and book[var].type in (VarType.ID, VarType.TEXT)]
     table = read_table(path, sheet=source.sheet, header_row=source.header_row,
-                       encoding=source.encoding, delimiter=source.delimiter)
+                       encoding=source.encoding, delimiter=source.delimiter,
+                       plain=[*plain, *source.ignore])
     return _Part(source, table, map_source(table, source, town, book, raw_dir))
 
 

@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +49,13 @@ def read_table(
     header_row: int = 1,
     encoding: str = "auto",
     delimiter: str = ",",
+    plain: Collection[str] = (),
 ) -> RawTable:
-    """Read an xlsx or CSV file; the header is on ``header_row`` (1 = first row)."""
+    """Read an xlsx or CSV file; the header is on ``header_row`` (1 = first row).
+
+    CSV columns are read factorised (categorical), except the ``plain`` ones (IDs, free text:
+    about one value per row, where factorising only costs time).
+    """
     path = Path(path)
     if not path.exists():
         raise UserError(
@@ -62,7 +68,7 @@ def read_table(
     if suffix in EXCEL_SUFFIXES:
         table = _read_xlsx(path, sheet, header_row)
     elif suffix in CSV_SUFFIXES:
-        table = _read_csv(path, header_row, encoding, delimiter)
+        table = _read_csv(path, header_row, encoding, delimiter, {key(c) for c in plain})
     else:
         raise UserError(
             f"cannot read files of type 「{path.suffix}」",
@@ -235,26 +241,34 @@ def _check_delimiter(path: Path, header_line: str, header_row: int, delimiter: s
     return header
 
 
-def _arrow_read(utf8: bytes | memoryview, header_row: int, delimiter: str, width: int,
-                invalid: list[str]) -> pa.Table:
-    """Parse CSV bytes; every column is read dictionary-encoded (= factorised) text."""
+def _arrow_read(utf8: bytes | memoryview, header_row: int, delimiter: str, header: list[str],
+                plain: set[str], invalid: list[str]) -> pa.Table:
+    """Parse CSV bytes as text, dictionary-encoded (= factorised) except the ``plain`` columns.
+
+    A line break inside a cell needs quotes: a file without any quote is parsed the faster way.
+    """
+    quoted = (utf8.find(b'"') if isinstance(utf8, bytes) else utf8.obj.find(b'"')) >= 0
     def _invalid(row: pacsv.InvalidRow) -> str:
         invalid.append(row.text)
         return "skip"
 
-    names = [f"c{i}" for i in range(width)]
+    names = [f"c{i}" for i in range(len(header))]
+    factorised = pa.dictionary(pa.int32(), pa.string())
+    types = {n: pa.string() if key(h) in plain else factorised for n, h in zip(names, header,
+                                                                             strict=True)}
     return pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(utf8)),
         read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=names),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted,
                                          ignore_empty_lines=False, invalid_row_handler=_invalid),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())),
+            column_types=types,
             strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""]),
     )
 
 
-def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str) -> RawTable:
+def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str,
+              plain: set[str]) -> RawTable:
     data = path.read_bytes()
     if len(data) < _PREFIX and not data.removeprefix(codecs.BOM_UTF8).strip():
         raise UserError("is empty", file=path, hint="export the survey data again")
@@ -284,7 +298,7 @@ def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str) -> Raw
     header = _check_delimiter(path, header_line, header_row, delimiter)
     invalid: list[str] = []
     try:
-        table = _arrow_read(utf8, header_row, delimiter, len(header), invalid)
+        table = _arrow_read(utf8, header_row, delimiter, header, plain, invalid)
     except pa.ArrowInvalid as exc:
         if "UTF8" not in str(exc) or used != "utf-8":
             raise UserError(
@@ -295,7 +309,7 @@ def _read_csv(path: Path, header_row: int, encoding: str, delimiter: str) -> Raw
             ) from None
         text, used = _decode(path, bytes(body), encoding)  # names the line, or cp932 for auto
         utf8 = text.encode("utf-8")
-        table = _arrow_read(utf8, header_row, delimiter, len(header), invalid)
+        table = _arrow_read(utf8, header_row, delimiter, header, plain, invalid)
     if invalid:
         _raise_ragged(path, bytes(utf8).decode("utf-8"), header_row, delimiter, len(header))
     frame = table.to_pandas()

@@ -443,14 +443,8 @@ def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Pa
             shutil.copy2(p.xlsx, stage / "downloads" / xlsx_name(p.town.id))
         render.append(f"towns/{p.town.id}.ipynb")
     if compare is not None:
-        meta = {"title": "市町村の比較", **_plotly_header(0)}
-        note = "::: {.synthetic-note}\n合成データ（架空の回答）による市町村を含みます。\n:::\n"
-        prepare_notebook(
-            compare,
-            stage / "compare.ipynb",
-            meta,
-            note if any(t.synthetic for t in towns) else None,
-        )
+        meta = {"title": "市町村の比較", **_plotly_header(0)}  # the notebook labels synthetic data
+        prepare_notebook(compare, stage / "compare.ipynb", meta)
         render.append("compare.ipynb")
     render += ["methods.qmd", "codebook.qmd"]
     (stage / "_quarto.yml").write_text(site_config(pages, render, stage, out_dir), encoding="utf-8")

@@ -280,7 +280,8 @@ def _code_sheet(sheet: CodeSheet, raw_dir: Path) -> dict[str, dict[str, str]]:
 
 
 def _drop_non_respondents(table: RawTable) -> list[str]:
-    """Drop blank rows and totals rows at the bottom (合計/計/総数); say what was dropped."""
+    """Drop blank rows, and rows at the bottom whose first filled cell says 合計/計/総数 (totals);
+    say what was dropped."""
     data = table.data
     blank = data.isna().all(axis=1).to_numpy()
     keep = ~blank
@@ -289,8 +290,8 @@ def _drop_non_respondents(table: RawTable) -> list[str]:
         notes.append(f"{int(blank.sum())} empty row(s) skipped (rows "
                      f"{', '.join(map(str, table.rows[blank][:10]))})")
     position = len(data) - 1
-    while position >= 0 and (blank[position] or any(
-            key(v) in TOTAL_WORDS for v in data.iloc[position].tolist())):
+    while position >= 0 and (blank[position] or key(
+            data.iloc[position].dropna().iloc[0]) in TOTAL_WORDS):
         if not blank[position]:
             keep[position] = False
             notes.append(f"totals row {table.rows[position]} at the bottom skipped")

@@ -85,16 +85,17 @@ def clean(
     from helpers.cleaning import clean_towns
 
     results = clean_towns(towns or None)
-    table = Table("town", "rows read", "rejected", "rows out", "result", highlight=False)
+    table = Table("town", "rows read", "duplicates", "rejected", "rows out", "result",
+                  highlight=False)
     for town, res in results.items():
         if isinstance(res, UserError):
-            table.add_row(town, "", "", "", "[red]failed[/]")
+            table.add_row(town, "", "", "", "", "[red]failed[/]")
         else:
             rep = res.report
             out = res.out_dir or paths.processed_dir(town)
             where = out.relative_to(paths.ROOT) if out.is_relative_to(paths.ROOT) else out
-            table.add_row(town, str(rep["rows_in"]), str(rep["rows_rejected"]),
-                          str(rep["rows_out"]), f"ok → {where}")
+            table.add_row(town, str(rep["rows_in"]), str(rep["duplicates_removed"]),
+                          str(rep["rows_rejected"]), str(rep["rows_out"]), f"ok → {where}")
     Console(highlight=False).print(table)
     failed = {t: r for t, r in results.items() if isinstance(r, UserError)}
     for town, exc in failed.items():

@@ -200,6 +200,9 @@ def test_sample_towns_end_to_end(tmp_path: Path) -> None:
         results = json.loads(layout.results(t.stem).read_text(encoding="utf-8"))
         assert results["town"] == t.stem
         assert layout.xlsx(t.stem).exists()
+    executed = (layout.build / "towns" / "iiyama.ipynb").read_text(encoding="utf-8")
+    assert "image/png" in executed, "static figures must reach the page as images"
     if quarto.find_quarto() is not None:
         assert (layout.site / "index.html").exists()
-        assert (layout.site / "towns" / "iiyama.html").exists()
+        page = (layout.site / "towns" / "iiyama.html").read_text(encoding="utf-8")
+        assert "<img" in page and "&lt;Figure size" not in page

@@ -27,11 +27,11 @@ from typing import Any
 from helpers.build.manifest import replace_dir
 
 #: Environment of the kernels: plotly figures as bare JSON (the site step turns them into divs
-#: that use the one plotly.js the site serves), no debugger warnings, no interactive backends.
+#: that use the one plotly.js the site serves), no debugger warnings, matplotlib figures as PNG.
 KERNEL_ENV = {
     "PLOTLY_RENDERER": "plotly_mimetype",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-    "MPLBACKEND": "agg",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
 CELL_TIMEOUT = 900
 KERNEL = "python3"

@@ -166,6 +166,16 @@ def test_distribution_hides_the_share_of_a_hidden_count():
     assert out.loc[0, "share"] == pytest.approx(30 / 46)
 
 
+def test_distribution_with_no_answer_hides_small_cells_together():
+    values = ["男性"] * 300 + ["女性"] * 335 + ["その他"] * 3 + [None] * 5
+    s = pd.Series(pd.Categorical(values, categories=["男性", "女性", "その他"]))
+    out = distribution(pd.DataFrame({"v": s}), "v", 10, no_answer=True)
+    assert list(out["v"]) == ["男性", "女性", "その他", "無回答"]
+    assert out["count"].tolist()[:2] == [300, 335]  # the large groups stay visible
+    assert out["count"].isna().tolist() == [False, False, True, True]
+    assert out.loc[0, "share"] == pytest.approx(300 / 643)  # of all respondents
+
+
 def test_hide_small_counts_secondary_within_each_first_group():
     frame = pd.DataFrame({
         "sex": ["男性"] * 4 + ["女性"] * 3,

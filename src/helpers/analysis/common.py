@@ -16,6 +16,7 @@ from helpers.towns import Town
 
 SUPPRESSED = "—"
 TOTAL = "全体"
+NO_ANSWER = "無回答"
 WEIGHT = "weight"
 
 #: Column names of published tables → Japanese headers (tables, xlsx).
@@ -262,20 +263,30 @@ def rates(
 
 
 def distribution(
-    df: pd.DataFrame, var: str, min_cell: int, weighted: pd.DataFrame | None = None
+    df: pd.DataFrame,
+    var: str,
+    min_cell: int,
+    weighted: pd.DataFrame | None = None,
+    *,
+    no_answer: bool = False,
 ) -> pd.DataFrame:
     """Answers of ``var`` in category order: ``count`` and ``share`` (0–1) of those answering.
 
     Counts follow the count rule (1 … min_cell−1 hidden, with secondary suppression against
     the total) and the share of a hidden count is hidden too (it would give the count away);
     shares need a total base of at least ``min_cell``. ``weighted`` (respondents with a
-    ``weight`` column) adds the weighted share ``share_weighted``.
+    ``weight`` column) adds the weighted share ``share_weighted``. ``no_answer`` adds a
+    「無回答」 row and takes shares of all respondents, as the national tables do: then a small
+    category and a small no-answer count hide each other instead of a large category.
     """
     s = df[var]
     cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(
         s.dropna().unique()
     )
     counts = s.value_counts().reindex(cats, fill_value=0).astype(float)
+    if no_answer and s.isna().any():
+        cats = [*map(str, cats), NO_ANSWER]
+        counts = pd.concat([counts, pd.Series({NO_ANSWER: float(s.isna().sum())})])
     total = counts.sum()
     hidden = suppress_counts(counts.to_frame("count"), min_cell)["count"].to_numpy()
     out = pd.DataFrame({var: cats, "count": counts.to_numpy()})

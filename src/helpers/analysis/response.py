@@ -85,8 +85,8 @@ def analyse_response(ctx: Context) -> Response:
         "sex": "性別の回答者数",
         "age_band": "年代別の回答者数",
     }
-    by = {var: Table(var, title, distribution(df, var, k)) for var, title in names.items()
-          if has(df, var)}
+    by = {var: Table(var, title, distribution(df, var, k, no_answer=True))
+          for var, title in names.items() if has(df, var)}
     margins = town.margins
     if margins is not None and has(df, "sex") and has(df, "age_band"):
         data = add_sex_age(df)
@@ -95,7 +95,7 @@ def analyse_response(ctx: Context) -> Response:
         table = table[table["pop_share"].notna()].reset_index(drop=True)  # sexes in the margins
         by["sex_age"] = Table("sex_age", "性別×年代の回答者構成と人口構成", table)
     if has(df, "district"):
-        table = distribution(df, "district", k)
+        table = distribution(df, "district", k, no_answer=True)
         if margins is not None and margins.district:
             table = _with_population(table, "district", dict(margins.district))
         by["district"] = Table("district", "地区別の回答者数", table)

@@ -41,9 +41,9 @@ lint: $(STAMP) ## Lint and check notebooks are stripped
 	$(BIN)/ruff check src tests bench
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 
-lab: $(STAMP) ## Open JupyterLab (own environment .venv-lab) with the project's kernel
+lab: $(STAMP) ## Open JupyterLab (own environment .venv-lab); its python3 kernel is the project's .venv
 	@test -x .venv-lab/bin/jupyter || { $(PYTHON) -m venv .venv-lab && .venv-lab/bin/pip install --quiet jupyterlab; }
-	$(BIN)/python -m ipykernel install --prefix .venv-lab --name tsunagari --display-name "tsunagari-reports"
+	$(BIN)/python -m ipykernel install --prefix .venv-lab --name python3 --display-name "Python 3 (tsunagari-reports)"
 	.venv-lab/bin/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-change builds)

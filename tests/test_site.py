@@ -12,6 +12,7 @@ import yaml
 
 from helpers.build import quarto
 from helpers.build.site import (
+    TABLE_CLASSES,
     Page,
     codebook_page,
     count,
@@ -109,7 +110,7 @@ def test_prepare_notebook_cleans_outputs_and_sets_the_title(tmp_path: Path) -> N
     chart = "".join(outputs[1]["data"]["text/markdown"])
     assert chart.startswith("```{=html}") and "Plotly.newPlot" in chart
     assert "plotly-graph-div" in chart and len(chart) < 20_000  # a div, not plotly.js itself
-    assert "<table>" in "".join(outputs[2]["data"]["text/markdown"])
+    assert f'<table class="{TABLE_CLASSES}">' in "".join(outputs[2]["data"]["text/markdown"])
 
 
 def test_index_lists_published_and_failed_towns(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ QUARTO_YML = paths.ROOT / "_quarto.yml"
 SITE_SRC = paths.ROOT / "site"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 SUPPRESSED = "—"
+#: Classes Quarto's table processing would give a notebook's table (it is off: too slow).
+TABLE_CLASSES = "caption-top table table-sm table-striped small"
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def _clean_output(out: dict[str, Any]) -> dict[str, Any] | None:
 
     HTML outputs become Markdown outputs holding a raw HTML block: Quarto adds require.js and
     jQuery from a CDN to any page with ``text/html`` outputs, which would break offline viewing
-    and turn the one global ``Plotly`` into an AMD module.
+    and turn the one global ``Plotly`` into an AMD module. Their tables get ``TABLE_CLASSES``.
     """
     kind = out.get("output_type")
     if kind == "error" or (kind == "stream" and out.get("name") == "stderr"):
@@ -126,6 +129,7 @@ def _clean_output(out: dict[str, Any]) -> dict[str, Any] | None:
         page = "".join(data["text/html"])
         if "cdn.plot.ly" in page or "define('plotly'" in page or "require.config" in page:
             return None  # a notebook renderer's plotly.js loader: the site loads plotly.js itself
+        page = re.sub(r"<table(?![^>]*\bclass=)", f'<table class="{TABLE_CLASSES}"', page)
     elif "application/javascript" in data:
         return None
     else:
@@ -264,7 +268,7 @@ def index_page(pages: Iterable[Page]) -> str:
         "## 市町村一覧",
         "",
         "```{=html}",
-        f"<table class='table table-sm town-list'><thead>{head}</thead><tbody>",
+        f"<table class='table table-sm town-list caption-top'><thead>{head}</thead><tbody>",
         *rows,
         "</tbody></table>",
         "```",

@@ -22,7 +22,8 @@ install: $(STAMP) ## Create .venv and install the project (once; again when pypr
 report: $(STAMP) ## Build everything from the sample data: clean, reports, comparison, website
 	@if ! command -v quarto >/dev/null && [ -z "$$QUARTO" ] && [ ! -x $(BIN)/quarto ]; then \
 	  echo "quarto not found on PATH: trying the quarto-cli pip package"; \
-	  timeout 300 $(BIN)/python -m pip install --quiet quarto-cli || echo "quarto-cli could not be installed"; \
+	  timeout 300 $(BIN)/python -m pip install --quiet quarto-cli >/dev/null 2>&1 \
+	    || echo "quarto-cli could not be installed (it downloads Quarto from the internet)"; \
 	fi
 	$(BIN)/tsunagari build
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,40 @@ def codebook() -> Codebook:
 @pytest.fixture(scope="session")
 def root():
     return paths.ROOT
+
+
+@pytest.fixture
+def build_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    """Make a throwaway build project: real parameter files of ``towns``, fake raw files and
+    code, the tiny fixture notebooks; the site is staged, not rendered."""
+    from helpers.build import quarto
+    from helpers.build.pipeline import Layout
+
+    fixtures = Path(__file__).parent / "fixtures" / "build"
+
+    def make(towns: Iterable[str]) -> Layout:
+        config = tmp_path / "towns"
+        config.mkdir()
+        for t in towns:
+            shutil.copy(paths.TOWNS / f"{t}.yml", config / f"{t}.yml")
+            (tmp_path / "raw" / t).mkdir(parents=True)
+            (tmp_path / "raw" / t / "export.csv").write_text(f"id,sex\n{t}-1,1\n", encoding="utf-8")
+        (tmp_path / "code").mkdir()
+        (tmp_path / "code" / "helper.py").write_text("X = 1\n")
+        monkeypatch.setattr(quarto, "find_quarto", lambda: None)
+        return Layout(
+            raw=tmp_path / "raw",
+            processed=tmp_path / "processed",
+            towns_config=config,
+            notebook=fixtures / "report.ipynb",
+            compare=fixtures / "compare.ipynb",
+            build=tmp_path / "build",
+            reports=tmp_path / "reports",
+            code=tmp_path / "code",
+            clean=False,
+        )
+
+    return make
 
 
 # Raw files are never modified: hash them before and after the whole session (in the xdist

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -17,35 +16,15 @@ from helpers.build.pipeline import Layout, Options, build
 from helpers.build.runner import describe
 from helpers.errors import UserError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "build"
 TOWNS = ("iiyama", "suzaka", "tsukumi")
 
 
 @pytest.fixture
-def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
+def layout(build_layout, monkeypatch: pytest.MonkeyPatch) -> Layout:
     """A throwaway project: three real parameter files, fake raw files and code, tiny notebooks."""
-    towns = tmp_path / "towns"
-    towns.mkdir()
-    for t in TOWNS:
-        shutil.copy(paths.TOWNS / f"{t}.yml", towns / f"{t}.yml")
-        (tmp_path / "raw" / t).mkdir(parents=True)
-        (tmp_path / "raw" / t / "export.csv").write_text(f"id,sex\n{t}-1,1\n", encoding="utf-8")
-    (tmp_path / "code").mkdir()
-    (tmp_path / "code" / "helper.py").write_text("X = 1\n")
-    monkeypatch.setattr(quarto, "find_quarto", lambda: None)  # the site is staged, not rendered
     monkeypatch.delenv("TSUNAGARI_TEST_FAIL", raising=False)
     monkeypatch.delenv("TSUNAGARI_TEST_KILL", raising=False)
-    return Layout(
-        raw=tmp_path / "raw",
-        processed=tmp_path / "processed",
-        towns_config=towns,
-        notebook=FIXTURES / "report.ipynb",
-        compare=FIXTURES / "compare.ipynb",
-        build=tmp_path / "build",
-        reports=tmp_path / "reports",
-        code=tmp_path / "code",
-        clean=False,
-    )
+    return build_layout(TOWNS)
 
 
 # --- hashes and the manifest ---

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from helpers import paths
-from helpers.build import quarto
-from helpers.build.pipeline import Layout, Options, build
-
-FIXTURES = Path(__file__).parent / "fixtures" / "build"
+from helpers.build.pipeline import Options, build
 
 
 @pytest.mark.slow
-def test_towns_run_on_a_local_dask_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_towns_run_on_a_local_dask_cluster(
+    build_layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
     distributed = pytest.importorskip("distributed")
     clusters = []
 
@@ -25,21 +20,7 @@ def test_towns_run_on_a_local_dask_cluster(tmp_path: Path, monkeypatch: pytest.M
 
     real_cluster = distributed.LocalCluster
     monkeypatch.setattr(distributed, "LocalCluster", local_cluster)
-    monkeypatch.setattr(quarto, "find_quarto", lambda: None)
-    towns = tmp_path / "towns"
-    towns.mkdir()
-    for t in ("iiyama", "suzaka", "tsuruoka"):
-        shutil.copy(paths.TOWNS / f"{t}.yml", towns / f"{t}.yml")
-    layout = Layout(
-        towns_config=towns,
-        raw=tmp_path / "raw",
-        processed=tmp_path / "processed",
-        notebook=FIXTURES / "report.ipynb",
-        compare=FIXTURES / "compare.ipynb",
-        build=tmp_path / "build",
-        reports=tmp_path / "reports",
-        clean=False,
-    )
+    layout = build_layout(("iiyama", "suzaka", "tsuruoka"))
     summary = build(Options(dask=True, workers=2), layout)
     assert [(c["n_workers"], c["processes"]) for c in clusters] == [(2, True)]
     assert summary.failed == {}  # 3 towns on 2 workers: a reused kernel had its namespace reset

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from scipy.stats.contingency import association
 
-from helpers.stats import chi_square, compare_groups, wilcoxon_paired
+from helpers.stats import Design, chi_square, compare_groups, rao_scott, wilcoxon_paired
 
 FACES = ["良いと思う", "良くないと思う", "どちらともいえない"]
 OUTING = ["ほぼ毎日", "週に4～5日", "週に2～3日", "週に1日程度", "月に1～3日", "ほとんど外出しない"]
@@ -54,6 +54,32 @@ def test_chi_square_matches_scipy(survey: pd.DataFrame) -> None:
     assert res.n == observed.sum()
     assert res.min_expected == pytest.approx(ref.expected_freq.min())
     assert res.cramers_v == pytest.approx(association(observed, method="cramer"))
+
+
+def test_rao_scott_on_equal_weights_is_the_pearson_test_by_hand(survey: pd.DataFrame) -> None:
+    # Equal fixed weights, everyone in the table: the cell shares' covariance is (D − pp′)/(n − 1),
+    # so every design effect is δ = n/(n − 1): X²_RS = X²·(n − 1)/n on (r−1)(c−1) df, F = X²_RS/df
+    # with ndf = df and ddf = df·(n − 1). X² is Pearson's (scipy), the table scaled to n.
+    sub = survey.dropna(subset=["town_faces", "lonely"]).reset_index(drop=True)
+    n = len(sub)
+    res = rao_scott(sub, "town_faces", "lonely", Design.from_weights(pd.Series(np.full(n, 3.0))))
+    observed = pd.crosstab(sub["town_faces"].astype(str), sub["lonely"].astype(bool)).to_numpy()
+    pearson = stats.chi2_contingency(observed, correction=False).statistic
+    assert (res.n, res.dof) == (n, 2)
+    assert res.pearson == pytest.approx(pearson)
+    assert res.mean_deff == pytest.approx(n / (n - 1))
+    assert res.chi2 == pytest.approx(pearson * (n - 1) / n)
+    assert res.p_chi2 == pytest.approx(stats.chi2.sf(pearson * (n - 1) / n, 2))
+    assert (res.ndf, res.ddf) == pytest.approx((2, 2 * (n - 1)))
+    assert res.f == pytest.approx(pearson * (n - 1) / n / 2)
+    assert res.p == pytest.approx(stats.f.sf(res.f, 2, 2 * (n - 1)))
+    assert res.cramers_v == pytest.approx(np.sqrt(pearson * (n - 1) / n / n))
+
+
+def test_rao_scott_needs_two_weighted_categories(survey: pd.DataFrame) -> None:
+    one = survey[survey["town_faces"] == "良いと思う"]
+    with pytest.raises(ValueError, match="two answered categories"):
+        rao_scott(one, "town_faces", "lonely", Design.from_weights(pd.Series(1.0, one.index)))
 
 
 def test_chi_square_2x2_by_hand() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers.stats import proportion, rate_table
+from helpers.stats import Design, proportion, rake, rate_table
 
 SEXES = ["男性", "女性", "その他・答えたくない"]
 AGES = ["19歳以下", "20代", "30代", "40代"]
@@ -49,46 +50,96 @@ def test_empty_flag_gives_nan_without_error() -> None:
     assert np.isnan([res.p, res.lo, res.hi]).all()
 
 
-def test_equal_weights_give_the_unweighted_interval() -> None:
+def test_equal_weights_without_calibration_by_hand() -> None:
+    # Fixed equal weights: influence (y − p)/n, variance n/(n − 1)·Σ(y − p)²/n² = p(1 − p)/(n − 1);
+    # the interval is expit(logit p ± t₁₉₉·se/(p(1 − p))).
     rng = np.random.default_rng(1)
     s = pd.Series(rng.random(200) < 0.3, dtype="boolean")
-    plain = proportion(s)
-    weighted = proportion(s, weights=pd.Series(np.full(200, 2.5)))
-    assert weighted.method == "wilson-kish"
-    assert weighted.n_eff == pytest.approx(200)
-    assert (weighted.p, weighted.lo, weighted.hi) == pytest.approx((plain.p, plain.lo, plain.hi))
+    res = proportion(s, Design.from_weights(pd.Series(np.full(200, 2.5))))
+    p = float(s.mean())
+    se = np.sqrt(p * (1 - p) / 199)
+    half = stats.t.ppf(0.975, 199) * se / (p * (1 - p))
+    logit = np.log(p / (1 - p))
+    assert res.method == "logit"
+    assert (res.p, res.se, res.n_eff) == pytest.approx((p, se, 200))
+    bounds = 1 / (1 + np.exp(-np.array([logit - half, logit + half])))
+    assert (res.lo, res.hi) == pytest.approx(bounds)
 
 
 def test_unequal_weights_by_hand() -> None:
     y = pd.Series([1, 1, 0, 0, 1, pd.NA], dtype="Int8")
-    w = pd.Series([1.0, 2.0, 3.0, 1.0, 1.0, np.nan])  # no weight needed for the unanswered row
-    res = proportion(y, weights=w)
-    # p = (1 + 2 + 1) / 8 = 0.5; Kish n_eff = 8² / (1 + 4 + 9 + 1 + 1) = 4
+    w = pd.Series([1.0, 2.0, 3.0, 1.0, 1.0, 1.0])
+    res = proportion(y, Design.from_weights(w))
+    # p = (1 + 2 + 1) / 8 = 0.5; Kish n_eff = 8² / (1 + 4 + 9 + 1 + 1) = 4; influence
+    # w(y − p)/8 = (0.5, 1, −1.5, −0.5, 0.5)/8 (0 for the unanswered row, which is outside
+    # the subgroup): Σz² = 4/64, mean 0, variance 6/5 · 4/64 → se = √(6/5)/4
     assert res.p == pytest.approx(0.5)
     assert res.n_eff == pytest.approx(4.0)
     assert (res.x, res.n) == (3, 5)
-    # Wilson on n_eff = 4 with p = 0.5: centre 0.5, half-width z·√(1/16 + z²/64)/(1 + z²/4)
-    z = 1.959963984540054
-    half = z * np.sqrt(0.25 / 4 + z**2 / 64) / (1 + z**2 / 4)
-    assert (res.lo, res.hi) == pytest.approx((0.5 - half, 0.5 + half))
-    assert (res.lo, res.hi) == pytest.approx(proportion_confint(2, 4, method="wilson"))
+    assert res.se == pytest.approx(np.sqrt(6 / 5) / 4)
+    half = stats.t.ppf(0.975, 4) * res.se / 0.25
+    assert (res.lo, res.hi) == pytest.approx((1 / (1 + np.exp(half)), 1 / (1 + np.exp(-half))))
+
+
+def test_post_stratification_gives_the_textbook_variance() -> None:
+    # One calibration margin = post-stratification: var = n/(n − 1)·Σ_h P_h²·Σ_{i∈h}(y − ȳ_h)²/n_h²
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"sex": rng.choice(["男性", "女性"], 300, p=[0.3, 0.7])})
+    df["lonely"] = pd.array(rng.random(300) < np.where(df["sex"] == "男性", 0.5, 0.3),
+                            dtype="boolean")
+    design = rake(df, {"sex": {"男性": 480.0, "女性": 520.0}}, trim=None).design
+    res = proportion(df["lonely"], design)
+    y = df["lonely"].astype(float)
+    share = {"男性": 0.48, "女性": 0.52}
+    var = sum(share[h] ** 2 * ((g - g.mean()) ** 2).sum() / len(g) ** 2
+              for h, g in y.groupby(df["sex"]))
+    assert res.p == pytest.approx(sum(share[h] * g.mean() for h, g in y.groupby(df["sex"])))
+    assert res.se == pytest.approx(np.sqrt(300 / 299 * var))
+
+
+def test_a_calibrated_share_has_no_sampling_error() -> None:
+    # the share of men is fixed by the margin: its linearized variance is 0, the interval a point
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"sex": rng.choice(["男性", "女性"], 200),
+                       "ward": rng.choice(["A", "B"], 200)})
+    design = rake(df, {"sex": {"男性": 1.0, "女性": 1.0}, "ward": {"A": 2.0, "B": 1.0}},
+                  trim=None).design
+    res = proportion((df["sex"] == "男性").astype("boolean"), design)
+    assert res.p == pytest.approx(0.5)
+    assert res.se == pytest.approx(0.0, abs=1e-12)
+    assert (res.lo, res.hi) == pytest.approx((0.5, 0.5))
 
 
 def test_unequal_weights_widen_the_interval() -> None:
     rng = np.random.default_rng(2)
     s = pd.Series(rng.random(400) < 0.4, dtype="boolean")
     w = pd.Series(rng.choice([0.5, 2.0], 400))
-    plain, weighted = proportion(s), proportion(s, weights=w)
+    plain, weighted = proportion(s), proportion(s, Design.from_weights(w))
     assert weighted.n_eff < 400
     assert weighted.hi - weighted.lo > plain.hi - plain.lo
 
 
+def test_weighted_share_of_zero_falls_back_to_wilson_on_n_eff() -> None:
+    s = pd.Series([False] * 30, dtype="boolean")
+    w = pd.Series(np.r_[np.full(10, 2.0), np.ones(20)])
+    res = proportion(s, Design.from_weights(w))
+    assert res.method == "wilson-kish"
+    n_eff = 40**2 / (10 * 4 + 20)
+    assert (res.lo, res.hi) == pytest.approx(proportion_confint(0, n_eff, method="wilson"))
+
+
+def test_rows_outside_the_design_are_left_out() -> None:
+    s = pd.Series([True, False, True, True], dtype="boolean", index=[10, 11, 12, 13])
+    design = Design.from_weights(pd.Series([1.0, 1.0, 2.0], index=[10, 11, 12]))
+    res = proportion(s, design)
+    assert (res.n, res.x, res.p) == (3, 2, pytest.approx(0.75))
+
+
 def test_missing_or_negative_weights_are_errors() -> None:
-    s = pd.Series([True, False, True], dtype="boolean")
-    with pytest.raises(ValueError, match="no weight"):
-        proportion(s, weights=pd.Series([1.0, np.nan, 1.0]))
-    with pytest.raises(ValueError, match="negative"):
-        proportion(s, weights=pd.Series([1.0, -1.0, 1.0]))
+    with pytest.raises(ValueError, match="positive"):
+        Design.from_weights(pd.Series([1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match="positive"):
+        Design.from_weights(pd.Series([1.0, -1.0, 1.0]))
 
 
 @pytest.fixture
@@ -118,7 +169,9 @@ def test_rate_table_layout(survey: pd.DataFrame) -> None:
     assert list(zip(t["sex"], t["age_band"], strict=True)) == expected
     assert list(t["age_band"].cat.categories) == ["全体", *AGES]
     assert list(t["sex"].cat.categories) == SEXES
-    assert list(t.columns) == ["sex", "age_band", "n", "x", "p", "lo", "hi", "n_eff", "suppressed"]
+    assert list(t.columns) == [
+        "sex", "age_band", "n", "x", "p", "lo", "hi", "se", "n_eff", "suppressed"
+    ]
 
 
 def test_rate_table_values_match_an_independent_count(survey: pd.DataFrame) -> None:
@@ -149,7 +202,8 @@ def test_rate_table_suppresses_small_and_empty_groups(survey: pd.DataFrame) -> N
 
 
 def test_weighted_rate_table(survey: pd.DataFrame) -> None:
-    t = rate_table(survey, "lonely", ["sex"], weights="w").set_index("sex")
+    design = Design.from_weights(survey["w"])
+    t = rate_table(survey, "lonely", ["sex"], design=design).set_index("sex")
     answered = survey.dropna(subset=["lonely"])
     for sex in ["男性", "女性"]:
         g = answered[answered["sex"] == sex]
@@ -157,8 +211,10 @@ def test_weighted_rate_table(survey: pd.DataFrame) -> None:
         assert t.loc[sex, "p"] == pytest.approx(np.average(y, weights=g["w"]))
         assert t.loc[sex, "n"] == len(g)
         assert t.loc[sex, "n_eff"] == pytest.approx(g["w"].sum() ** 2 / (g["w"] ** 2).sum())
-        res = proportion(g["lonely"], weights=g["w"])
-        assert (t.loc[sex, "lo"], t.loc[sex, "hi"]) == pytest.approx((res.lo, res.hi))
+        res = proportion(g["lonely"], design)  # the same subgroup of the same design
+        assert (t.loc[sex, "lo"], t.loc[sex, "hi"], t.loc[sex, "se"]) == pytest.approx(
+            (res.lo, res.hi, res.se)
+        )
 
 
 def test_rate_table_on_plain_and_boolean_columns() -> None:

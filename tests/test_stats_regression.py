@@ -8,7 +8,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from helpers.stats import logistic_odds_ratios
+from helpers.stats import Design, logistic_odds_ratios
 
 FACES = ["良いと思う", "良くないと思う", "どちらともいえない"]
 SEXES = ["男性", "女性"]
@@ -28,7 +28,8 @@ def two_by_two() -> pd.DataFrame:
 
 def test_two_by_two_by_hand() -> None:
     out = logistic_odds_ratios(two_by_two(), "lonely", ["town_faces"])
-    columns = ["term", "level", "odds_ratio", "lo", "hi", "p", "n", "is_reference", "estimable"]
+    columns = ["term", "level", "odds_ratio", "lo", "hi", "p", "se", "n", "is_reference",
+               "estimable"]
     assert out.columns.tolist() == columns
     # どちらともいえない has no respondents: left out
     assert out["level"].tolist() == ["良いと思う", "良くないと思う"]
@@ -42,6 +43,7 @@ def test_two_by_two_by_hand() -> None:
     assert row["lo"] == pytest.approx(np.exp(np.log(odds_ratio) - z * se))
     assert row["hi"] == pytest.approx(np.exp(np.log(odds_ratio) + z * se))
     assert row["p"] == pytest.approx(2 * stats.norm.sf(np.log(odds_ratio) / se), rel=1e-5)
+    assert row["se"] == pytest.approx(se)
     assert (ref["n"], row["n"]) == (50, 50)
     assert out.attrs["n"] == 100
 
@@ -113,7 +115,9 @@ def test_weights_act_as_replication_for_the_estimates() -> None:
             "w": rng.integers(1, 4, n).astype(float),
         }
     )
-    weighted = logistic_odds_ratios(df, "lonely", ["town_faces"], weights="w")
+    weighted = logistic_odds_ratios(
+        df, "lonely", ["town_faces"], design=Design.from_weights(df["w"])
+    )
     replicated = df.loc[df.index.repeat(df["w"].astype(int))]
     plain = logistic_odds_ratios(replicated, "lonely", ["town_faces"])
     assert np.allclose(weighted["odds_ratio"], plain["odds_ratio"])
@@ -122,7 +126,9 @@ def test_weights_act_as_replication_for_the_estimates() -> None:
     )
 
 
-def test_unit_weights_give_the_robust_sandwich_interval() -> None:
+def test_unit_weights_give_the_robust_sandwich_with_the_design_factor() -> None:
+    # Without calibration, the linearized covariance is the HC0 sandwich times n/(n − 1), and
+    # intervals and p-values use Student t on n − k degrees of freedom (R's svyglm).
     rng = np.random.default_rng(33)
     n = 400
     df = pd.DataFrame(
@@ -132,15 +138,18 @@ def test_unit_weights_give_the_robust_sandwich_interval() -> None:
             "w": np.ones(n),
         }
     )
-    out = logistic_odds_ratios(df, "lonely", ["town_faces"], weights="w")
+    out = logistic_odds_ratios(df, "lonely", ["town_faces"], design=Design.from_weights(df["w"]))
     data = df.astype({"lonely": int, "town_faces": str})
     fit = smf.logit("lonely ~ C(town_faces, Treatment('良いと思う'))", data).fit(
         disp=0, cov_type="HC0"
     )
     name = "C(town_faces, Treatment('良いと思う'))[T.良くないと思う]"
     row = out.set_index("level").loc["良くないと思う"]
-    assert row["lo"] == pytest.approx(np.exp(fit.conf_int().loc[name, 0]), rel=1e-6)
-    assert row["p"] == pytest.approx(fit.pvalues[name], rel=1e-5)
+    se = fit.bse[name] * np.sqrt(n / (n - 1))
+    t = stats.t.ppf(0.975, n - 3)
+    assert row["se"] == pytest.approx(se, rel=1e-6)
+    assert row["lo"] == pytest.approx(np.exp(fit.params[name] - t * se), rel=1e-6)
+    assert row["p"] == pytest.approx(2 * stats.t.sf(abs(fit.params[name] / se), n - 3), rel=1e-5)
 
 
 def test_separated_levels_are_not_estimated() -> None:

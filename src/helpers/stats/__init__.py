@@ -1,14 +1,16 @@
 """Survey statistics for the town reports.
 
 Proportions with confidence intervals, rate tables and cross tables with disclosure control,
-significance tests with effect sizes, logistic odds ratios, raking weights, national reference
-figures and Japanese number formats. All shares are proportions 0–1 (format with ``fmt_pct``).
+significance tests with effect sizes, logistic odds ratios, raking weights and the design-based
+(linearized) variance of raked estimates, national reference figures and Japanese number
+formats. All shares are proportions 0–1 (format with ``fmt_pct``).
 
 Heavy libraries (statsmodels, scipy.stats) are imported inside the functions that need them, so
 ``import helpers.stats`` stays fast.
 """
 
 from helpers.stats.crosstab import Crosstab, crosstab
+from helpers.stats.design import Design, DomainMean
 from helpers.stats.disclosure import DEFAULT_MIN_CELL, suppress_counts, suppress_rates
 from helpers.stats.format import (
     fmt_ci,
@@ -24,12 +26,20 @@ from helpers.stats.inference import (
     ChiSquare,
     GroupComparison,
     PairedTest,
+    RaoScott,
     chi_square,
     compare_groups,
+    rao_scott,
     wilcoxon_paired,
 )
 from helpers.stats.national import NationalReference, national_reference
-from helpers.stats.proportions import Proportion, proportion, rate_table, wilson_interval
+from helpers.stats.proportions import (
+    Proportion,
+    logit_interval,
+    proportion,
+    rate_table,
+    wilson_interval,
+)
 from helpers.stats.regression import logistic_odds_ratios
 from helpers.stats.weighting import (
     SEX_AGE,
@@ -45,11 +55,14 @@ __all__ = [
     "SEX_AGE",
     "ChiSquare",
     "Crosstab",
+    "Design",
+    "DomainMean",
     "GroupComparison",
     "NationalReference",
     "PairedTest",
     "Proportion",
     "RakeResult",
+    "RaoScott",
     "add_sex_age",
     "chi_square",
     "compare_groups",
@@ -60,10 +73,12 @@ __all__ = [
     "fmt_pct",
     "fmt_points",
     "logistic_odds_ratios",
+    "logit_interval",
     "national_reference",
     "points",
     "proportion",
     "rake",
+    "rao_scott",
     "rate_table",
     "round_half_up",
     "sex_age_label",

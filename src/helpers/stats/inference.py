@@ -1,4 +1,5 @@
-"""Significance tests with effect sizes: chi-square, Wilcoxon signed-rank, Kruskal–Wallis."""
+"""Significance tests with effect sizes: chi-square (unweighted, and Rao–Scott on a weighted
+design), Wilcoxon signed-rank, Kruskal–Wallis."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.stats._common import levels, to_float
+from helpers.stats.design import Design
 from helpers.stats.disclosure import DEFAULT_MIN_CELL
 
 
@@ -21,6 +23,32 @@ class ChiSquare:
     cramers_v: float
     n: int
     min_expected: float
+
+
+@dataclass(frozen=True)
+class RaoScott:
+    """Rao–Scott tests of independence on a weighted cross table (R's ``svychisq``).
+
+    ``pearson`` is Pearson's X² of the weighted table scaled to the design's respondents (R's
+    ``Ntotal``); ``chi2`` = X²/δ̄ is the first-order correction (χ² on ``dof``, p ``p_chi2``;
+    ``statistic = "Chisq"``); ``f`` = X²/Σδ with ``ndf`` = (Σδ)²/Σδ² and ``ddf`` = ndf·(design
+    respondents − 1) is the second-order correction (p ``p``; ``statistic = "F"``). δ are the
+    eigenvalues of the generalized design-effect matrix, ``mean_deff`` = δ̄. ``cramers_v`` =
+    √(χ²/(N·(min(r, c) − 1))) from the adjusted statistic; ``n`` counts the respondents with
+    both answers (unweighted).
+    """
+
+    pearson: float
+    chi2: float
+    dof: int
+    p_chi2: float
+    f: float
+    ndf: float
+    ddf: float
+    p: float
+    cramers_v: float
+    mean_deff: float
+    n: int
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,84 @@ def chi_square(df: pd.DataFrame, row: str, col: str) -> ChiSquare:
         cramers_v=float(np.sqrt(chi2 / (n * k))),
         n=int(n),
         min_expected=float(expected.min()),
+    )
+
+
+def _independence_contrasts(nr: int, nc: int) -> np.ndarray:
+    """Interaction contrasts of an r × c table (cells row-major), orthogonal to the margins."""
+    rows, cols = np.repeat(np.arange(nr), nc), np.tile(np.arange(nc), nr)
+    main = np.column_stack(
+        [np.ones(nr * nc)]
+        + [rows == i for i in range(1, nr)]
+        + [cols == j for j in range(1, nc)]
+    ).astype(float)
+    inter = np.column_stack(
+        [(rows == i) & (cols == j) for i in range(1, nr) for j in range(1, nc)]
+    ).astype(float)
+    q, _ = np.linalg.qr(main)
+    return inter - q @ (q.T @ inter)
+
+
+def rao_scott(df: pd.DataFrame, row: str, col: str, design: Design) -> RaoScott:
+    """Rao–Scott adjusted chi-square tests of independence between two answers, weighted.
+
+    Among the respondents of ``df`` who are in ``design`` and gave both answers (a subgroup of
+    the full design), the weighted cell shares and their linearized covariance give the
+    design-effect matrix Δ = (C′D⁻¹C/N)⁻¹ C′D⁻¹VD⁻¹C (C: interaction contrasts, D: cell shares,
+    V: their covariance, N: the design's respondents), as R's ``svychisq``; categories without
+    weight are dropped first. See :class:`RaoScott` for what is returned.
+
+    Raises
+    ------
+    ValueError
+        When fewer than two categories of either answer remain.
+    """
+    from scipy.special import chdtrc, fdtrc
+
+    sub = df.loc[design.positions(df.index) >= 0, [row, col]]
+    both = sub.notna().all(axis=1).to_numpy()
+    r_levels, c_levels = levels(sub[row]), levels(sub[col])
+    r_idx = pd.Index(r_levels).get_indexer(sub[row].astype(object))
+    c_idx = pd.Index(c_levels).get_indexer(sub[col].astype(object))
+    cells = np.zeros((len(sub), len(r_levels) * len(c_levels)))
+    cells[np.flatnonzero(both), (r_idx * len(c_levels) + c_idx)[both]] = 1.0
+    est = design.mean(cells, sub.index, both)
+    shares = est.mean.reshape(len(r_levels), len(c_levels))
+    used_r, used_c = shares.sum(axis=1) > 0, shares.sum(axis=0) > 0
+    nr, nc = int(used_r.sum()), int(used_c.sum())
+    if nr < 2 or nc < 2:
+        raise ValueError(
+            f"Rao–Scott test of {row!r} × {col!r} needs at least two answered categories of "
+            f"each; got a {nr} × {nc} table"
+        )
+    kept = np.outer(used_r, used_c).ravel()
+    p, v = est.mean[kept], est.cov[np.ix_(kept, kept)]
+    n_design = design.n
+    contrasts = _independence_contrasts(nr, nc)
+    inv_d = np.where(p > 0, 1 / np.where(p > 0, p, 1), 0.0)
+    scaled = contrasts * inv_d[:, None]
+    delta = np.linalg.solve(contrasts.T @ scaled / n_design, scaled.T @ v @ scaled)
+    trace, trace2 = float(np.trace(delta)), float(np.trace(delta @ delta))
+    table = p.reshape(nr, nc) * n_design
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n_design
+    pearson = float(((table - expected) ** 2 / expected).sum())
+    dof = (nr - 1) * (nc - 1)
+    chi2 = pearson * dof / trace
+    ndf = trace**2 / trace2
+    ddf = ndf * (n_design - 1)
+    f = pearson / trace
+    return RaoScott(
+        pearson=pearson,
+        chi2=chi2,
+        dof=dof,
+        p_chi2=float(chdtrc(dof, chi2)),
+        f=f,
+        ndf=ndf,
+        ddf=ddf,
+        p=float(fdtrc(ndf, ddf, f)),
+        cramers_v=float(np.sqrt(chi2 / (n_design * (min(nr, nc) - 1)))),
+        mean_deff=trace / dof,
+        n=est.n,
     )
 
 

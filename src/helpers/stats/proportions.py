@@ -8,14 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.stats._common import (
-    TOTAL_LABEL,
-    flag_values,
-    kish_n_eff,
-    levels,
-    weight_values,
-    z_value,
-)
+from helpers.stats._common import TOTAL_LABEL, flag_values, levels, z_value
+from helpers.stats.design import Design
 from helpers.stats.disclosure import DEFAULT_MIN_CELL, suppress_rates
 
 
@@ -24,8 +18,10 @@ class Proportion:
     """A proportion with its confidence interval.
 
     ``x`` is the unweighted number of respondents with the flag, ``n`` the unweighted base,
-    ``p`` the (weighted) proportion in 0–1, ``lo``/``hi`` the interval bounds in 0–1 and
-    ``n_eff`` the Kish effective sample size used for the interval (= n when unweighted).
+    ``p`` the (weighted) proportion in 0–1, ``lo``/``hi`` the interval bounds in 0–1, ``se``
+    its standard error (binomial when unweighted, linearized when weighted), ``n_eff`` the Kish
+    effective sample size (= n when unweighted) and ``method`` how the interval was made:
+    "wilson", "logit" (design-based) or "wilson-kish" (weighted, p = 0 or 1).
     """
 
     x: float
@@ -35,6 +31,7 @@ class Proportion:
     hi: float
     n_eff: float
     method: str
+    se: float = float("nan")
 
 
 def wilson_interval(p: float, n: float, level: float = 0.95) -> tuple[float, float]:
@@ -52,55 +49,84 @@ def wilson_interval(p: float, n: float, level: float = 0.95) -> tuple[float, flo
     return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
-def _proportion(y: np.ndarray, w: np.ndarray | None, level: float) -> Proportion:
-    """Proportion of 0/1 values ``y`` (no NaN) with optional weights ``w``."""
+def logit_interval(p: float, se: float, df: float, level: float = 0.95) -> tuple[float, float]:
+    """Interval on the logit scale, as R's ``svyciprop(method = "logit")``.
+
+    expit(logit(p) ± t·se/(p(1 − p))) with t the Student quantile on ``df`` degrees of freedom
+    (the design's: respondents − 1). ``(nan, nan)`` unless 0 < p < 1 and df ≥ 1.
+    """
+    from scipy.special import expit, logit, stdtrit
+
+    if not (0 < p < 1 and df >= 1):
+        return float("nan"), float("nan")
+    t = stdtrit(df, 1 - (1 - level) / 2)
+    half = t * se / (p * (1 - p))
+    lo, hi = expit([logit(p) - half, logit(p) + half])
+    return float(lo), float(hi)
+
+
+def _unweighted(y: np.ndarray, level: float) -> Proportion:
+    """Proportion of 0/1 values ``y`` (no NaN) with a Wilson interval."""
     n = int(y.size)
     x = float(y.sum())
-    if w is None:
-        p = x / n if n else float("nan")
-        lo, hi = wilson_interval(p, n, level)
-        return Proportion(x, n, p, lo, hi, float(n), "wilson")
-    total = float(w.sum())
-    p = float(np.dot(w, y)) / total if total > 0 else float("nan")
-    n_eff = kish_n_eff(w) if n else float("nan")
-    lo, hi = wilson_interval(p, n_eff, level)
-    return Proportion(x, n, p, lo, hi, n_eff, "wilson-kish")
+    p = x / n if n else float("nan")
+    lo, hi = wilson_interval(p, n, level)
+    se = float(np.sqrt(p * (1 - p) / n)) if n else float("nan")
+    return Proportion(x, n, p, lo, hi, float(n), "wilson", se)
 
 
-def proportion(
-    flag: pd.Series, weights: pd.Series | None = None, level: float = 0.95
-) -> Proportion:
+def _design_based(
+    y: np.ndarray, index: pd.Index, domains: np.ndarray, design: Design, level: float
+) -> list[Proportion]:
+    """Weighted shares of 0/1 values ``y`` in each subgroup (column of ``domains``)."""
+    est = design.domain_means(y, index, domains)
+    inside = design.positions(index) >= 0
+    x = np.where(inside, np.nan_to_num(y), 0.0) @ domains
+    out = []
+    for g in range(domains.shape[1]):
+        p, se, n, n_eff = float(est.mean[g]), float(est.se[g]), int(est.n[g]), est.n_eff[g]
+        if 0 < p < 1:
+            lo, hi = logit_interval(p, se, n - 1, level)
+            out.append(Proportion(float(x[g]), n, p, lo, hi, float(n_eff), "logit", se))
+        else:
+            lo, hi = wilson_interval(p, n_eff, level)
+            out.append(Proportion(float(x[g]), n, p, lo, hi, float(n_eff), "wilson-kish", se))
+    return out
+
+
+def proportion(flag: pd.Series, design: Design | None = None, level: float = 0.95) -> Proportion:
     """Share of respondents with a flag, with a confidence interval.
 
-    Unweighted: Wilson score interval (``method="wilson"``). Weighted: the weighted share
-    Σw·y/Σw with a Wilson interval computed on the Kish effective sample size
-    n_eff = (Σw)²/Σw² (``method="wilson-kish"``), which widens the interval by the design
-    effect of unequal weights. Rows with a missing flag are dropped.
+    Unweighted: Wilson score interval (``method="wilson"``). With a ``design`` (the raked
+    respondents, see :class:`~helpers.stats.design.Design`): the weighted share Σw·y/Σw among
+    the respondents of ``flag`` who are in the design, its Taylor-linearized standard error
+    through the calibration residuals, and the interval on the logit scale with Student t on
+    n − 1 degrees of freedom — R's ``svymean`` and ``svyciprop(method = "logit")`` on a
+    subset of the raked design (``method="logit"``). A weighted share of exactly 0 or 1 has no
+    logit interval: it gets the Wilson interval on the Kish effective sample size
+    (``method="wilson-kish"``). Rows with a missing flag are dropped.
 
     Parameters
     ----------
     flag
-        Nullable boolean or 0/1 series.
-    weights
-        Survey weights for the same rows in the same order (no missing or negative values
-        where the flag is answered). The Kish design effect covers unequal weighting only,
-        which suits simple random samples from a register weighted to population margins.
+        Nullable boolean or 0/1 series, indexed by respondent.
+    design
+        The weighted respondents; rows of ``flag`` outside it are left out of the estimate.
     level
         Confidence level.
     """
     y = flag_values(flag)
-    keep = ~np.isnan(y)
-    if weights is not None and len(weights) != len(flag):
-        raise ValueError(f"weights have {len(weights)} rows but the flag has {len(flag)}")
-    w = None if weights is None else weight_values(weights[keep], int(keep.sum()))
-    return _proportion(y[keep], w, level)
+    answered = ~np.isnan(y)
+    if design is None:
+        return _unweighted(y[answered], level)
+    return _design_based(y, flag.index, answered[:, None], design, level)[0]
 
 
 def rate_table(
     df: pd.DataFrame,
     flag: str,
     by: list[str],
-    weights: str | None = None,
+    design: Design | None = None,
     min_cell: int = DEFAULT_MIN_CELL,
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -114,29 +140,28 @@ def rate_table(
     Returns
     -------
     DataFrame with the ``by`` columns and ``n`` (unweighted base), ``x`` (unweighted count with
-    the flag), ``p``, ``lo``, ``hi`` (0–1, weighted when ``weights`` is given), ``n_eff``,
-    ``suppressed`` (base n < ``min_cell``: x, p, lo, hi are NaN). Respondents missing the flag
-    are left out, and so are those missing a ``by`` answer, except that a "全体" row counts
-    everyone in its first-column level. See :func:`proportion` for the interval method.
+    the flag), ``p``, ``lo``, ``hi``, ``se`` (0–1), ``n_eff``, ``suppressed`` (base n <
+    ``min_cell``: x, p, lo, hi, se are NaN). Respondents missing the flag are left out, and so
+    are those missing a ``by`` answer, except that a "全体" row counts everyone in its
+    first-column level.
+
+    With a ``design``, only the respondents of ``df`` who are in it count (``n`` and ``x``
+    too), and each group is a subgroup (domain) of the full design: weighted shares with
+    design-based intervals, see :func:`proportion`. The rows are the same as without.
     """
     if not by:
         raise ValueError("rate_table needs at least one 'by' column")
     y_all = flag_values(df[flag])
     answered = ~np.isnan(y_all)
-    w_all = None
-    if weights is not None:
-        w_all = np.zeros(len(df))
-        w_all[answered] = weight_values(df[weights][answered], int(answered.sum()))
     group_levels = [levels(df[c]) for c in by]
     matches = [
         [(df[c] == v).fillna(False).to_numpy(dtype=bool) for v in lv]
         for c, lv in zip(by, group_levels, strict=True)
     ]
 
-    rows = []
+    groups: list[tuple[tuple, np.ndarray]] = []
     for i, first in enumerate(group_levels[0]):
         in_first = answered & matches[0][i]
-        groups: list[tuple[tuple, np.ndarray]] = []
         if len(by) > 1:
             groups.append(((first, *[TOTAL_LABEL] * (len(by) - 1)), in_first))
         for combo in itertools.product(*[range(len(lv)) for lv in group_levels[1:]]):
@@ -145,14 +170,18 @@ def rate_table(
                 mask &= matches[col][j]
             labels = tuple(group_levels[col][j] for col, j in enumerate(combo, start=1))
             groups.append(((first, *labels), mask))
-        for spec, mask in groups:
-            res = _proportion(y_all[mask], None if w_all is None else w_all[mask], level)
-            rows.append((*spec, res.n, res.x, res.p, res.lo, res.hi, res.n_eff))
+    if design is None:
+        results = [_unweighted(y_all[mask], level) for _, mask in groups]
+    else:
+        masks = np.column_stack([mask for _, mask in groups])
+        results = _design_based(y_all, df.index, masks, design, level)
+    rows = [(*spec, r.n, r.x, r.p, r.lo, r.hi, r.se, r.n_eff)
+            for (spec, _), r in zip(groups, results, strict=True)]
 
-    out = pd.DataFrame(rows, columns=[*by, "n", "x", "p", "lo", "hi", "n_eff"])
+    out = pd.DataFrame(rows, columns=[*by, "n", "x", "p", "lo", "hi", "se", "n_eff"])
     out["n"] = out["n"].astype(int)
     out["suppressed"] = suppress_rates(out["n"], min_cell).to_numpy()
-    out.loc[out["suppressed"], ["x", "p", "lo", "hi"]] = np.nan
+    out.loc[out["suppressed"], ["x", "p", "lo", "hi", "se"]] = np.nan
     for col, lv in zip(by, group_levels, strict=True):
         cats = lv if len(by) == 1 or col == by[0] else [TOTAL_LABEL, *lv]
         ordered = isinstance(df[col].dtype, pd.CategoricalDtype) and df[col].cat.ordered

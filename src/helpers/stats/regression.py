@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.stats._common import flag_values, levels, to_float, weight_values, z_value
+from helpers.stats._common import flag_values, levels, to_float, z_value
+from helpers.stats.design import Design
 
 PER_UNIT = "1単位あたり"
 
@@ -47,7 +48,7 @@ def _reference(
     return varying[0] if varying else present[0]
 
 
-def _design(
+def _model_matrix(
     data: pd.DataFrame, y: np.ndarray, predictors: list[str], reference: dict[str, str]
 ) -> tuple[pd.DataFrame, list[_Line]]:
     """Design matrix (intercept, dummies, numbers) and the output rows."""
@@ -80,12 +81,60 @@ def _design(
     return pd.DataFrame(cols, index=data.index), lines
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """Coefficients, their standard errors and p-values, and the interval's critical value."""
+
+    params: pd.Series
+    bse: pd.Series
+    pvalues: pd.Series
+    critical: float
+
+
+def _fit_unweighted(y: np.ndarray, x: pd.DataFrame, level: float) -> _Fit:
+    """Maximum likelihood with model-based (Wald) standard errors."""
+    # the narrow import: statsmodels.api costs about a second more in every report kernel
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    fit = GLM(y, x, family=families.Binomial()).fit()
+    return _Fit(fit.params, fit.bse, fit.pvalues, z_value(level))
+
+
+def _fit_design(
+    y: np.ndarray, x: pd.DataFrame, design: Design, level: float
+) -> _Fit:
+    """Survey-weighted pseudo-likelihood with linearized standard errors (R's ``svyglm``).
+
+    The coefficients solve Σ w·(y − μ)·x = 0; their covariance is the design-based variance of
+    the influence values w·(y − μ)·x′A⁻¹ (A = Σ w·μ(1 − μ)·xx′), through the calibration
+    residuals of the raked design. Tests and intervals use Student t on n − k degrees of
+    freedom (R's ``df.residual``: respondents in the model − coefficients).
+    """
+    from scipy.special import stdtr, stdtrit
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    pos = design.positions(x.index)
+    w = design.weights[pos]
+    fit = GLM(y, x, family=families.Binomial(), var_weights=w).fit()
+    mu = np.asarray(fit.fittedvalues)
+    xm = x.to_numpy()
+    bread = np.linalg.inv(xm.T @ ((w * mu * (1 - mu))[:, None] * xm))
+    scores = np.zeros((design.n, xm.shape[1]))
+    scores[pos] = (w * (y - mu))[:, None] * xm @ bread
+    bse = pd.Series(np.sqrt(np.diag(design.covariance(scores))), index=x.columns)
+    dof = len(y) - xm.shape[1]
+    pvalues = pd.Series(2 * stdtr(dof, -np.abs(fit.params / bse)), index=x.columns)
+    return _Fit(fit.params, bse, pvalues, float(stdtrit(dof, 1 - (1 - level) / 2)))
+
+
 def logistic_odds_ratios(
     df: pd.DataFrame,
     outcome: str,
     predictors: list[str],
     reference: dict[str, str] | None = None,
-    weights: str | None = None,
+    design: Design | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
     """Odds ratios of a binary outcome from a logistic regression on several predictors.
@@ -97,17 +146,19 @@ def logistic_odds_ratios(
     reported with ``estimable=False`` and no estimate. Numeric predictors enter linearly (odds
     ratio per unit). Only complete cases are used.
 
-    Unweighted: maximum likelihood (statsmodels GLM, binomial) with Wald intervals. Weighted:
-    pseudo-maximum likelihood with the survey weights and a robust sandwich (HC0) covariance,
-    as ``survey::svyglm`` does without strata or clusters; intervals are therefore approximate.
+    Unweighted: maximum likelihood (statsmodels GLM, binomial) with Wald intervals. With a
+    ``design`` (the raked respondents; rows of ``df`` outside it are left out): survey-weighted
+    quasi-binomial regression with design-based (linearized, calibration-aware) standard
+    errors and Student-t intervals, as R's ``svyglm(family = quasibinomial())`` with
+    ``confint()`` on a subset of the raked design.
 
     Returns
     -------
-    DataFrame with ``term``, ``level``, ``odds_ratio``, ``lo``, ``hi``, ``p``, ``n`` (complete
-    cases in that level; all complete cases for numeric terms), ``is_reference`` (the
-    reference level, odds ratio 1 and no interval) and ``estimable``, in predictor and category
-    order. The model's
-    number of complete cases is in ``DataFrame.attrs["n"]``.
+    DataFrame with ``term``, ``level``, ``odds_ratio``, ``lo``, ``hi``, ``p``, ``se`` (of the
+    log odds ratio), ``n`` (complete cases in that level; all complete cases for numeric
+    terms), ``is_reference`` (the reference level, odds ratio 1 and no interval) and
+    ``estimable``, in predictor and category order. The model's number of complete cases is in
+    ``DataFrame.attrs["n"]``.
 
     Raises
     ------
@@ -115,41 +166,36 @@ def logistic_odds_ratios(
         When the outcome or a predictor has a single answered value, a chosen reference has no
         respondents or a constant outcome, or the model cannot be fitted.
     """
-    # the narrow import: statsmodels.api costs about a second more in every report kernel
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
-
-    cols = [outcome, *predictors, *([weights] if weights else [])]
-    data = df[cols].dropna()
+    if design is not None:
+        df = df.loc[design.positions(df.index) >= 0]
+    data = df[[outcome, *predictors]].dropna()
     y = flag_values(data[outcome])
     if _constant(y) or not y.size:
         raise ValueError(f"{outcome!r} has a single value among complete cases: nothing to model")
-    design, lines = _design(data, y, predictors, reference or {})
-    w = weight_values(data[weights], len(data)) if weights else None
-    model = GLM(y, design, family=families.Binomial(), var_weights=w)
+    x, lines = _model_matrix(data, y, predictors, reference or {})
     try:
-        fit = model.fit(cov_type="HC0" if weights else "nonrobust")
-    except Exception as exc:  # statsmodels raises several types for singular/separated data
+        fit = _fit_unweighted(y, x, level) if design is None else _fit_design(y, x, design, level)
+    except Exception as exc:  # statsmodels and numpy raise several types for singular data
         raise ValueError(f"logistic model for {outcome!r} could not be fitted: {exc}") from exc
     used = [line.column for line in lines if line.column is not None and line.estimable]
     if not np.all(np.isfinite(fit.bse[used])):
         raise ValueError(f"logistic model for {outcome!r}: some estimates are not finite")
-    z = z_value(level)
     rows = []
     for line in lines:
         head = (line.term, line.level)
         if line.column is None:
-            rows.append((*head, 1.0, np.nan, np.nan, np.nan, line.n, True, True))
+            rows.append((*head, 1.0, np.nan, np.nan, np.nan, np.nan, line.n, True, True))
         elif not line.estimable:
-            rows.append((*head, np.nan, np.nan, np.nan, np.nan, line.n, False, False))
+            rows.append((*head, np.nan, np.nan, np.nan, np.nan, np.nan, line.n, False, False))
         else:
             b, se = float(fit.params[line.column]), float(fit.bse[line.column])
-            ci = np.exp([b, b - z * se, b + z * se])
+            ci = np.exp([b, b - fit.critical * se, b + fit.critical * se])
             p = float(fit.pvalues[line.column])
-            rows.append((*head, *ci, p, line.n, False, True))
+            rows.append((*head, *ci, p, se, line.n, False, True))
     out = pd.DataFrame(
         rows,
-        columns=["term", "level", "odds_ratio", "lo", "hi", "p", "n", "is_reference", "estimable"],
+        columns=["term", "level", "odds_ratio", "lo", "hi", "p", "se", "n", "is_reference",
+                 "estimable"],
     )
     out.attrs["n"] = len(data)
     return out

@@ -9,6 +9,7 @@ import pandas as pd
 
 from helpers.errors import UserError
 from helpers.stats._common import kish_n_eff, levels
+from helpers.stats.design import Design
 
 SEX_AGE = "sex_age"
 SEX_AGE_SEP = "×"
@@ -20,11 +21,13 @@ _HINT = (
 
 @dataclass(frozen=True)
 class RakeResult:
-    """Raked weights and their quality.
+    """Raked weights, their quality, and what the variance of raked estimates needs.
 
     ``weights`` (index of the data, mean 1, so they sum to the number of respondents);
     ``efficiency`` = n_eff / n (Kish); ``max_margin_error`` is the largest absolute difference
-    between a weighted share and its population share over all margins and categories.
+    between a weighted share and its population share over all margins and categories;
+    ``groups`` holds each respondent's category code in every margin; ``trimmed`` counts the
+    weights held at a trimming bound.
     """
 
     weights: pd.Series
@@ -33,6 +36,19 @@ class RakeResult:
     efficiency: float
     n_eff: float
     max_margin_error: float
+    groups: tuple[np.ndarray, ...] = ()
+    trimmed: int = 0
+
+    @property
+    def design(self) -> Design:
+        """The raked sample as a :class:`Design` for design-based variances.
+
+        Converged weights meet the margins, so the variance uses the calibration residuals (as
+        R's ``survey`` for a ``rake``d design); weights that did not converge do not, and are
+        taken as fixed weights (no calibration), which does not understate the variance.
+        """
+        groups = self.groups if self.converged else ()
+        return Design(self.weights.index, self.weights.to_numpy(dtype=float), groups)
 
 
 @dataclass(frozen=True)
@@ -114,8 +130,8 @@ def rake(
     df: pd.DataFrame,
     margins: dict[str, dict[str, float]],
     *,
-    max_iter: int = 100,
-    tol: float = 1e-6,
+    max_iter: int = 1000,
+    tol: float = 1e-10,
     trim: tuple[float, float] | None = (0.3, 3.0),
     strict: bool = True,
 ) -> RakeResult:
@@ -142,7 +158,8 @@ def rake(
 
     Returns
     -------
-    RakeResult with weights scaled to mean 1 (summing to the number of respondents).
+    RakeResult with weights scaled to mean 1 (summing to the number of respondents) and, as
+    ``.design``, the raked sample for design-based variances (see :mod:`helpers.stats.design`).
 
     Raises
     ------
@@ -177,8 +194,10 @@ def rake(
             converged = True
             break
     w = w / w.mean()
+    trimmed = 0
     if trim is not None:
         w = np.clip(w, *trim)
+        trimmed = int(((w <= trim[0]) | (w >= trim[1])).sum())
     error = _margin_error(w, parts)
     if strict and not converged:
         raise UserError(
@@ -194,6 +213,8 @@ def rake(
         efficiency=n_eff / len(w),
         n_eff=n_eff,
         max_margin_error=error,
+        groups=tuple(m.codes for m in parts),
+        trimmed=trimmed,
     )
 
 

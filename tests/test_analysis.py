@@ -24,7 +24,7 @@ from helpers.analysis import (
 from helpers.analysis.common import distribution, hide_small_counts
 from helpers.codebook import VarType, load_codebook
 from helpers.excel import write_tables
-from helpers.stats import fmt_pct, points
+from helpers.stats import fmt_ci, fmt_pct, points
 from helpers.towns import Town
 
 DISTRICTS = ["北地区", "南地区", "東地区", "山間地区"]
@@ -349,6 +349,35 @@ def test_iiyama_reproduces_brief_figures():
         entry = results["smalltown"]["items"][item]
         assert set(entry["above_overall"]) >= {"良くないと思う", "どちらともいえない"}
     assert results["season"]["winter_lower"]
+
+
+def test_iiyama_weighted_numbers_agree_with_r_survey():
+    # tests/fixtures/r_survey_iiyama holds R survey's numbers for the respondents the Iiyama
+    # raking uses: the report's weighted headline, rates, test and odds ratios are R's.
+    df, params = _sample("iiyama")
+    reference = json.loads((paths.ROOT / "tests" / "fixtures" / "r_survey_iiyama"
+                            / "r_survey_reference.json").read_text(encoding="utf-8"))
+    report = analyse_town(df, params)
+    results = build_results(report)
+    lonely, r = results["headline_weighted"]["lonely"], reference["overall"]
+    assert (lonely["n"], lonely["method"]) == (r["n"], "logit")
+    assert (lonely["p"], lonely["se"]) == pytest.approx((r["p"], r["se"]), abs=1e-6)
+    assert (lonely["lo"], lonely["hi"]) == pytest.approx(r["ci_logit"], abs=1e-6)
+    shown = fmt_ci(*r["ci_logit"])
+    assert shown == "（95%信頼区間 31.4～38.8%）"
+    assert f"重み付けすると、孤独感がある人は{fmt_pct(r['p'])}{shown}" in (
+        report.sections["loneliness"].text())
+    faces = results["smalltown"]["items"]["town_faces"]
+    rates = {g["town_faces"]: g for g in faces["groups"]}
+    for answer, expected in reference["town_faces"]["rates"].items():
+        assert rates[answer]["p_weighted"] == pytest.approx(expected["p"], abs=1e-6)
+    assert faces["rao_scott"]["f"] == pytest.approx(
+        reference["town_faces"]["rao_scott_F"]["F"], abs=1e-6)
+    assert faces["models"]["weighted"]["n"] == reference["logit_town_faces"]["n"]
+    odds = {g["level"]: g for g in faces["odds_ratios"]}
+    for level, expected in reference["logit_town_faces"]["terms"].items():
+        assert odds[level]["odds_ratio_weighted"] == pytest.approx(expected["or"], abs=1e-6)
+        assert odds[level]["or_lo_weighted"] == pytest.approx(expected["or_lo"], abs=1e-6)
 
 
 @pytest.mark.parametrize("interactive", [False, True])

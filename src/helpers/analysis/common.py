@@ -11,13 +11,20 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import load_codebook
-from helpers.stats import chi_square, crosstab, fmt_p, rate_table, suppress_counts
+from helpers.stats import (
+    Design,
+    chi_square,
+    crosstab,
+    fmt_p,
+    rao_scott,
+    rate_table,
+    suppress_counts,
+)
 from helpers.towns import Town
 
 SUPPRESSED = "—"
 TOTAL = "全体"
 NO_ANSWER = "無回答"
-WEIGHT = "weight"
 
 #: Column names of published tables → Japanese headers (tables, xlsx).
 HEADERS: dict[str, str] = {
@@ -38,6 +45,10 @@ HEADERS: dict[str, str] = {
     "or_lo": "オッズ比 95%信頼区間 下限",
     "or_hi": "オッズ比 95%信頼区間 上限",
     "p_value": "p値",
+    "odds_ratio_weighted": "重み付け 調整オッズ比",
+    "or_lo_weighted": "重み付け オッズ比 下限",
+    "or_hi_weighted": "重み付け オッズ比 上限",
+    "p_value_weighted": "重み付け p値",
     "mean": "平均",
     "variable": "項目",
     "level": "回答",
@@ -49,8 +60,9 @@ HEADERS: dict[str, str] = {
 PERCENT_COLUMNS = {"p", "lo", "hi", "share", "pop_share", "p_weighted", "lo_weighted",
                    "hi_weighted", "national", "share_weighted"}
 #: Columns holding ratios or scores (shown with two decimals) and p-values.
-DECIMAL_COLUMNS = {"odds_ratio", "or_lo", "or_hi", "mean", "median"}
-P_COLUMNS = {"p_value"}
+DECIMAL_COLUMNS = {"odds_ratio", "or_lo", "or_hi", "odds_ratio_weighted", "or_lo_weighted",
+                   "or_hi_weighted", "mean", "median"}
+P_COLUMNS = {"p_value", "p_value_weighted"}
 #: Columns holding counts of respondents (0 or ≥ min_cell when published).
 COUNT_COLUMNS = {"n", "x", "count"}
 
@@ -243,18 +255,19 @@ def rates(
     flag: str,
     by: list[str],
     min_cell: int,
-    weighted: pd.DataFrame | None = None,
+    design: Design | None = None,
 ) -> pd.DataFrame:
     """Rate of ``flag`` per group (``rate_table``) with the disclosure rule applied.
 
-    ``weighted`` (the respondents with a ``weight`` column) adds weighted rates and intervals
-    ``p_weighted``, ``lo_weighted``, ``hi_weighted``, suppressed on the same unweighted bases.
+    ``design`` (the raked respondents) adds weighted rates with design-based intervals
+    ``p_weighted``, ``lo_weighted``, ``hi_weighted`` among the rows of ``df`` in the design;
+    they are suppressed on the unweighted bases and on the design's own bases.
     """
     table = rate_table(df, flag, by, min_cell=min_cell)
     cols = [*by, "n", "x", "p", "lo", "hi"]
     rate_cols = ["p", "lo", "hi"]
-    if weighted is not None:
-        w = rate_table(weighted, flag, by, weights=WEIGHT, min_cell=min_cell)
+    if design is not None:
+        w = rate_table(df, flag, by, design=design, min_cell=min_cell)
         for col in ("p", "lo", "hi"):
             table[f"{col}_weighted"] = w[col].to_numpy()
             rate_cols.append(f"{col}_weighted")
@@ -266,7 +279,7 @@ def distribution(
     df: pd.DataFrame,
     var: str,
     min_cell: int,
-    weighted: pd.DataFrame | None = None,
+    design: Design | None = None,
     *,
     no_answer: bool = False,
 ) -> pd.DataFrame:
@@ -274,10 +287,11 @@ def distribution(
 
     Counts follow the count rule (1 … min_cell−1 hidden, with secondary suppression against
     the total) and the share of a hidden count is hidden too (it would give the count away);
-    shares need a total base of at least ``min_cell``. ``weighted`` (respondents with a
-    ``weight`` column) adds the weighted share ``share_weighted``. ``no_answer`` adds a
-    「無回答」 row and takes shares of all respondents, as the national tables do: then a small
-    category and a small no-answer count hide each other instead of a large category.
+    shares need a total base of at least ``min_cell``. ``design`` (the raked respondents) adds
+    the weighted share ``share_weighted`` among the rows of ``df`` in the design.
+    ``no_answer`` adds a 「無回答」 row and takes shares of all respondents, as the national
+    tables do: then a small category and a small no-answer count hide each other instead of a
+    large category.
     """
     s = df[var]
     cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(
@@ -291,9 +305,10 @@ def distribution(
     hidden = suppress_counts(counts.to_frame("count"), min_cell)["count"].to_numpy()
     out = pd.DataFrame({var: cats, "count": counts.to_numpy()})
     out["share"] = counts.to_numpy() / total if total >= min_cell else np.nan
-    if weighted is not None:
-        ws = weighted[var]
-        w = weighted[WEIGHT].astype(float).where(ws.notna(), 0.0)
+    if design is not None:
+        pos = design.positions(df.index)
+        ws = s[pos >= 0]
+        w = pd.Series(design.weights[pos[pos >= 0]], index=ws.index).where(ws.notna(), 0.0)
         wsum = w.groupby(ws, observed=False).sum().reindex(cats, fill_value=0.0)
         out["share_weighted"] = wsum.to_numpy() / wsum.sum() if total >= min_cell else np.nan
     out.loc[hidden, [c for c in ("count", "share", "share_weighted") if c in out]] = np.nan
@@ -323,6 +338,39 @@ def chi_square_test(df: pd.DataFrame, row: str, col: str) -> dict[str, Any] | No
     except ValueError:
         return None
     return {"chi2": c.chi2, "dof": c.dof, "p_value": c.p, "cramers_v": c.cramers_v, "n": c.n}
+
+
+def rao_scott_test(
+    df: pd.DataFrame, row: str, col: str, design: Design | None, min_cell: int
+) -> dict[str, Any] | None:
+    """``rao_scott`` (weighted) as a results record; None without a design, when undefined, or
+    when fewer than ``min_cell`` weighted respondents have both answers.
+
+    Keys: ``f``, ``ndf``, ``ddf``, ``p_value`` (second order, the one reported), ``chi2``,
+    ``dof``, ``p_value_chi2`` (first order), ``cramers_v`` (from the adjusted statistic),
+    ``mean_deff``, ``n``.
+    """
+    if design is None:
+        return None
+    try:
+        r = rao_scott(df, row, col, design)
+    except ValueError:
+        return None
+    if r.n < min_cell:
+        return None
+    return {"f": r.f, "ndf": r.ndf, "ddf": r.ddf, "p_value": r.p, "chi2": r.chi2, "dof": r.dof,
+            "p_value_chi2": r.p_chi2, "cramers_v": r.cramers_v, "mean_deff": r.mean_deff,
+            "n": r.n}
+
+
+def tests_note(chi2: dict[str, Any] | None, rao: dict[str, Any] | None) -> str:
+    """「（カイ二乗検定 p=…、重み付けのRao–Scott検定 p=…）」 for the tests that were computed."""
+    parts = []
+    if chi2 is not None:
+        parts.append(f"カイ二乗検定 {fmt_p(chi2['p_value'])}")
+    if rao is not None:
+        parts.append(f"重み付けのRao–Scott検定 {fmt_p(rao['p_value'])}")
+    return f"（{'、'.join(parts)}）" if parts else ""
 
 
 def stack_by_item(tables: dict[str, Table]) -> pd.DataFrame:

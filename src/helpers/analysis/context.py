@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from helpers.analysis.common import WEIGHT, Options
+from helpers.analysis.common import Options
 from helpers.errors import UserError
-from helpers.stats import SEX_AGE, add_sex_age, fmt_n, fmt_pct, rake, sex_age_margins
+from helpers.stats import (
+    SEX_AGE,
+    Design,
+    add_sex_age,
+    fmt_n,
+    fmt_pct,
+    rake,
+    sex_age_margins,
+)
 from helpers.towns import Town
+
+#: Japanese names of the weighting margins.
+MARGIN_NAMES = {SEX_AGE: "性別×年代", "district": "地区"}
+#: How weighted estimates get their variance (results.json ``weighting.variance``).
+CALIBRATED = "linearization-calibrated"
+FIXED_WEIGHTS = "linearization-fixed-weights"
+#: Bounds of the raked weights relative to their mean.
+TRIM = (0.3, 3.0)
 
 
 @dataclass
 class Weighting:
-    """Whether weighted estimates are shown, and the quality of the weights."""
+    """Whether weighted estimates are shown, the quality of the weights, and the design.
+
+    ``design`` holds the raked respondents with their weights and margin categories, for the
+    design-based variances of every weighted estimate (None when not weighting).
+    """
 
     applied: bool
     reason: str
@@ -25,51 +45,85 @@ class Weighting:
     efficiency: float | None = None
     converged: bool | None = None
     max_margin_error: float | None = None
+    trimmed: int = 0
+    design: Design | None = field(default=None, repr=False)
+
+    @property
+    def variance(self) -> str | None:
+        """How weighted estimates get their variance: with or without the calibration."""
+        if self.design is None:
+            return None
+        return CALIBRATED if self.design.calibrated else FIXED_WEIGHTS
 
     def to_json(self) -> dict[str, Any]:
         return {
             "applied": self.applied,
             "reason": self.reason,
             "margins": list(self.margins),
+            "margin_names": [MARGIN_NAMES[m] for m in self.margins],
             "n": self.n,
             "n_eff": self.n_eff,
             "efficiency": self.efficiency,
             "converged": self.converged,
             "max_margin_error": self.max_margin_error,
+            "trimmed": self.trimmed > 0,
+            "variance": self.variance,
         }
 
     def text(self) -> str:
-        """One sentence on the weighting for the report."""
+        """Sentences on the weighting and the variance of weighted estimates, for the report."""
         if not self.applied:
             return f"重み付けは行っていません（{self.reason}）。集計値はすべて重み付けなしです。"
-        names = "・".join({"sex_age": "性別×年代", "district": "地区"}[m] for m in self.margins)
-        return (
+        names = "・".join(MARGIN_NAMES[m] for m in self.margins)
+        text = (
             f"重み付け集計では、{names}の人口構成に合わせたレイキングによる重みを用いました"
             f"（対象 {fmt_n(self.n)}、有効標本数 {self.n_eff:,.0f}、重み付けの効率 "
-            f"{fmt_pct(self.efficiency)}）。重み付けの信頼区間は有効標本数にもとづきます。"
-            + ("" if self.converged else "重みの調整は完全には収束していません。")
+            f"{fmt_pct(self.efficiency)}）。"
+        )
+        if self.trimmed:
+            text += (
+                f"一部の回答者の重みは、平均の{TRIM[0]:g}～{TRIM[1]:g}倍の範囲に収まるよう"
+                "制限しています。"
+            )
+        if self.variance == CALIBRATED:
+            text += (
+                "重み付けの信頼区間と検定は、レイキングによる調整を考慮したテイラー線形化法の"
+                "標準誤差にもとづきます"
+            )
+        else:
+            text += (
+                "重みの調整は完全には収束していないため、重み付けの信頼区間と検定は、重みを固定"
+                "したものとしたテイラー線形化法の標準誤差にもとづきます"
+            )
+        return text + (
+            "（割合はロジット変換した区間、クロス集計はRao–Scott補正の検定、オッズ比は重み付けの"
+            "ロジスティック回帰）。"
         )
 
 
 @dataclass
 class Context:
-    """A town's standard data with its options; ``weighted`` holds the raked respondents."""
+    """A town's standard data with its options and weighting (``design``: the raked sample)."""
 
     df: pd.DataFrame
     town: Town
     options: Options
     weighting: Weighting
-    weighted: pd.DataFrame | None = None
 
     @property
     def min_cell(self) -> int:
         return self.options.min_cell
 
+    @property
+    def design(self) -> Design | None:
+        """The raked respondents for weighted estimates (a subset of ``df``'s rows), or None."""
+        return self.weighting.design
 
-def _weigh(df: pd.DataFrame, town: Town) -> tuple[pd.DataFrame | None, Weighting]:
+
+def _weigh(df: pd.DataFrame, town: Town) -> Weighting:
     margins_cfg = town.margins
     if margins_cfg is None:
-        return None, Weighting(False, "この市町村の人口構成（母集団の周辺分布）が未設定のため")
+        return Weighting(False, "この市町村の人口構成（母集団の周辺分布）が未設定のため")
     data = add_sex_age(df)
     margins: dict[str, dict[str, float]] = {SEX_AGE: sex_age_margins(margins_cfg.sex_age_band)}
     if margins_cfg.district and "district" in df.columns:
@@ -82,12 +136,10 @@ def _weigh(df: pd.DataFrame, town: Town) -> tuple[pd.DataFrame | None, Weighting
         present = set(data[col])
         margins[col] = {k: v for k, v in pop.items() if v > 0 and k in present}
     try:
-        result = rake(data, margins, strict=False)
+        result = rake(data, margins, trim=TRIM, strict=False)
     except UserError as exc:
-        return None, Weighting(False, f"重みを計算できなかったため: {exc.problem}")
-    data = df.loc[keep].copy()
-    data[WEIGHT] = result.weights.to_numpy()
-    return data, Weighting(
+        return Weighting(False, f"重みを計算できなかったため: {exc.problem}")
+    return Weighting(
         True,
         "人口構成に合わせた重み付け",
         margins=tuple(margins),
@@ -96,6 +148,8 @@ def _weigh(df: pd.DataFrame, town: Town) -> tuple[pd.DataFrame | None, Weighting
         efficiency=result.efficiency,
         converged=result.converged,
         max_margin_error=result.max_margin_error,
+        trimmed=result.trimmed,
+        design=result.design,
     )
 
 
@@ -111,5 +165,4 @@ def prepare(
     options = Options.for_town(town, min_cell=min_cell, weighting=weighting)
     if not options.weighting:
         return Context(df, town, options, Weighting(False, "重み付けを行わない設定のため"))
-    weighted, info = _weigh(df, town)
-    return Context(df, town, options, info, weighted)
+    return Context(df, town, options, _weigh(df, town))

@@ -37,7 +37,7 @@ class District:
             top = max(shown, key=lambda r: r["p"])
             low = min(shown, key=lambda r: r["p"])
             text = (
-                f"孤独感がある人の割合は、地区別では「{top['district']}」が{fmt_pct(top['p'])}で"
+                f"孤独感がある人の割合（重み付けなし）は、地区別では「{top['district']}」が{fmt_pct(top['p'])}で"
                 f"最も高く、「{low['district']}」が{fmt_pct(low['p'])}で最も低くなっています"
                 f"（回答者全体 {fmt_pct(self.overall)}）。地区ごとの回答者は少ないため、"
                 "信頼区間の幅にも注意してください。"
@@ -62,7 +62,7 @@ def analyse_district(ctx: Context) -> District | None:
     df, k = ctx.df, ctx.min_cell
     if not has(df, "district") or not has(df, "lonely"):
         return None
-    table = rates(df, "lonely", ["district"], k, ctx.weighted)
+    table = rates(df, "lonely", ["district"], k, ctx.design)
     answered = df["lonely"].notna()
     overall = float(df.loc[answered, "lonely"].astype(float).mean())
     return District(Table("lonely_by_district", "地区別 孤独感がある人の割合", table),

@@ -12,12 +12,14 @@ from helpers.analysis.common import (
     chi_square_test,
     has,
     name_of,
+    rao_scott_test,
     rates,
     stack_by_item,
+    tests_note,
 )
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
-from helpers.stats import fmt_p, fmt_pct
+from helpers.stats import fmt_pct
 
 TITLE = "孤立"
 ITEMS = ["rely_on", "consult", "participation", "contact_inperson", "contact_remote"]
@@ -27,10 +29,12 @@ NONE_OPTION = "participation__5"  # 特に参加していない
 
 @dataclass
 class Isolation:
-    """Lonely rate per answer of each isolation item, with a chi-square test each."""
+    """Lonely rate per answer of each isolation item, with a chi-square test each (and a
+    Rao–Scott test when weighting)."""
 
     by: dict[str, Table]
     tests: dict[str, dict[str, Any] | None]
+    rao_scott: dict[str, dict[str, Any] | None]
     overall_n: int
     min_cell: int
 
@@ -41,7 +45,7 @@ class Isolation:
         return {
             "items": {
                 var: {"question": name_of(var), "groups": t.records(),
-                      "chi_square": self.tests[var]}
+                      "chi_square": self.tests[var], "rao_scott": self.rao_scott[var]}
                 for var, t in self.by.items()
             }
         }
@@ -53,9 +57,10 @@ class Isolation:
             if len(rows) < 2:
                 continue
             parts = "、".join(f"「{r[var]}」{fmt_pct(r['p'])}" for r in rows)
-            test = self.tests[var]
-            tail = f"（カイ二乗検定 {fmt_p(test['p_value'])}）" if test else ""
-            lines.append(f"{name_of(var)}別の孤独感がある人の割合は、{parts}です{tail}。")
+            tail = tests_note(self.tests[var], self.rao_scott[var])
+            lines.append(
+                f"{name_of(var)}別の孤独感がある人の割合（重み付けなし）は、{parts}です{tail}。"
+            )
         return "\n\n".join(lines) or "回答者が少ないため、この節の割合は公表していません。"
 
     def charts(self, interactive: bool = False) -> list[Chart]:
@@ -80,17 +85,16 @@ def _participation(df: pd.DataFrame) -> pd.Series:
 
 def analyse_isolation(ctx: Context) -> Isolation | None:
     """Section 5, or None when the town asked none of the isolation items."""
-    df, weighted, k = ctx.df, ctx.weighted, ctx.min_cell
+    df, k = ctx.df, ctx.min_cell
     if has(df, NONE_OPTION):
         df = df.assign(participation=_participation(df))
-        if weighted is not None:
-            weighted = weighted.assign(participation=_participation(weighted))
     items = [v for v in ITEMS if has(df, v)]
     if not items or not has(df, "lonely"):
         return None
-    by, tests = {}, {}
+    by, tests, rao = {}, {}, {}
     for var in items:
         title = f"{name_of(var)}別 孤独感がある人の割合"
-        by[var] = Table(var, title, rates(df, "lonely", [var], k, weighted))
+        by[var] = Table(var, title, rates(df, "lonely", [var], k, ctx.design))
         tests[var] = chi_square_test(df, var, "lonely")
-    return Isolation(by, tests, int(df["lonely"].notna().sum()), k)
+        rao[var] = rao_scott_test(df, var, "lonely", ctx.design, k)
+    return Isolation(by, tests, rao, int(df["lonely"].notna().sum()), k)

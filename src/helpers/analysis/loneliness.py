@@ -9,7 +9,6 @@ import pandas as pd
 
 from helpers.analysis.common import (
     TOTAL,
-    WEIGHT,
     Table,
     distribution,
     has,
@@ -41,12 +40,15 @@ STANDOUT_COLUMNS = ["variable", "group", "n", "p", "lo", "hi", "base_hidden"]
 
 
 def estimate(p: Proportion, min_cell: int) -> dict[str, Any]:
-    """A headline estimate as published: p, lo, hi (None below ``min_cell``), n, x."""
+    """A headline estimate as published: p, lo, hi, se (None below ``min_cell``), n, x, and the
+    interval's ``method`` (see :class:`~helpers.stats.Proportion`)."""
     shown = p.n >= min_cell
     return {
         "p": float(p.p) if shown else None,
         "lo": float(p.lo) if shown else None,
         "hi": float(p.hi) if shown else None,
+        "se": float(p.se) if shown else None,
+        "method": p.method,
         "n": int(p.n) if shown or p.n == 0 else None,
         "x": int(p.x) if shown and (p.x == 0 or p.x >= min_cell) else None,
     }
@@ -116,7 +118,7 @@ class Loneliness:
         lines = [
             f"孤独感が「たまにある」「時々ある」「しばしばある・常にある」と答えた人（孤独感がある人）"
             f"は{fmt_pct(lonely['p'])}{fmt_ci(lonely['lo'], lonely['hi'])}でした"
-            f"（回答者 {fmt_n(lonely['n'])}）。全国調査（{nat['round_name']}）では"
+            f"（重み付けなし、回答者 {fmt_n(lonely['n'])}）。全国調査（{nat['round_name']}）では"
             f"{fmt_pct(nat['lonely'])}です。",
             f"「しばしばある・常にある」は{fmt_pct(often['p'])}で、全国の"
             f"{fmt_pct(nat['often_always'])}{_compare(often['p'], nat['often_always'])}。",
@@ -243,23 +245,20 @@ def analyse_loneliness(ctx: Context) -> Loneliness | None:
         "often_always": estimate(proportion(often), k),
     }
     weighted = None
-    if ctx.weighted is not None:
-        w = ctx.weighted
-        often_w = often.loc[w.index]
-        keep = often_w.notna()
+    if ctx.design is not None:
         weighted = {
-            "lonely": estimate(proportion(w["lonely"], w[WEIGHT]), k),
-            "often_always": estimate(proportion(often_w[keep], w.loc[keep, WEIGHT]), k),
+            "lonely": estimate(proportion(df["lonely"], ctx.design), k),
+            "often_always": estimate(proportion(often, ctx.design), k),
         }
     national = _national(ctx)
     ref = national_reference().direct_item(ctx.options.national_round)
-    direct = distribution(df, "lonely_direct", k, ctx.weighted)
+    direct = distribution(df, "lonely_direct", k, ctx.design)
     direct["national"] = ref["p"].to_numpy()
     ucla = None
     if has(df, "ucla_band"):
         ucla = Table("ucla_band", "UCLA孤独感尺度（3項目）の合計点の分布",
-                     distribution(df, "ucla_band", k, ctx.weighted))
-    by_sex_age = rates(df, "lonely", ["sex", "age_band"], k, ctx.weighted)
+                     distribution(df, "ucla_band", k, ctx.design))
+    by_sex_age = rates(df, "lonely", ["sex", "age_band"], k, ctx.design)
     overall = headline["lonely"]["p"]
     standout = (
         _standout(df, overall, k) if overall is not None

@@ -12,8 +12,10 @@ from helpers.analysis.common import (
     chi_square_test,
     distribution,
     has,
+    rao_scott_test,
     rates,
     shares_by,
+    tests_note,
 )
 from helpers.analysis.context import Context
 from helpers.figures import Chart, bar_chart
@@ -35,6 +37,7 @@ class Season:
     less_by: dict[str, Table]
     lonely_by_less: Table
     lonely_chi2: dict[str, Any] | None
+    lonely_rao_scott: dict[str, Any] | None
     min_cell: int
 
     @property
@@ -55,6 +58,7 @@ class Season:
             },
             "winter_lower": self.winter_lower,
             "lonely_chi_square": self.lonely_chi2,
+            "lonely_rao_scott": self.lonely_rao_scott,
             "tables": {tb.key: tb.to_json() for tb in self.tables()},
         }
 
@@ -73,16 +77,15 @@ class Season:
             if rows:
                 top = max(rows, key=lambda r: r["p"])
                 lines.append(
-                    f"冬に外出が減る人の割合は、{BY[var]}別では"
+                    f"冬に外出が減る人の割合（重み付けなし）は、{BY[var]}別では"
                     f"「{top[var]}」が{fmt_pct(top['p'])}で最も高くなっています。"
                 )
         rec = {r[LESS]: r for r in self.lonely_by_less.records()}
         less, same = rec.get("冬に減る"), rec.get("減らない")
         if less and same and less["p"] is not None and same["p"] is not None:
-            chi = self.lonely_chi2
-            test = f"（カイ二乗検定 {fmt_p(chi['p_value'])}）" if chi else ""
+            test = tests_note(self.lonely_chi2, self.lonely_rao_scott)
             lines.append(
-                f"孤独感がある人の割合は、冬に外出が減る人で{fmt_pct(less['p'])}、減らない人で"
+                f"孤独感がある人の割合（重み付けなし）は、冬に外出が減る人で{fmt_pct(less['p'])}、減らない人で"
                 f"{fmt_pct(same['p'])}です{test}。"
             )
         return "\n\n".join(lines)
@@ -130,14 +133,11 @@ def analyse_season(ctx: Context) -> Season | None:
             less_by[var] = Table(
                 f"less_in_winter_by_{var}",
                 f"{name}別 冬に外出が減る人の割合",
-                rates(both, LESS, [var], k, _subset(ctx, both)),
+                rates(both, LESS, [var], k, ctx.design),
             )
     labels = ("減らない", "冬に減る")
     data = df.assign(**{LESS: _bool_labels(df, LESS, labels)})
-    weighted = None if ctx.weighted is None else ctx.weighted.assign(
-        **{LESS: _bool_labels(ctx.weighted, LESS, labels)}
-    )
-    lonely_by_less = rates(data, "lonely", [LESS], k, weighted)
+    lonely_by_less = rates(data, "lonely", [LESS], k, ctx.design)
     return Season(
         test=test,
         distributions=Table("outing_by_season", "外出頻度の分布（春～秋と冬）",
@@ -148,12 +148,7 @@ def analyse_season(ctx: Context) -> Season | None:
         lonely_by_less=Table("lonely_by_less_in_winter", "冬の外出の減少別 孤独感がある人の割合",
                              lonely_by_less),
         lonely_chi2=chi_square_test(data, LESS, "lonely"),
+        lonely_rao_scott=rao_scott_test(data, LESS, "lonely", ctx.design, k),
         min_cell=k,
     )
 
-
-def _subset(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame | None:
-    """The weighted respondents among ``rows`` (None when not weighting)."""
-    if ctx.weighted is None:
-        return None
-    return ctx.weighted.loc[ctx.weighted.index.intersection(rows.index)]

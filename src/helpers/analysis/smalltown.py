@@ -5,35 +5,54 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from helpers.analysis.common import (
     Table,
     chi_square_test,
     has,
+    hide_small_counts,
     name_of,
+    rao_scott_test,
     rates,
     stack_by_item,
 )
-from helpers.analysis.context import Context
+from helpers.analysis.context import MARGIN_NAMES, Context
 from helpers.analysis.loneliness import estimate
+from helpers.analysis.models import describe
 from helpers.figures import Chart, bar_chart
-from helpers.stats import compare_groups, fmt_n, fmt_p, fmt_pct, logistic_odds_ratios, proportion
+from helpers.stats import (
+    Design,
+    compare_groups,
+    fmt_n,
+    fmt_p,
+    fmt_pct,
+    logistic_odds_ratios,
+    proportion,
+)
 
 TITLE = "小規模都市ならではの孤独"
 ITEMS = ["town_ties", "town_faces", "town_selfcontained"]
 GOOD = "良いと思う"
 #: Covariates of the adjusted model (those the town asked).
 ADJUST = ["sex", "age_band", "household"]
+#: Columns of the odds-ratio table: unweighted model, then the weighted one (when weighting).
+ODDS = {"odds_ratio": "odds_ratio", "or_lo": "lo", "or_hi": "hi", "p_value": "p"}
+WEIGHTED_ODDS = {f"{k}_weighted": v for k, v in ODDS.items()}
 
 
 @dataclass
 class SmalltownItem:
-    """One small-town item: rate per answer, chi-square, adjusted odds ratios, UCLA by answer."""
+    """One small-town item: rate per answer, chi-square (unweighted) and Rao–Scott test
+    (weighted), adjusted odds ratios (both models, described in ``models``), UCLA by answer."""
 
     item: str
     overall: dict[str, Any]
     groups: Table
     chi2: dict[str, Any] | None
+    rao_scott: dict[str, Any] | None
     odds: Table | None
+    models: dict[str, dict[str, Any]]
     adjusted_for: list[str]
     ucla: Table | None
     ucla_test: dict[str, Any] | None
@@ -51,7 +70,9 @@ class SmalltownItem:
             "groups": self.groups.records(),
             "above_overall": self.above_overall,
             "chi_square": self.chi2,
+            "rao_scott": self.rao_scott,
             "odds_ratios": None if self.odds is None else self.odds.records(),
+            "models": self.models,
             "adjusted_for": self.adjusted_for,
             "ucla": None if self.ucla is None else self.ucla.records(),
             "ucla_test": self.ucla_test,
@@ -61,7 +82,7 @@ class SmalltownItem:
         name = name_of(self.item)
         parts = [f"「{r[self.item]}」{fmt_pct(r['p'])}" for r in self.groups.records()]
         text = (
-            f"**{name}**：孤独感がある人の割合は、" + "、".join(parts)
+            f"**{name}**：孤独感がある人の割合（重み付けなし）は、" + "、".join(parts)
             + f"で、回答者全体は{fmt_pct(self.overall['p'])}です。"
         )
         above = [g for g in self.above_overall if g != GOOD]
@@ -73,33 +94,41 @@ class SmalltownItem:
         if self.chi2 is not None:
             c = self.chi2
             text += (
-                f"回答と孤独感の関連はカイ二乗検定で χ²={c['chi2']:.1f}（自由度{c['dof']}）、"
-                f"{fmt_p(c['p_value'])}、効果量 Cramér's V={c['cramers_v']:.2f}（{fmt_n(c['n'])}）"
-                "です。"
+                f"回答と孤独感の関連は、重み付けなしのカイ二乗検定で χ²={c['chi2']:.1f}"
+                f"（自由度{c['dof']}）、{fmt_p(c['p_value'])}、効果量 Cramér's V="
+                f"{c['cramers_v']:.2f}（{fmt_n(c['n'])}）です。"
+            )
+        if self.rao_scott is not None:
+            r = self.rao_scott
+            text += (
+                f"重み付けの集計では、Rao–Scott補正のカイ二乗検定で F={r['f']:.2f}（自由度 "
+                f"{r['ndf']:.2f}, {r['ddf']:.1f}）、{fmt_p(r['p_value'])}、補正後の効果量 "
+                f"Cramér's V={r['cramers_v']:.2f}（{fmt_n(r['n'])}）です。"
             )
         if self.odds is not None:
-            rows = [r for r in self.odds.records() if r["or_lo"] is not None]
-            ors = "、".join(
-                f"「{r['level']}」{r['odds_ratio']:.2f}{_or_ci(r)}" for r in rows
-            )
             adjust = "・".join(name_of(v) for v in self.adjusted_for)
-            if ors:
-                text += (
-                    f"{adjust}を調整したロジスティック回帰では、「{GOOD}」と比べたオッズ比が"
-                    f"{ors}です。"
-                )
+            for kind, columns in (("重み付けなし", ODDS), ("重み付け", WEIGHTED_ODDS)):
+                ors = _odds_text(self.odds.records(), columns)
+                if ors:
+                    text += (
+                        f"{adjust}を調整したロジスティック回帰（{kind}）では、「{GOOD}」と比べた"
+                        f"オッズ比が{ors}です。"
+                    )
         if self.ucla_test is not None:
             text += (
                 f"UCLA孤独感尺度の合計点も回答によって異なります（Kruskal–Wallis検定 "
                 f"{fmt_p(self.ucla_test['p_value'])}）。"
             )
-        return text
+        return "\n\n".join([text, *(model["text"] for model in self.models.values())])
 
 
-def _or_ci(r: dict[str, Any]) -> str:
-    if r["or_lo"] is None:
-        return ""
-    return f"（95%信頼区間 {r['or_lo']:.2f}～{r['or_hi']:.2f}、{fmt_p(r['p_value'])}）"
+def _odds_text(records: list[dict[str, Any]], columns: dict[str, str]) -> str:
+    """「良くないと思う」2.10（95%信頼区間 1.40～3.15、p<0.001）、… for one model's columns."""
+    odds, lo, hi, p = columns
+    return "、".join(
+        f"「{r['level']}」{r[odds]:.2f}（95%信頼区間 {r[lo]:.2f}～{r[hi]:.2f}、{fmt_p(r[p])}）"
+        for r in records if r.get(lo) is not None
+    )
 
 
 @dataclass
@@ -134,22 +163,47 @@ class Smalltown:
         ]
 
 
-def _odds(ctx: Context, item: str, adjust: list[str]) -> Table | None:
+def _fit(
+    ctx: Context, item: str, adjust: list[str], design: Design | None
+) -> pd.DataFrame | None:
     try:
-        table = logistic_odds_ratios(ctx.df, "lonely", [item, *adjust], reference={item: GOOD})
+        return logistic_odds_ratios(
+            ctx.df, "lonely", [item, *adjust], reference={item: GOOD}, design=design
+        )
     except ValueError:
         return None
-    table = table[table["term"] == item].rename(
-        columns={"lo": "or_lo", "hi": "or_hi", "p": "p_value"}
-    )
-    small = table["n"] < ctx.min_cell
-    table.loc[small, ["odds_ratio", "or_lo", "or_hi", "p_value"]] = float("nan")
-    table.loc[small & (table["n"] > 0), "n"] = float("nan")
+
+
+def _odds(
+    ctx: Context, item: str, adjust: list[str]
+) -> tuple[Table | None, dict[str, dict[str, Any]]]:
+    """The item's adjusted odds ratios (unweighted, and weighted when weighting) as a published
+    table, and the description of each model."""
+    k = ctx.min_cell
+    fits = {"unweighted": _fit(ctx, item, adjust, None)}
+    if ctx.design is not None:
+        fits["weighted"] = _fit(ctx, item, adjust, ctx.design)
+    weighted_by = [MARGIN_NAMES[m] for m in ctx.weighting.margins]
+    models = {key: describe(fit, "lonely", k, weighted_by if key == "weighted" else None)
+              for key, fit in fits.items() if fit is not None}
+    plain = fits["unweighted"]
+    if plain is None:
+        return None, models
+    table = plain[plain["term"] == item].rename(columns={v: c for c, v in ODDS.items()})
+    columns = dict(ODDS)
+    weighted = fits.get("weighted")
+    if weighted is not None:
+        w = weighted[weighted["term"] == item].set_index("level")
+        w = w[w["n"] >= k]  # the weighted model's own base of the level
+        for col, src in WEIGHTED_ODDS.items():
+            table[col] = table["level"].map(w[src]).astype(float)
+        columns |= WEIGHTED_ODDS
+    table = hide_small_counts(table[["level", "n", *columns]], ["level"], k, rates=list(columns))
     return Table(
         f"{item}_odds",
         f"「{name_of(item)}」の調整オッズ比（{'・'.join(name_of(v) for v in adjust)}を調整）",
-        table[["level", "n", "odds_ratio", "or_lo", "or_hi", "p_value"]].reset_index(drop=True),
-    )
+        table.reset_index(drop=True),
+    ), models
 
 
 def _ucla(ctx: Context, item: str) -> tuple[Table | None, dict[str, Any] | None]:
@@ -177,14 +231,17 @@ def analyse_smalltown(ctx: Context) -> Smalltown | None:
     overall = estimate(proportion(df["lonely"]), k)
     results = []
     for item in items:
-        groups = rates(df, "lonely", [item], k, ctx.weighted)
+        groups = rates(df, "lonely", [item], k, ctx.design)
         ucla, ucla_test = _ucla(ctx, item)
+        odds, models = _odds(ctx, item, adjust)
         results.append(SmalltownItem(
             item=item,
             overall=overall,
             groups=Table(item, f"「{name_of(item)}」への考え方別 孤独感がある人の割合", groups),
             chi2=chi_square_test(df, item, "lonely"),
-            odds=_odds(ctx, item, adjust),
+            rao_scott=rao_scott_test(df, item, "lonely", ctx.design, k),
+            odds=odds,
+            models=models,
             adjusted_for=adjust,
             ucla=ucla,
             ucla_test=ucla_test,

@@ -146,11 +146,57 @@ def test_codebook_page_lists_every_variable_and_who_asked_it(codebook: Codebook)
 def test_methods_page_is_filled_from_codebook_and_towns(codebook: Codebook) -> None:
     template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
     towns = [load_town(t) for t in ("iiyama", "tsukumi")]
-    text = methods_page(template, codebook, towns)
+    text = methods_page(template, codebook, towns, {})
     assert "${" not in text
     assert "「たまにある」、「時々ある」、「しばしばある・常にある」" in text
     assert "飯山市 10人" in text and "合成データ" in text
     assert codebook["ucla_1"].question in text
+    # nothing was computed: the page claims no weighting and no model
+    assert "集計結果がありません" in text and "重み付けの推計を示した市町村はありません" in text
+
+
+def _computed(town: str, drop: tuple[str, ...] = ()) -> dict:
+    """results.json of a processed sample town, analysed without the ``drop`` columns."""
+    from helpers import paths
+    from helpers.analysis import analyse_town, build_results
+    from helpers.dataset import load_survey
+
+    if not (paths.processed_dir(town) / "survey.parquet").exists():
+        pytest.skip(f"data/processed/{town}/survey.parquet is absent: run `tsunagari clean`")
+    df = load_survey(town).drop(columns=list(drop))
+    return json.loads(json.dumps(build_results(analyse_town(df, load_town(town)))))
+
+
+def _inference_part(text: str) -> str:
+    return text.split("## 信頼区間と検定")[1].split("## 少人数")[0]
+
+
+def test_methods_page_says_what_was_computed(codebook: Codebook) -> None:
+    template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
+    iiyama = load_town("iiyama")
+    results = _computed("iiyama")
+    text = _inference_part(methods_page(template, codebook, [iiyama], {"iiyama": results}))
+    w = results["weighting"]
+    assert f"| 飯山市 | あり | 性別×年代・地区 | {w['n']:,}人 |" in text
+    assert "レイキングによる調整を考慮" in text and "Rao–Scott" in text
+    assert "世帯の状況（基準「単身世帯」）" in text
+    faces = results["smalltown"]["items"]["town_faces"]["models"]
+    counts = f"{faces['unweighted']['n']:,}人／{faces['weighted']['n']:,}人"
+    assert f"近所の人と顔の見える関係性が築きやすいこと（「良いと思う」）：{counts}" in text
+
+
+def test_methods_page_claims_no_household_adjustment_without_household(
+    codebook: Codebook,
+) -> None:
+    template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
+    results = _computed("iiyama", drop=("household",))
+    text = _inference_part(methods_page(template, codebook, [load_town("iiyama")],
+                                        {"iiyama": results}))
+    assert "性別（基準「男性」）・年代（基準「19歳以下」） |" in text
+    assert "世帯" not in text
+    for item in results["smalltown"]["items"].values():
+        assert item["adjusted_for"] == ["sex", "age_band"]
+        assert all("世帯" not in model["text"] for model in item["models"].values())
 
 
 def test_site_config_renders_only_staged_pages(tmp_path: Path) -> None:

@@ -350,8 +350,112 @@ def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
     return "\n".join(out) + "\n"
 
 
-def methods_page(template: str, book: Codebook, towns: Iterable[Town]) -> str:
-    """Fill ``site/methods.qmd`` from the codebook and the town parameter files."""
+#: How the standard errors of a town's weighted estimates were computed (results.json
+#: ``weighting.variance``, set in ``helpers.analysis.context``).
+VARIANCE_JA = {
+    "linearization-calibrated": "テイラー線形化法（レイキングによる調整を考慮）",
+    "linearization-fixed-weights": "テイラー線形化法（重みを固定。重みの調整が収束しなかったため）",
+}
+NO_RESULTS = "集計結果がありません（作成に失敗しました）"
+
+
+def _weighting_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -> str:
+    """Each town's weighting as computed: margins, respondents, effective n, variance method."""
+    rows = [
+        "| 市町村 | 重み付け | 合わせた人口構成 | 対象 | 有効標本数 | 重み付けの推計の標準誤差 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in towns:
+        w = results.get(t.id, {}).get("weighting")
+        if not w:
+            cells = [NO_RESULTS, "—", "—", "—", "—"]
+        elif not w["applied"]:
+            cells = [f"なし（{w['reason']}）", "—", "—", "—", "—"]
+        else:
+            cells = ["あり", "・".join(w["margin_names"]), f"{w['n']:,}人",
+                     f"{w['n_eff']:,.0f}", VARIANCE_JA[w["variance"]]]
+        rows.append(f"| {t.name.ja} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _variance_text(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -> str:
+    """How weighted intervals, tests and models were computed, for the methods used."""
+    used = {(results.get(t.id, {}).get("weighting") or {}).get("variance") for t in towns}
+    if not used - {None}:
+        return "重み付けの推計を示した市町村はありません。"
+    text = (
+        "**重み付けの推計の標準誤差**　重み付けの割合・検定・オッズ比の標準誤差は、テイラー"
+        "線形化法で計算しています（有限母集団修正なし）。"
+    )
+    if "linearization-calibrated" in used:
+        text += (
+            "レイキングで人口構成に合わせた重みでは、人口構成に合わせたことで推計のばらつきが"
+            "小さくなる分を、合わせた区分への回帰の残差によって考慮しています（R の survey "
+            "パッケージで rake した設計と同じ計算で、同じ数値になることをテストで確認しています）。"
+        )
+    if "linearization-fixed-weights" in used:
+        text += "重みの調整が収束しなかった市町村では、重みを固定したものとして計算しています。"
+    return text + (
+        "重み付けの割合の95%信頼区間はロジット変換した区間（t分布、自由度は回答者数−1）で、"
+        "重み付けの割合が0%または100%の区分では有効標本数にもとづくWilson法の区間です。"
+        "重み付けのクロス集計の検定はRao–Scottの補正（二次補正のF検定）によるもので、効果量の"
+        "クラメールのVは補正後のカイ二乗統計量から計算しています。重み付けのオッズ比は、重みを"
+        "付けたロジスティック回帰（準二項分布）によるもので、信頼区間と検定はt分布（自由度は"
+        "モデルの対象の人数−係数の数）によります。重み付けの集計の対象は、上の表の「対象」の"
+        "回答者（人口構成に合わせた区分がすべて分かり、その区分が人口構成にある人）です。"
+    )
+
+
+def _covariates(item: str, model: Mapping[str, Any]) -> str:
+    """「性別（基準「男性」）・年代（基準「19歳以下」）」: a model's adjustment variables."""
+    return "・".join(f"{t['name']}（基準「{t['reference']}」）"
+                     for t in model["terms"] if t["variable"] != item) or "なし"
+
+
+def _models_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -> str:
+    """Each town's adjusted models as computed: adjustment variables with their reference
+    levels, and the respondents in each model (unweighted / weighted)."""
+    rows = [
+        "| 市町村 | 調整した変数（基準の区分） "
+        "| 項目（基準の区分）：モデルの対象（重み付けなし／重み付け） |",
+        "|---|---|---|",
+    ]
+    for t in towns:
+        r = results.get(t.id)
+        items = ((r or {}).get("smalltown") or {}).get("items") or {}
+        if r is None:
+            rows.append(f"| {t.name.ja} | {NO_RESULTS} | — |")
+            continue
+        if not items:
+            rows.append(f"| {t.name.ja} | この分析の項目を尋ねていません | — |")
+            continue
+        mc = int(r["min_cell"])
+        adjusted: list[str] = []
+        targets = []
+        for item, entry in items.items():
+            models = entry.get("models") or {}
+            for model in models.values():
+                text = _covariates(item, model)
+                if text not in adjusted:
+                    adjusted.append(text)
+            ref = next((tm["reference"] for m in models.values() for tm in m["terms"]
+                        if tm["variable"] == item), None)
+            shown = "／".join(f"{count(models[k]['n'], mc)}人" for k in ("unweighted", "weighted")
+                             if k in models)
+            name = entry["question"] + (f"（「{ref}」）" if ref else "")
+            targets.append(f"{name}：{shown or 'モデルを推定できませんでした'}")
+        rows.append(f"| {t.name.ja} | {'／'.join(adjusted) or '—'} | {'<br>'.join(targets)} |")
+    return "\n".join(rows)
+
+
+def methods_page(
+    template: str,
+    book: Codebook,
+    towns: Iterable[Town],
+    results: Mapping[str, Mapping[str, Any]],
+) -> str:
+    """Fill ``site/methods.qmd`` from the codebook, the town parameter files and what was
+    computed for each town (``results``: town id → its results.json)."""
     towns = list(towns)
     direct = book["lonely_direct"]
     rule = book["lonely"].derive
@@ -385,8 +489,9 @@ def methods_page(template: str, book: Codebook, towns: Iterable[Town]) -> str:
         "ucla_items": "\n".join(f"- {book[f'ucla_{i}'].question}" for i in (1, 2, 3)),
         "ucla_bands": "区分：" + "、".join(ucla.labels().values()) + "。",
         "age_bands": "、".join(book["age_band"].labels().values()) + "。",
-        "weighted": "、".join(t.name.ja for t in towns if t.report.weighting and t.margins)
-        or "なし",
+        "weighting": _weighting_table(towns, results),
+        "variance": _variance_text(towns, results),
+        "models": _models_table(towns, results),
         "min_cells": "、".join(f"{t.name.ja} {t.report.min_cell}人" for t in towns),
     }
     return Template(template).substitute(values)
@@ -427,7 +532,11 @@ def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Pa
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest)
     template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
-    (stage / "methods.qmd").write_text(methods_page(template, book, towns), encoding="utf-8")
+    results = {p.id: _read_results(p.results) for p in pages if p.results is not None}
+    (stage / "methods.qmd").write_text(
+        methods_page(template, book, towns, {k: v for k, v in results.items() if v}),
+        encoding="utf-8",
+    )
     (stage / "codebook.qmd").write_text(codebook_page(book, towns), encoding="utf-8")
     (stage / "index.qmd").write_text(index_page(pages), encoding="utf-8")
     (stage / "assets").mkdir()

@@ -178,7 +178,7 @@ def test_methods_page_says_what_was_computed(codebook: Codebook) -> None:
     text = _inference_part(methods_page(template, codebook, [iiyama], {"iiyama": results}))
     w = results["weighting"]
     assert f"| 飯山市 | あり | 性別×年代・地区 | {w['n']:,}人 |" in text
-    assert "レイキングによる調整を考慮" in text and "Rao–Scott" in text
+    assert "| 線形化法（レイキングを考慮） |" in text and "Rao–Scott" in text
     assert "世帯の状況（基準「単身世帯」）" in text
     faces = results["smalltown"]["items"]["town_faces"]["models"]
     counts = f"{faces['unweighted']['n']:,}人／{faces['weighted']['n']:,}人"

@@ -353,8 +353,8 @@ def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
 #: How the standard errors of a town's weighted estimates were computed (results.json
 #: ``weighting.variance``, set in ``helpers.analysis.context``).
 VARIANCE_JA = {
-    "linearization-calibrated": "テイラー線形化法（レイキングによる調整を考慮）",
-    "linearization-fixed-weights": "テイラー線形化法（重みを固定。重みの調整が収束しなかったため）",
+    "linearization-calibrated": "線形化法（レイキングを考慮）",
+    "linearization-fixed-weights": "線形化法（重みを固定：調整が収束せず）",
 }
 NO_RESULTS = "集計結果がありません（作成に失敗しました）"
 

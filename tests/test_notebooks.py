@@ -116,5 +116,9 @@ def test_explore_notebook_runs(tmp_path):
     pm.execute_notebook(paths.NOTEBOOKS / "explore.ipynb", executed, kernel_name="python3",
                         progress_bar=False)
     nb = nbformat.read(executed, as_version=4)
-    last = "".join(o["data"].get("text/markdown", "") for o in nb.cells[-1].outputs if "data" in o)
-    assert "近所の人と顔の見える関係性が築きやすいこと" in last  # report.show("smalltown")
+    shown = next(c for c in nb.cells if 'report.show("smalltown")' in c.source)
+    text = "".join(o["data"].get("text/markdown", "") for o in shown.outputs if "data" in o)
+    assert "近所の人と顔の見える関係性が築きやすいこと" in text
+    weighted = "".join(o["data"].get("text/plain", "") for o in nb.cells[-1].outputs
+                       if "data" in o)
+    assert "method='logit'" in weighted and "RaoScott(" in weighted  # the design-based cell

@@ -198,3 +198,23 @@ def test_errors() -> None:
     all_lonely = df.assign(lonely=pd.array([True] * len(df), dtype="boolean"))
     with pytest.raises(ValueError, match="single value"):
         logistic_odds_ratios(all_lonely, "lonely", ["town_faces"])
+
+
+def test_weighted_model_with_a_separated_level_by_hand() -> None:
+    # With one categorical predictor the weighted odds ratio is the weighted 2×2 ratio
+    # (Σw over each cell); the level where everyone is lonely stays in but is not estimated.
+    df = two_by_two()
+    extra = pd.DataFrame({
+        "town_faces": pd.Categorical(["どちらともいえない"] * 3, categories=FACES),
+        "lonely": pd.array([True] * 3, dtype="boolean"),
+    })
+    df = pd.concat([df, extra], ignore_index=True)
+    w = pd.Series(np.random.default_rng(34).uniform(0.5, 2.0, len(df)))
+    out = logistic_odds_ratios(df, "lonely", ["town_faces"], design=Design.from_weights(w))
+    out = out.set_index("level")
+    cell = w.groupby([df["town_faces"].astype(str), df["lonely"].astype(bool)]).sum()
+    by_hand = (cell[("良くないと思う", True)] * cell[("良いと思う", False)]
+               / (cell[("良くないと思う", False)] * cell[("良いと思う", True)]))
+    assert out.loc["良くないと思う", "odds_ratio"] == pytest.approx(by_hand, rel=1e-6)
+    assert not out.loc["どちらともいえない", "estimable"]
+    assert np.isnan(out.loc["どちらともいえない", "odds_ratio"])

@@ -390,3 +390,20 @@ def test_every_section_chart_has_a_caption_with_n(report, interactive):
         assert chart.caption.startswith("図：") and "回答者 n = " in chart.caption
         if not interactive:
             plt.close(chart.figure)
+
+
+def test_weighted_rates_need_their_own_weighted_base():
+    # 12 respondents answered 「A」 but only 8 of them are in the weighting: the unweighted rate is
+    # published, the weighted one is not (it would rest on 8 respondents).
+    from helpers.analysis.common import rates
+    from helpers.stats import Design
+
+    df = pd.DataFrame({
+        "g": pd.Categorical(["A"] * 12 + ["B"] * 30, categories=["A", "B"]),
+        "lonely": pd.array([True, False] * 21, dtype="boolean"),
+    })
+    design = Design.from_weights(pd.Series(1.5, index=df.index[4:]))
+    out = rates(df, "lonely", ["g"], 10, design).set_index("g")
+    assert out.loc["A", "n"] == 12 and out.loc["A", "p"] == pytest.approx(0.5)
+    assert np.isnan(out.loc["A", ["p_weighted", "lo_weighted", "hi_weighted"]].astype(float)).all()
+    assert out.loc["B", "p_weighted"] == pytest.approx(0.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -237,3 +238,104 @@ def test_quarto_renders_the_staged_site_without_code(tmp_path: Path) -> None:
     for name in ("index", "compare", "methods", "codebook"):
         assert (out / f"{name}.html").exists()
     assert "飯山市" in (out / "search.json").read_text(encoding="utf-8")
+
+
+# --- user strings are text ---
+
+SCRIPT = "飯山市<script>alert(1)</script>"
+IMG = '<img src=x onerror="alert(1)">'
+SPECIALS = "A*B地区_x_ `c` [l](u) | #h {{< env HOME >}}"
+
+
+def _hostile_town():
+    """The Iiyama parameter set with hostile strings wherever a town file holds free text."""
+    from helpers.towns import Names
+
+    town = load_town("iiyama")
+    survey = town.survey.model_copy(update={"title": f"{SPECIALS} 調査", "target": IMG,
+                                            "sampling": "=1+1 $x$"})
+    return town.model_copy(update={"name": Names(ja=SCRIPT, en="x"), "prefecture": IMG,
+                                   "survey": survey})
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append(self.get_starttag_text())
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _html(text: str) -> _Elements:
+    page = _Elements()
+    page.feed(text)
+    return page
+
+
+def _no_user_elements(page: _Elements) -> None:
+    for hostile in (SCRIPT, IMG, SPECIALS):
+        assert not [t for t in page.tags if t in hostile], page.tags
+
+
+def test_index_shows_hostile_names_as_text(tmp_path: Path) -> None:
+    town = _hostile_town()
+    pages = [Page("iiyama", town, tmp_path / "i.ipynb", _results(tmp_path / "r.json"), None),
+             Page("failed", town, error=f"ConfigError: 列「{IMG}」がありません")]
+    text = index_page(pages)
+    page = _html(text)
+    _no_user_elements(page)
+    shown = "".join(page.text)
+    assert f"{SCRIPT}（合成データ）" in shown and IMG in shown
+    assert f"列「{IMG}」がありません" in shown
+
+
+def _markdown(text: str) -> _Elements:
+    from markdown_it import MarkdownIt
+
+    return _html(MarkdownIt("commonmark", {"html": True}).enable("table").render(text))
+
+
+def test_methods_and_codebook_pages_show_hostile_strings_as_text(codebook: Codebook) -> None:
+    town = _hostile_town()
+    template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
+    model = {"n": 600, "terms": [
+        {"variable": "town_faces", "name": "顔の見える関係", "reference": "<b>良い</b>"},
+        {"variable": "district", "name": "地区", "reference": SPECIALS}]}
+    results = {
+        "iiyama": {"min_cell": 10, "weighting": {"applied": False, "reason": f"理由 {IMG}"},
+                   "smalltown": {"items": {"town_faces": {"question": "顔*の*見える",
+                                                          "models": {"unweighted": model}}}}},
+    }
+    methods = _markdown(methods_page(template, codebook, [town, load_town("tsukumi")], results))
+    _no_user_elements(methods)
+    shown = "".join(methods.text)
+    assert f"{SCRIPT}（{IMG}）" in shown  # the survey table's first cell
+    for text in (IMG, "=1+1 $x$", f"{SCRIPT} 10人", f"なし（理由 {IMG}）",
+                 f"地区（基準「{SPECIALS}」）", "顔*の*見える（「<b>良い</b>」）：600人"):
+        assert text in shown, text
+    book = _markdown(codebook_page(codebook, [town]))
+    _no_user_elements(book)
+    faces = next(r for r in book.text if "town_faces" in r)
+    assert faces and SCRIPT in "".join(book.text)
+
+
+def test_front_matter_and_navbar_hold_escaped_titles(tmp_path: Path) -> None:
+    from helpers import escape
+
+    town = _hostile_town()
+    nb = _executed_notebook(tmp_path / "iiyama.ipynb")
+    page = Page("iiyama", town, nb, _results(tmp_path / "r.json"), None)
+    stage = stage_site([page], None, tmp_path / "stage", tmp_path / "out")
+    staged = json.loads((stage / "towns" / "iiyama.ipynb").read_text(encoding="utf-8"))
+    front = yaml.safe_load("".join(staged["cells"][0]["source"]).strip("-\n"))
+    assert front["title"] == escape.meta(f"{SCRIPT}（{IMG}）")
+    assert front["subtitle"] == escape.meta(f"{SPECIALS} 調査（合成データ）")
+    assert "{{<" not in front["subtitle"].replace("\\", "")  # no shortcode for Quarto to run
+    config = yaml.safe_load((stage / "_quarto.yml").read_text(encoding="utf-8"))
+    menu = config["website"]["navbar"]["left"][1]["menu"]
+    assert menu == [{"href": "towns/iiyama.ipynb", "text": escape.meta(SCRIPT)}]

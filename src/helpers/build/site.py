@@ -14,7 +14,6 @@ The project's ``_quarto.yml`` and ``site/`` hold the committed configuration and
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -28,7 +27,7 @@ from urllib.parse import quote
 
 import yaml
 
-from helpers import paths
+from helpers import escape, paths
 from helpers.codebook import Codebook, VarType, load_codebook
 from helpers.towns import Town
 
@@ -240,13 +239,13 @@ def index_page(pages: Iterable[Page]) -> str:
         mc = int(r.get("min_cell") or t.report.min_cell)
         headline = r.get("headline") or {}
         rate = r.get("response_rate", t.survey.response_rate)
-        name = html.escape(t.name.ja) + ("（合成データ）" if t.synthetic else "")
+        name = escape.html(t.name.ja) + ("（合成データ）" if t.synthetic else "")
         xlsx = (
             f"<a href='downloads/{quote(xlsx_name(t.id))}'>Excel</a>" if p.xlsx is not None else "—"
         )
         rows.append(
             f"<tr><td><a href='towns/{t.id}.html'>{name}</a></td>"
-            f"<td>{html.escape(t.prefecture)}</td>"
+            f"<td>{escape.html(t.prefecture)}</td>"
             f"<td class='num'>{count(r.get('n'), mc)}</td><td class='num'>{pct(rate)}</td>"
             f"<td class='num'>{rate_with_ci(headline.get('lonely'), mc)}</td>"
             f"<td class='num'>{rate_with_ci(headline.get('often_always'), mc)}</td>"
@@ -278,10 +277,10 @@ def index_page(pages: Iterable[Page]) -> str:
     if failed:
         text += ["", "## 今回作成できなかった市町村", "", "```{=html}", "<ul class='failed-towns'>"]
         for p in failed:
-            reason = html.escape(" ".join(str(p.error).split()))
+            reason = escape.html(" ".join(str(p.error).split()))
             name = f"{p.town.name.ja}（{p.town.prefecture}）" if p.town else p.id
             text.append(
-                f"<li><span class='town-failed'>{html.escape(name)}：作成に失敗しました</span>"
+                f"<li><span class='town-failed'>{escape.html(name)}：作成に失敗しました</span>"
                 f"　理由：<code>{reason}</code></li>"
             )
         text += ["</ul>", "```"]
@@ -345,8 +344,8 @@ def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
             else:
                 asked = "、".join(t.name.ja for t in towns if v.name in t.variables()) or "—"
             kind = TYPE_JA[v.type] + ("・非公開" if v.restricted else "")
-            cells = [f"`{v.name}`", v.question, kind, _codes_text(v, True), asked]
-            out.append("| " + " | ".join(c.replace("|", "／") for c in cells) + " |")
+            cells = [v.question, kind, _codes_text(v, True), asked]
+            out.append(f"| `{v.name}` | " + " | ".join(map(escape.md, cells)) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -370,11 +369,11 @@ def _weighting_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]
         if not w:
             cells = [NO_RESULTS, "—", "—", "—", "—"]
         elif not w["applied"]:
-            cells = [f"なし（{w['reason']}）", "—", "—", "—", "—"]
+            cells = [f"なし（{escape.md(w['reason'])}）", "—", "—", "—", "—"]
         else:
             cells = ["あり", "・".join(w["margin_names"]), f"{w['n']:,}人",
                      f"{w['n_eff']:,.0f}", VARIANCE_JA[w["variance"]]]
-        rows.append(f"| {t.name.ja} | " + " | ".join(cells) + " |")
+        rows.append(f"| {escape.md(t.name.ja)} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -408,7 +407,7 @@ def _variance_text(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) 
 
 def _covariates(item: str, model: Mapping[str, Any]) -> str:
     """「性別（基準「男性」）・年代（基準「19歳以下」）」: a model's adjustment variables."""
-    return "・".join(f"{t['name']}（基準「{t['reference']}」）"
+    return "・".join(f"{escape.md(t['name'])}（基準「{escape.md(t['reference'])}」）"
                      for t in model["terms"] if t["variable"] != item) or "なし"
 
 
@@ -423,11 +422,12 @@ def _models_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -
     for t in towns:
         r = results.get(t.id)
         items = ((r or {}).get("smalltown") or {}).get("items") or {}
+        town = escape.md(t.name.ja)
         if r is None:
-            rows.append(f"| {t.name.ja} | {NO_RESULTS} | — |")
+            rows.append(f"| {town} | {NO_RESULTS} | — |")
             continue
         if not items:
-            rows.append(f"| {t.name.ja} | この分析の項目を尋ねていません | — |")
+            rows.append(f"| {town} | この分析の項目を尋ねていません | — |")
             continue
         mc = int(r["min_cell"])
         adjusted: list[str] = []
@@ -442,9 +442,9 @@ def _models_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -
                         if tm["variable"] == item), None)
             shown = "／".join(f"{count(models[k]['n'], mc)}人" for k in ("unweighted", "weighted")
                              if k in models)
-            name = entry["question"] + (f"（「{ref}」）" if ref else "")
+            name = escape.md(entry["question"]) + (f"（「{escape.md(ref)}」）" if ref else "")
             targets.append(f"{name}：{shown or 'モデルを推定できませんでした'}")
-        rows.append(f"| {t.name.ja} | {'／'.join(adjusted) or '—'} | {'<br>'.join(targets)} |")
+        rows.append(f"| {town} | {'／'.join(adjusted) or '—'} | {'<br>'.join(targets)} |")
     return "\n".join(rows)
 
 
@@ -462,15 +462,16 @@ def methods_page(
     lonely_codes = rule.codes if rule and rule.codes else []
     labels = direct.labels()
     ucla = book["ucla_band"]
-    synthetic = [t.name.ja for t in towns if t.synthetic]
+    synthetic = [escape.md(t.name.ja) for t in towns if t.synthetic]
     surveys = [
         "| 市町村 | 対象 | 方法 | 期間 | 配布数 | 回収数（回収率） |",
         "|---|---|---|---|---|---|",
     ]
     for t in towns:
         s = t.survey
+        where, how = f"{t.name.ja}（{t.prefecture}）", f"{s.sampling}、{'・'.join(s.modes)}"
         surveys.append(
-            f"| {t.name.ja}（{t.prefecture}） | {s.target} | {s.sampling}、{'・'.join(s.modes)} | "
+            f"| {escape.md(where)} | {escape.md(s.target)} | {escape.md(how)} | "
             f"{s.start:%Y年%m月%d日}～{s.end:%m月%d日} | {s.distributed:,} | "
             f"{s.returned:,}（{100 * s.response_rate:.1f}%） |"
         )
@@ -483,16 +484,16 @@ def methods_page(
             else "このサイトの数値はすべて実際の調査データによるものです。"
         ),
         "surveys": "\n".join(surveys),
-        "lonely_question": direct.question,
-        "lonely_labels": "、".join(f"「{labels[c]}」" for c in lonely_codes),
-        "often_label": labels[max(labels)],
-        "ucla_items": "\n".join(f"- {book[f'ucla_{i}'].question}" for i in (1, 2, 3)),
-        "ucla_bands": "区分：" + "、".join(ucla.labels().values()) + "。",
-        "age_bands": "、".join(book["age_band"].labels().values()) + "。",
+        "lonely_question": escape.md(direct.question),
+        "lonely_labels": "、".join(f"「{escape.md(labels[c])}」" for c in lonely_codes),
+        "often_label": escape.md(labels[max(labels)]),
+        "ucla_items": "\n".join(f"- {escape.md(book[f'ucla_{i}'].question)}" for i in (1, 2, 3)),
+        "ucla_bands": "区分：" + "、".join(map(escape.md, ucla.labels().values())) + "。",
+        "age_bands": "、".join(map(escape.md, book["age_band"].labels().values())) + "。",
         "weighting": _weighting_table(towns, results),
         "variance": _variance_text(towns, results),
         "models": _models_table(towns, results),
-        "min_cells": "、".join(f"{t.name.ja} {t.report.min_cell}人" for t in towns),
+        "min_cells": "、".join(f"{escape.md(t.name.ja)} {t.report.min_cell}人" for t in towns),
     }
     return Template(template).substitute(values)
 
@@ -506,7 +507,7 @@ def site_config(pages: Iterable[Page], render: list[str], stage: Path, out_dir: 
     config["project"]["output-dir"] = os.path.relpath(out_dir, stage)
     config["project"]["render"] = render
     menu = [
-        {"href": f"towns/{p.id}.ipynb", "text": p.town.name.ja}
+        {"href": f"towns/{p.id}.ipynb", "text": escape.meta(p.town.name.ja)}
         for p in pages
         if p.error is None and p.town is not None
     ]
@@ -547,8 +548,8 @@ def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Pa
         if p.error is not None or p.notebook is None or p.town is None:
             continue
         meta = {
-            "title": f"{p.town.name.ja}（{p.town.prefecture}）",
-            "subtitle": _subtitle(p.town),
+            "title": escape.meta(f"{p.town.name.ja}（{p.town.prefecture}）"),
+            "subtitle": escape.meta(_subtitle(p.town)),
             **_plotly_header(1),
         }
         prepare_notebook(p.notebook, stage / "towns" / f"{p.town.id}.ipynb", meta, town_intro(p))

@@ -407,3 +407,41 @@ def test_weighted_rates_need_their_own_weighted_base():
     assert out.loc["A", "n"] == 12 and out.loc["A", "p"] == pytest.approx(0.5)
     assert np.isnan(out.loc["A", ["p_weighted", "lo_weighted", "hi_weighted"]].astype(float)).all()
     assert out.loc["B", "p_weighted"] == pytest.approx(0.5)
+
+
+def test_report_text_shows_user_strings_as_typed(survey):
+    """Town and district names (user strings) in the report's Markdown render as typed: no
+    element, link or emphasis comes from them (CommonMark, as JupyterLab renders)."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    from helpers.towns import Names
+
+    districts = ["<img src=x onerror=alert(1)>", "A*B地区", "_下_地区", "[東](javascript:x)"]
+    name = "<script>alert(1)</script>市"
+    town = synthetic_town(margins=False).model_copy(
+        update={"name": Names(ja=name, en="x"), "prefecture": "*県*", "districts": districts})
+    df = survey.copy()
+    df["district"] = df["district"].cat.rename_categories(districts)
+    rep = analyse_town(df, town)
+    text = "\n\n".join([rep.overview(), rep.missing_text("season"),
+                        *(s.text() for s in rep.sections.values() if s is not None)])
+
+    class Page(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tags: set[str] = set()
+            self.shown = ""
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.add(tag)
+
+        def handle_data(self, data):
+            self.shown += data
+
+    page = Page()
+    page.feed(MarkdownIt("commonmark").render(text))
+    assert page.tags <= {"p", "strong", "blockquote"}  # the report's own markup only
+    assert f"*県*{name}の「" in page.shown and f"{name}の調査では" in page.shown
+    assert sum(f"「{d}」" in page.shown for d in districts) >= 2  # highest and lowest district

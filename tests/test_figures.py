@@ -75,3 +75,45 @@ def test_interactive_chart_has_one_trace_per_group(table):
     assert list(men.text) == ["", "", figures.SUPPRESSED]
     assert [t.marker.color for t in fig.data] == figures.PALETTE[:2]
     assert fig.layout.shapes[0].y0 == pytest.approx(33.0)
+
+
+HOSTILE = {"<b>北</b>地区": 0.3, "$x$地区": 0.4, "A*B地区": 0.5}  # short: no line wrap
+
+
+def _hostile_table() -> pd.DataFrame:
+    return pd.DataFrame({"district": list(HOSTILE), "group": ["<b>群</b>"] * 3,
+                         "p": list(HOSTILE.values())})
+
+
+def test_static_chart_labels_show_the_characters(tmp_path):
+    """Tick labels, legend and title are drawn as typed ($…$ would otherwise be mathtext)."""
+    import html
+    import re
+
+    figures.set_theme()
+    chart = figures.bar_chart(_hostile_table(), "district", hue="group", ci=None,
+                              title="$地区$別", what="w", n=100, min_cell=10,
+                              reference=0.2, reference_label="$全体$")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        chart.figure.savefig(tmp_path / "chart.svg")
+    svg = (tmp_path / "chart.svg").read_text(encoding="utf-8")
+    shown = {html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)}
+    assert {*HOSTILE, "<b>群</b>", "$地区$別", "$全体$"} <= shown
+
+
+def test_interactive_chart_labels_are_plotly_text():
+    """Plotly reads a subset of HTML in labels: every user string reaches it escaped, and the
+    hover label takes the trace's (escaped) name rather than raw text."""
+    import html
+
+    chart = figures.bar_chart(_hostile_table(), "district", hue="group", ci=None,
+                              title="<i>題</i>", what="w", n=100, min_cell=10,
+                              reference=0.2, reference_label="<u>全体</u>", interactive=True)
+    fig = chart.figure
+    bars = fig.data[0]
+    assert [html.unescape(x) for x in bars.x] == list(HOSTILE)
+    assert all("<" not in x and "$" not in x for x in bars.x)
+    assert html.unescape(bars.name) == "<b>群</b>" and "<" not in bars.name
+    assert bars.hovertemplate == "%{x}: %{y:.1f}%<extra>%{fullData.name}</extra>"
+    assert html.unescape(fig.layout.title.text) == "<i>題</i>" and "<" not in fig.layout.title.text
+    assert fig.layout.annotations[0].text == "&lt;u&gt;全体&lt;/u&gt;"

@@ -3,7 +3,8 @@
 Every figure function returns a :class:`Chart`: the figure plus a Japanese caption that says what
 the figure shows and on how many respondents it rests. Bars whose value is missing (suppressed
 because fewer than ``min_cell`` respondents answered) are not drawn: a "—" marks their place and
-the caption says why.
+the caption says why. Labels, titles and captions are text: they pass ``helpers.escape`` on the
+way into plotly, matplotlib or Markdown.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import seaborn as sns
 from matplotlib.figure import Figure
+
+from helpers import escape
 
 #: Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), in the order the figures use it.
 OKABE_ITO: dict[str, str] = {
@@ -69,7 +72,7 @@ class Chart:
         else:
             display(self.figure)
             plt.close(self.figure)
-        display(Markdown(f"*{self.caption}*"))
+        display(Markdown(f"*{escape.md(self.caption)}*"))
 
 
 def _wrap(label: Any, width: int) -> str:
@@ -120,7 +123,8 @@ def _draw_static(
         part = data[data["hue"] == hue].set_index("x").reindex(xs)
         pos = np.arange(len(xs)) - 0.4 + width * (i + 0.5)
         shown = part["value"].notna().to_numpy()
-        ax.bar(pos[shown], part["value"][shown], width * 0.92, color=PALETTE[i % 8], label=hue)
+        ax.bar(pos[shown], part["value"][shown], width * 0.92, color=PALETTE[i % 8],
+               label=escape.mpl(hue))
         if part["lo"].notna().any():
             err = np.vstack(
                 [part["value"] - part["lo"], part["hi"] - part["value"]]
@@ -134,12 +138,12 @@ def _draw_static(
             ax.text(p, top * 0.02, SUPPRESSED, ha="center", va="bottom", color="#555555")
     if reference is not None:
         ax.axhline(reference * 100, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
-                   label=reference_label)
-    ax.set_xticks(np.arange(len(xs)), [_wrap(x, 10 if len(xs) <= 4 else 6) for x in xs])
+                   label=escape.mpl(reference_label))
+    ax.set_xticks(np.arange(len(xs)), [escape.mpl(_wrap(x, 10 if len(xs) <= 4 else 6)) for x in xs])
     ax.set_ylim(0, top * 1.15)
     ax.set_ylabel("割合（%）")
     ax.set_xlabel("")
-    ax.set_title(title)
+    ax.set_title(escape.mpl(title))
     if len(hues) > 1 or reference is not None:
         ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16),
                   ncol=2 if max(len(h) for h in hues) < 12 else 1)
@@ -153,22 +157,25 @@ def _draw_interactive(
     fig = go.Figure()
     for i, (hue, part) in enumerate(data.groupby("hue", sort=False)):
         has_ci = part["lo"].notna().any()
+        extra = "%{fullData.name}" if hue else ""  # the trace's (escaped) name, not raw text
         fig.add_bar(
-            x=part["x"],
+            x=part["x"].map(escape.plotly),
             y=part["value"].round(1),
-            name=hue or "割合",
+            name=escape.plotly(hue) or "割合",
             marker_color=PALETTE[i % 8],
             error_y={"type": "data", "symmetric": False, "array": part["hi"] - part["value"],
                      "arrayminus": part["value"] - part["lo"], "visible": bool(has_ci)},
             text=[SUPPRESSED if pd.isna(v) else "" for v in part["value"]],
             textposition="outside",
-            hovertemplate="%{x}: %{y:.1f}%<extra>" + (hue or "") + "</extra>",
+            hovertemplate=f"%{{x}}: %{{y:.1f}}%<extra>{extra}</extra>",
         )
     if reference is not None:
         fig.add_hline(y=reference * 100, line_dash="dash", line_color=OKABE_ITO["black"],
-                      annotation_text=reference_label, annotation_position="top left")
-    fig.update_layout(title=title, barmode="group", yaxis_title="割合（%）", xaxis_title=None,
-                      showlegend=data["hue"].nunique() > 1, margin={"t": 60, "b": 40})
+                      annotation_text=escape.plotly(reference_label),
+                      annotation_position="top left")
+    fig.update_layout(title=escape.plotly(title), barmode="group", yaxis_title="割合（%）",
+                      xaxis_title=None, showlegend=data["hue"].nunique() > 1,
+                      margin={"t": 60, "b": 40})
     return fig
 
 

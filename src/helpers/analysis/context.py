@@ -9,6 +9,7 @@ import pandas as pd
 
 from helpers.analysis.common import Options
 from helpers.errors import UserError
+from helpers.escape import md
 from helpers.stats import (
     SEX_AGE,
     Design,
@@ -73,7 +74,8 @@ class Weighting:
     def text(self) -> str:
         """Sentences on the weighting and the variance of weighted estimates, for the report."""
         if not self.applied:
-            return f"重み付けは行っていません（{self.reason}）。集計値はすべて重み付けなしです。"
+            return (f"重み付けは行っていません（{md(self.reason)}）。"
+                    "集計値はすべて重み付けなしです。")
         names = "・".join(MARGIN_NAMES[m] for m in self.margins)
         text = (
             f"重み付け集計では、{names}の人口構成に合わせたレイキングによる重みを用いました"

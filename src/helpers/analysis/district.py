@@ -7,6 +7,7 @@ from typing import Any
 
 from helpers.analysis.common import Table, has, rates
 from helpers.analysis.context import Context
+from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import fmt_pct
 
@@ -31,14 +32,15 @@ class District:
     def text(self) -> str:
         rows = self.lonely.records()
         shown = [r for r in rows if r["p"] is not None]
-        hidden = [r["district"] for r in rows if r["p"] is None]
+        hidden = [md(r["district"]) for r in rows if r["p"] is None]
         text = ""
         if shown:
             top = max(shown, key=lambda r: r["p"])
             low = min(shown, key=lambda r: r["p"])
             text = (
-                f"孤独感がある人の割合（重み付けなし）は、地区別では「{top['district']}」が{fmt_pct(top['p'])}で"
-                f"最も高く、「{low['district']}」が{fmt_pct(low['p'])}で最も低くなっています"
+                f"孤独感がある人の割合（重み付けなし）は、地区別では「{md(top['district'])}」が"
+                f"{fmt_pct(top['p'])}で最も高く、「{md(low['district'])}」が{fmt_pct(low['p'])}で"
+                "最も低くなっています"
                 f"（回答者全体 {fmt_pct(self.overall)}）。地区ごとの回答者は少ないため、"
                 "信頼区間の幅にも注意してください。"
             )

@@ -18,6 +18,7 @@ from helpers.analysis.common import (
     tests_note,
 )
 from helpers.analysis.context import Context
+from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import fmt_pct
 
@@ -56,10 +57,10 @@ class Isolation:
             rows = [r for r in table.records() if r["p"] is not None]
             if len(rows) < 2:
                 continue
-            parts = "、".join(f"「{r[var]}」{fmt_pct(r['p'])}" for r in rows)
+            parts = "、".join(f"「{md(r[var])}」{fmt_pct(r['p'])}" for r in rows)
             tail = tests_note(self.tests[var], self.rao_scott[var])
             lines.append(
-                f"{name_of(var)}別の孤独感がある人の割合（重み付けなし）は、{parts}です{tail}。"
+                f"{md(name_of(var))}別の孤独感がある人の割合（重み付けなし）は、{parts}です{tail}。"
             )
         return "\n\n".join(lines) or "回答者が少ないため、この節の割合は公表していません。"
 

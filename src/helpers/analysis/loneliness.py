@@ -16,6 +16,7 @@ from helpers.analysis.common import (
     rates,
 )
 from helpers.analysis.context import Context
+from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import (
     Proportion,
@@ -75,14 +76,15 @@ class SexHighlight:
         }
 
     def sentence(self) -> str:
+        sex = md(self.sex)
         text = (
-            f"{self.sex}では{self.top_band}が{fmt_pct(self.top_p)}と最も高く、"
-            f"{self.sex}全体（{fmt_pct(self.total_p)}）より{fmt_points(self.top_p, self.total_p)}"
+            f"{sex}では{md(self.top_band)}が{fmt_pct(self.top_p)}と最も高く、"
+            f"{sex}全体（{fmt_pct(self.total_p)}）より{fmt_points(self.top_p, self.total_p)}"
             "高くなっています。"
         )
-        others = [band for band in self.above if band != self.top_band]
+        others = [md(band) for band in self.above if band != self.top_band]
         if others:
-            text += f"{'・'.join(others)}でも{self.sex}全体より5ポイント以上高くなっています。"
+            text += f"{'・'.join(others)}でも{sex}全体より5ポイント以上高くなっています。"
         return text
 
 
@@ -142,7 +144,7 @@ class Loneliness:
         lines += [h.sentence() for h in self.highlights]
         groups = [r for r in self.standout.records() if r["p"] is not None]
         if groups:
-            shown = "、".join(f"{r['variable']}が「{r['group']}」の人（{fmt_pct(r['p'])}）"
+            shown = "、".join(f"{md(r['variable'])}が「{md(r['group'])}」の人（{fmt_pct(r['p'])}）"
                              for r in groups[:6])
             lines.append(
                 f"全体より{STANDOUT_POINTS:.0f}ポイント以上高く、95%信頼区間の下限も全体の割合を"

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from helpers import escape
 from helpers.analysis import district, isolation, loneliness, response, season, smalltown
 from helpers.analysis.common import Table
 from helpers.analysis.context import Context, prepare
@@ -81,7 +82,7 @@ class Report:
     def missing_text(self, key: str) -> str:
         """The one line shown instead of a section whose items the town did not ask."""
         return (
-            f"{self.town.name.ja}の調査では{SECTIONS[key].needs}を尋ねていないため、"
+            f"{escape.md(self.town.name.ja)}の調査では{SECTIONS[key].needs}を尋ねていないため、"
             "この節の集計はありません。"
         )
 
@@ -98,8 +99,8 @@ class Report:
         for chart in section.charts(interactive=interactive):
             chart.show()
         for table in section.tables():
-            display(Markdown(f"**表：{table.title}**"))
-            display(table.display().style.hide(axis="index"))
+            display(Markdown(f"**表：{escape.md(table.title)}**"))
+            display(escape.html_table(table.display()))
 
     def overview(self) -> str:
         """Markdown lead of the report: the survey in brief and, for samples, the notice."""
@@ -110,9 +111,10 @@ class Report:
                 "> **合成データ**：この報告の数値は、実在の回答ではなくサンプル用に生成した"
                 "合成データの集計です。"
             )
+        md = escape.md
         lines.append(
-            f"{t.prefecture}{t.name.ja}の「{s.title}」の結果です。調査対象は{s.target}"
-            f"（{s.sampling}）、調査期間は{s.start:%Y年%-m月%-d日}～{s.end:%Y年%-m月%-d日}、"
+            f"{md(t.prefecture)}{md(t.name.ja)}の「{md(s.title)}」の結果です。調査対象は{md(s.target)}"
+            f"（{md(s.sampling)}）、調査期間は{s.start:%Y年%-m月%-d日}～{s.end:%Y年%-m月%-d日}、"
             f"回答方法は{'・'.join(s.modes)}です。"
         )
         lines.append(

@@ -10,6 +10,7 @@ import pandas as pd
 
 from helpers.analysis.common import Table, distribution, has
 from helpers.analysis.context import Context
+from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import SEX_AGE, add_sex_age, fmt_n, fmt_pct, sex_age_margins
 
@@ -46,7 +47,7 @@ class Response:
             f"（回収率 {fmt_pct(self.response_rate)}）。集計の対象は有効回答の{fmt_n(self.n)}です。"
         ]
         if "mode" in self.by:
-            parts = [f"{r['mode']} {fmt_n(r['count'])}" for r in self.by["mode"].records()]
+            parts = [f"{md(r['mode'])} {fmt_n(r['count'])}" for r in self.by["mode"].records()]
             lines.append("回答方法の内訳は " + "、".join(parts) + " です。")
         if any(k in self.by for k in ("sex_age", "district")):
             lines.append(

@@ -18,6 +18,7 @@ from helpers.analysis.common import (
     tests_note,
 )
 from helpers.analysis.context import Context
+from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import PairedTest, fmt_n, fmt_p, fmt_pct, wilcoxon_paired
 
@@ -78,7 +79,7 @@ class Season:
                 top = max(rows, key=lambda r: r["p"])
                 lines.append(
                     f"冬に外出が減る人の割合（重み付けなし）は、{BY[var]}別では"
-                    f"「{top[var]}」が{fmt_pct(top['p'])}で最も高くなっています。"
+                    f"「{md(top[var])}」が{fmt_pct(top['p'])}で最も高くなっています。"
                 )
         rec = {r[LESS]: r for r in self.lonely_by_less.records()}
         less, same = rec.get("冬に減る"), rec.get("減らない")

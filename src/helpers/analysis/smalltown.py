@@ -20,6 +20,7 @@ from helpers.analysis.common import (
 from helpers.analysis.context import MARGIN_NAMES, Context
 from helpers.analysis.loneliness import estimate
 from helpers.analysis.models import describe
+from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import (
     Design,
@@ -79,13 +80,13 @@ class SmalltownItem:
         }
 
     def text(self) -> str:
-        name = name_of(self.item)
-        parts = [f"「{r[self.item]}」{fmt_pct(r['p'])}" for r in self.groups.records()]
+        name = md(name_of(self.item))
+        parts = [f"「{md(r[self.item])}」{fmt_pct(r['p'])}" for r in self.groups.records()]
         text = (
             f"**{name}**：孤独感がある人の割合（重み付けなし）は、" + "、".join(parts)
             + f"で、回答者全体は{fmt_pct(self.overall['p'])}です。"
         )
-        above = [g for g in self.above_overall if g != GOOD]
+        above = [md(g) for g in self.above_overall if g != GOOD]
         if above:
             text += (
                 "「" + "」「".join(above) + "」と答えた人は、全体より孤独感がある割合が"
@@ -106,7 +107,7 @@ class SmalltownItem:
                 f"Cramér's V={r['cramers_v']:.2f}（{fmt_n(r['n'])}）です。"
             )
         if self.odds is not None:
-            adjust = "・".join(name_of(v) for v in self.adjusted_for)
+            adjust = "・".join(md(name_of(v)) for v in self.adjusted_for)
             for kind, columns in (("重み付けなし", ODDS), ("重み付け", WEIGHTED_ODDS)):
                 ors = _odds_text(self.odds.records(), columns)
                 if ors:
@@ -119,14 +120,15 @@ class SmalltownItem:
                 f"UCLA孤独感尺度の合計点も回答によって異なります（Kruskal–Wallis検定 "
                 f"{fmt_p(self.ucla_test['p_value'])}）。"
             )
-        return "\n\n".join([text, *(model["text"] for model in self.models.values())])
+        # a model's sentence (results.json "text") is plain text naming the answer labels
+        return "\n\n".join([text, *(md(model["text"]) for model in self.models.values())])
 
 
 def _odds_text(records: list[dict[str, Any]], columns: dict[str, str]) -> str:
     """「良くないと思う」2.10（95%信頼区間 1.40～3.15、p<0.001）、… for one model's columns."""
     odds, lo, hi, p = columns
     return "、".join(
-        f"「{r['level']}」{r[odds]:.2f}（95%信頼区間 {r[lo]:.2f}～{r[hi]:.2f}、{fmt_p(r[p])}）"
+        f"「{md(r['level'])}」{r[odds]:.2f}（95%信頼区間 {r[lo]:.2f}～{r[hi]:.2f}、{fmt_p(r[p])}）"
         for r in records if r.get(lo) is not None
     )
 

@@ -59,3 +59,21 @@ def test_duplicate_sheet_names_get_a_suffix(tmp_path):
     path = write_tables({long: [("x", frame)], long + "2": [("y", frame)]}, tmp_path / "d.xlsx", [])
     names = list(read_tables(path))
     assert len(names) == 2 and len(set(names)) == 2 and all(len(n) <= 31 for n in names)
+
+
+def test_user_strings_stay_strings(tmp_path):
+    """「=HYPERLINK(…)」, 「@SUM(…)」 or a URL is stored as text: no formula, no link."""
+    import openpyxl
+
+    hostile = ['=HYPERLINK("http://example.invalid","x")', "@SUM(1,2)", "+1+1", "-1+1",
+               "http://example.invalid/", "=1+1"]
+    frame = pd.DataFrame({hostile[0]: hostile, "n": [10, 20, 30, 40, 50, 60]})
+    path = write_tables({"地区別": [(hostile[5], frame)]}, tmp_path / "t.xlsx",
+                        notes=[hostile[0], hostile[4]])
+    book = openpyxl.load_workbook(path)  # not data_only: a formula would read back as type "f"
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert {c.data_type for c in cells} == {"s", "n"}
+    texts = {c.value for c in cells if c.data_type == "s"}
+    assert set(hostile) <= texts
+    assert all(c.hyperlink is None for c in cells)

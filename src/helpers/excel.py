@@ -2,7 +2,8 @@
 
 One sheet per report section, the section's tables stacked with a bold title above each, a 注記
 sheet first (synthetic-data notice, suppression rule, minimum cell size). Missing values in a
-table are suppressed cells and are written as "—". The file is written atomically.
+table are suppressed cells and are written as "—". Strings stay strings (never formulas or links).
+The file is written atomically.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import xlsxwriter
 
 SUPPRESSED = "—"
 NOTES_SHEET = "注記"
+#: Text is stored as text: a town or district name like 「=HYPERLINK(…)」 or a URL must not
+#: become a formula or a link (xlsxwriter turns such strings into both by default).
+WORKBOOK_OPTIONS = {"nan_inf_to_errors": True, "strings_to_formulas": False,
+                    "strings_to_urls": False}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -89,7 +94,7 @@ def write_tables(
     fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        book = xlsxwriter.Workbook(tmp, {"nan_inf_to_errors": True})
+        book = xlsxwriter.Workbook(tmp, WORKBOOK_OPTIONS)
         formats = {
             "title": book.add_format({"bold": True, "font_size": 12}),
             "header": book.add_format(

@@ -199,3 +199,21 @@ def test_a_line_break_inside_a_quoted_cell_stays_in_the_cell(tmp_path):
     result = check_file(raw / "web.csv", TOWN)
     assert "一行目,\n二行目" in result.restricted["free_text"].tolist()
     assert result.rejected["row"].tolist() == [7]  # the record's row, as Excel numbers it
+
+
+def test_rejected_csv_cells_cannot_start_a_formula(tmp_path):
+    """rejected.csv shows raw cells and opens in Excel: a vendor value like 「=HYPERLINK(…)」 is
+    written with a leading ' (OWASP's CSV-injection advice), the file's own values as they are."""
+    import csv
+
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS / "good", raw)
+    web = pd.read_csv(raw / "web.csv", dtype=str, keep_default_na=False)
+    web.loc[5, ["id", "q_age", "submitted_at"]] = ["=1+2", "150", '@HYPERLINK("http://x.invalid")']
+    web.to_csv(raw / "web.csv", index=False)
+    clean_town(TOWN, raw_dir=raw, out_dir=tmp_path / "out")
+    text = (tmp_path / "out" / "rejected.csv").read_text(encoding="utf-8-sig")
+    header, row = list(csv.reader(text.splitlines()))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["id"] == "'=1+2" and cells["submitted_at"] == '\'@HYPERLINK("http://x.invalid")'
+    assert cells["row"] == "7" and cells["q_age"] == "150" and cells["file"] == "web.csv"

@@ -1,5 +1,6 @@
 """Write a town's cleaned outputs all at once: into a temporary folder beside the target, then
-moved into place. On any failure the previous good output stays untouched.
+moved into place. On any failure the previous good output stays untouched. ``rejected.csv`` holds
+raw cells, opened in Excel: a cell that would start a formula is neutralised (``escape.csv_cells``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from helpers.escape import csv_cells
 
 SURVEY = "survey.parquet"
 RESTRICTED = "restricted.parquet"
@@ -34,7 +37,7 @@ def write_outputs(
     writers: dict[str, Callable[[Path], object]] = {
         SURVEY: lambda p: survey.to_parquet(p),
         RESTRICTED: lambda p: restricted.to_parquet(p),
-        REJECTED: lambda p: rejected.to_csv(p, index=False, encoding="utf-8-sig"),
+        REJECTED: lambda p: csv_cells(rejected).to_csv(p, index=False, encoding="utf-8-sig"),
         REPORT_JSON: lambda p: p.write_text(
             json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8"),
         REPORT_MD: lambda p: p.write_text(report_md, encoding="utf-8"),

@@ -217,3 +217,56 @@ def test_rejected_csv_cells_cannot_start_a_formula(tmp_path):
     cells = dict(zip(header, row, strict=True))
     assert cells["id"] == "'=1+2" and cells["submitted_at"] == '\'@HYPERLINK("http://x.invalid")'
     assert cells["row"] == "7" and cells["q_age"] == "150" and cells["file"] == "web.csv"
+
+
+# --- raw files named in a town file stay inside the town's folder ---
+
+
+def _outside(tmp_path: Path) -> tuple[Path, Path]:
+    """The good raw files in tmp/raw, and a readable copy of one outside that folder."""
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS / "good", raw)
+    shutil.copy(raw / "web.csv", tmp_path / "elsewhere.csv")
+    return raw, tmp_path / "elsewhere.csv"
+
+
+@pytest.mark.parametrize("kind", ["dot-dot", "absolute", "link"])
+def test_a_raw_file_outside_the_towns_folder_is_refused(tmp_path, kind):
+    raw, outside = _outside(tmp_path)
+    name = {"dot-dot": "../raw/../elsewhere.csv", "absolute": str(outside), "link": "web.csv"}[kind]
+    if kind == "link":
+        (raw / "web.csv").unlink()
+        (raw / "web.csv").symlink_to(outside)
+    town = TOWN.model_copy(update={"sources": [
+        TOWN.sources[0], TOWN.sources[1].model_copy(update={"file": name})]})
+    with pytest.raises(ConfigError) as info:
+        clean_town(town, raw_dir=raw, out_dir=tmp_path / "out")
+    message = info.value.message
+    assert f"sources[1] → file: 「{name}」 is outside the town's raw-data folder" in message
+    assert str(outside.resolve()) in message and "relative to that folder" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_code_sheet_outside_the_towns_folder_is_refused(tmp_path):
+    from helpers.towns import CodeSheet
+
+    raw, _ = _outside(tmp_path)
+    sheet = CodeSheet(file="../elsewhere.csv", question="q", code="c", label="l")
+    town = TOWN.model_copy(update={"sources": [
+        TOWN.sources[0], TOWN.sources[1].model_copy(update={"code_sheet": sheet})]})
+    with pytest.raises(ConfigError, match=r"sources\[1\] → code_sheet → file: 「\.\./elsewhere"):
+        clean_town(town, raw_dir=raw, out_dir=tmp_path / "out")
+    with pytest.raises(ConfigError, match="code_sheet → file"):
+        check_file(raw / "web.csv", town)  # the same check when one export is tested
+
+
+def test_raw_files_inside_the_folder_are_found_through_links_and_subfolders(tmp_path):
+    data = tmp_path / "disk" / "corpustown"  # the town's folder kept elsewhere, linked in
+    shutil.copytree(CORPUS / "good", data / "2023")
+    raw = tmp_path / "raw"
+    raw.symlink_to(data)
+    sources = [s.model_copy(update={"file": f"2023/../2023/{s.file}"}) for s in TOWN.sources]
+    result = clean_town(TOWN.model_copy(update={"sources": sources}), raw_dir=raw,
+                        out_dir=tmp_path / "out")
+    assert result.rows_out == 80
+    assert TOWN.raw_file("a/b.csv", "sources[0] → file", raw) == raw / "a" / "b.csv"

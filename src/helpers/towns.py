@@ -184,6 +184,28 @@ class Town(_Strict):
     def raw_dir(self) -> Path:
         return paths.raw_dir(self.id)
 
+    def raw_file(self, name: str, key: str, raw_dir: Path | None = None) -> Path:
+        """The raw file ``name`` given under ``key`` (a ``file:`` of this town file), checked to
+        lie inside the town's raw-data folder (``raw_dir``, by default ``data/raw/<id>/``).
+
+        Links and ``..`` are resolved first: an absolute path, a ``..`` that climbs out or a link
+        pointing elsewhere is a ``ConfigError`` naming the key and the path. Every ``file:`` key
+        is read through here.
+        """
+        folder = Path(raw_dir) if raw_dir is not None else self.raw_dir
+        path = folder / name
+        target = path.resolve()
+        if not target.is_relative_to(folder.resolve()):
+            shown = folder.relative_to(paths.ROOT) if folder.is_relative_to(paths.ROOT) else folder
+            raise ConfigError(
+                f"{key}: 「{name}」 is outside the town's raw-data folder {shown}/ "
+                f"(it leads to {target})",
+                file=town_file(self.id),
+                hint=f"copy the file into {shown}/ and write its name relative to that folder, "
+                "e.g. 'file: export.csv' (links and '..' may not lead out of it)",
+            )
+        return path
+
 
 def town_file(town_id: str) -> Path:
     return paths.TOWNS / f"{town_id}.yml"

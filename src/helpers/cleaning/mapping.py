@@ -262,9 +262,9 @@ def _text(values: pd.Series, normalise: bool) -> pd.Series:
     return pd.Series(text.to_pandas(), index=values.index)
 
 
-def _code_sheet(sheet: CodeSheet, raw_dir: Path) -> dict[str, dict[str, str]]:
-    """Vendor code sheet → {question key: {code key: label}}."""
-    table = read_table(raw_dir / sheet.file, sheet=sheet.sheet)
+def _code_sheet(sheet: CodeSheet, path: Path) -> dict[str, dict[str, str]]:
+    """Vendor code sheet (the file at ``path``) → {question key: {code key: label}}."""
+    table = read_table(path, sheet=sheet.sheet)
     cols = {key(c): c for c in table.data.columns}
     for wanted in (sheet.question, sheet.code, sheet.label):
         if key(wanted) not in cols:
@@ -352,7 +352,11 @@ def map_source(
     """Map one raw table onto standard columns; mapping problems raise ``UserError``."""
     notes = list(table.notes) + _drop_non_respondents(table)
     columns = _resolve_columns(table, source, town)
-    vendor = _code_sheet(source.code_sheet, raw_dir) if source.code_sheet else None
+    vendor = None
+    if source.code_sheet:
+        where = f"sources[{town.sources.index(source)}] → code_sheet → file"
+        path = town.raw_file(source.code_sheet.file, where, raw_dir)
+        vendor = _code_sheet(source.code_sheet, path)
     out: dict[str, np.ndarray] = {}
     text: dict[str, pd.Series] = {}
     counts: dict[str, VarCounts] = {}

@@ -211,7 +211,9 @@ def clean_town(
     town = _as_town(town)
     raw_dir = Path(raw_dir) if raw_dir is not None else paths.raw_dir(town.id)
     out_dir = Path(out_dir) if out_dir is not None else paths.processed_dir(town.id)
-    result = _run(town, [(s, raw_dir / s.file) for s in town.sources], raw_dir)
+    sources = [(s, town.raw_file(s.file, f"sources[{i}] → file", raw_dir))
+               for i, s in enumerate(town.sources)]
+    result = _run(town, sources, raw_dir)
     write_outputs(out_dir, survey=result.survey, restricted=result.restricted,
                   rejected=result.rejected, report=result.report,
                   report_md=report_markdown(result.report))

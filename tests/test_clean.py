@@ -270,3 +270,15 @@ def test_raw_files_inside_the_folder_are_found_through_links_and_subfolders(tmp_
                         out_dir=tmp_path / "out")
     assert result.rows_out == 80
     assert TOWN.raw_file("a/b.csv", "sources[0] → file", raw) == raw / "a" / "b.csv"
+
+
+def test_cli_messages_quote_vendor_text_as_typed(tmp_path):
+    """A header such as 「[/]備考」 is quoted as it is: rich would read it as markup (and fail)."""
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS / "good", raw)
+    web = pd.read_csv(raw / "web.csv", dtype=str, keep_default_na=False)
+    web.insert(1, "[/][red]備考", "x")
+    web.to_csv(raw / "web.csv", index=False)
+    run = CliRunner().invoke(app, ["check", str(raw / "web.csv"), "--town", str(TOWN_FILE)])
+    assert run.exit_code == 2, run.output
+    assert "column 「[/][red]備考」" in run.output and "Traceback" not in run.output

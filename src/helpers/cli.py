@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from helpers.errors import UserError
+from helpers.escape import console as text
 
 app = typer.Typer(
     help="tsunagari-reports: municipal loneliness survey reports (孤独・孤立 実態調査).",
@@ -44,7 +45,7 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except UserError as exc:
             if _state["debug"]:
                 raise
-            err.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+            err.print("[bold red]error:[/]", text(exc.message), soft_wrap=True)
             sys.exit(2)
 
     return wrapper
@@ -89,17 +90,17 @@ def clean(
                   highlight=False)
     for town, res in results.items():
         if isinstance(res, UserError):
-            table.add_row(town, "", "", "", "", "[red]failed[/]")
+            table.add_row(text(town), "", "", "", "", "[red]failed[/]")
         else:
             rep = res.report
             out = res.out_dir or paths.processed_dir(town)
             where = out.relative_to(paths.ROOT) if out.is_relative_to(paths.ROOT) else out
-            table.add_row(town, str(rep["rows_in"]), str(rep["duplicates_removed"]),
-                          str(rep["rows_rejected"]), str(rep["rows_out"]), f"ok → {where}")
+            table.add_row(text(town), str(rep["rows_in"]), str(rep["duplicates_removed"]),
+                          str(rep["rows_rejected"]), str(rep["rows_out"]), text(f"ok → {where}"))
     Console(highlight=False).print(table)
     failed = {t: r for t, r in results.items() if isinstance(r, UserError)}
     for town, exc in failed.items():
-        err.print(f"[bold red]error[/] ({town}): {exc.message}", markup=True, soft_wrap=True)
+        err.print("[bold red]error[/]", text(f"({town}): {exc.message}"), soft_wrap=True)
     if failed:
         sys.exit(2)
 
@@ -167,7 +168,7 @@ def audit() -> None:
         raise UserError("nothing built yet", file=layout.build, hint="run `tsunagari build` first")
     breaches = run_audit(layout)
     for b in breaches:
-        err.print(f"[bold red]disclosure breach:[/] {b}", soft_wrap=True)
+        err.print("[bold red]disclosure breach:[/]", text(b), soft_wrap=True)
     if breaches:
         err.print(f"{len(breaches)} breaches: do not publish this site.", markup=False)
         raise typer.Exit(1)

@@ -41,6 +41,7 @@ from helpers.build.manifest import (
 )
 from helpers.build.runner import Job, Outcome, describe, run_job
 from helpers.errors import UserError
+from helpers.escape import console as text
 
 #: Helper code that does not change what a town's report computes (path prefixes).
 NOT_REPORT_CODE = (
@@ -376,10 +377,9 @@ def _run_towns(
             else:
                 manifest.forget(f"report:{out.name}")
                 _remove_outputs(layout, out.name)
-                console.print(
-                    f"  [red]✗[/] {out.name}: {out.error}  (log: {layout.logs / out.name}.log)",
-                    soft_wrap=True,
-                )
+                log = layout.logs / f"{out.name}.log"
+                console.print("  [red]✗[/]", text(f"{out.name}: {out.error}  (log: {log})"),
+                              soft_wrap=True)
             progress.advance(task)
 
 
@@ -579,13 +579,13 @@ def print_summary(summary: Summary, console: Console, err: Console) -> None:
     table.add_row("towns built", ", ".join(built) or "none")
     table.add_row("up to date", ", ".join(summary.skipped) or "none")
     for t, e in summary.failed.items():
-        table.add_row(f"[red]failed: {t}[/]", e)
-    table.add_row("comparison", summary.compare)
-    table.add_row("website", summary.site)
+        table.add_row(f"[red]failed: {t}[/]", text(e))
+    table.add_row("comparison", text(summary.compare))
+    table.add_row("website", text(summary.site))
     table.add_row("audit", summary.audit)
     table.add_row("time", f"{summary.seconds:.1f} s")
     console.print(table)
     for b in summary.breaches[:50]:
-        err.print(f"[bold red]disclosure breach:[/] {b}", soft_wrap=True)
+        err.print("[bold red]disclosure breach:[/]", text(b), soft_wrap=True)
     for m in summary.messages:
         err.print(m, soft_wrap=True, markup=False)

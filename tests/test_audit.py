@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from helpers.analysis import write_json
-from helpers.build.audit import Secrets, audit, audit_html, table_breaches
+from helpers.build.audit import (
+    Secrets,
+    UserText,
+    audit,
+    audit_html,
+    audit_text,
+    table_breaches,
+)
 from helpers.excel import write_tables
 
 FREE_TEXT = "冬は雪が多くて近所の人と会う機会がなく、とても寂しい思いをしています。"
@@ -133,3 +142,93 @@ def test_secrets_come_from_restricted_parquet(tmp_path: Path) -> None:
     secrets = Secrets.from_processed(tmp_path)
     assert secrets.ids == ("IY-0001", "IY-0002")
     assert FREE_TEXT in secrets.free_texts
+
+
+# --- user text shown as markup ---
+
+SCRIPT_NAME = "飯山市<script>alert(1)</script>"
+IMG = '<img src=x onerror="alert(1)">'
+STAR = "A*B地区"
+UNDERSCORE = "C_D_E地区"
+
+
+def _user_text(tmp_path: Path) -> UserText:
+    towns = tmp_path / "towns"
+    towns.mkdir()
+    (towns / "hostile.yml").write_text(
+        yaml.safe_dump({"name": {"ja": SCRIPT_NAME}, "prefecture": IMG,
+                        "districts": [STAR, "AB地区", UNDERSCORE, "北"],
+                        "labels": {"q_1": {"x": 1}}},
+                       allow_unicode=True),
+        encoding="utf-8",
+    )
+    (towns / "broken.yml").write_text("name: [unclosed\n", encoding="utf-8")
+    return UserText.from_town_files(towns)
+
+
+ESCAPED_PAGE = f"""<html><head><title>{html.escape(SCRIPT_NAME)}</title></head><body>
+<h1>{html.escape(SCRIPT_NAME)}（{html.escape(IMG)}）</h1>
+<p>地区別では「{STAR}」が最も高く、「AB地区」「{UNDERSCORE}」が低くなっています。q_1 は列です。</p>
+<script>window.document.addEventListener("DOMContentLoaded", () => 1);</script>
+<a href="#" onclick="toggle()">開く</a></body></html>"""
+
+
+def test_user_text_shown_as_text_passes(tmp_path: Path) -> None:
+    user = _user_text(tmp_path)
+    assert {SCRIPT_NAME, IMG, STAR, "AB地区", "q_1"} <= set(user.strings)
+    assert list(user.find(ESCAPED_PAGE)) == []
+
+
+@pytest.mark.parametrize(
+    ("planted", "expected"),
+    [
+        (f"<h2>{SCRIPT_NAME}</h2>", ["written into the page unescaped", "<script> element runs"]),
+        (f"<p>{IMG}</p>", ["<img onerror> runs 「alert(1)」"]),
+        ("<p>「C<em>D</em>E地区」</p>", ["「C_D_E地区」 is shown without its characters _"]),
+        ("<p>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</p><td>C\\_D\\_E地区</td>",
+         ["「C_D_E地区」 is shown without its characters _"]),  # escaped twice: backslashes shown
+    ],
+)
+def test_a_planted_unescaped_user_string_is_caught(
+    tmp_path: Path, planted: str, expected: list[str]
+) -> None:
+    user = _user_text(tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "page.html").write_text(ESCAPED_PAGE.replace("</body>", planted + "</body>"),
+                                    encoding="utf-8")
+    found = audit_text([site], user)
+    assert {b.kind for b in found} == {"user text as markup"}
+    assert len(found) == len(expected)
+    for b, words in zip(found, expected, strict=True):
+        assert words in b.detail, b.detail
+
+
+def test_a_formula_in_a_workbook_is_caught(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(tmp_path / "t.xlsx")  # the default: strings become formulas
+    book.add_worksheet("注記").write(0, 0, '=HYPERLINK("http://example.invalid","x")')
+    book.close()
+    found = audit_text([tmp_path], UserText(()))
+    formula = '=HYPERLINK("http://example.invalid","x")'
+    assert [(b.kind, b.detail) for b in found] == [
+        ("formula", f"sheet 「注記」 cell A1: 「{formula}」 is a formula")]
+    frame = pd.DataFrame({"地区": ['=HYPERLINK("x")'], "回答者数": [12]})
+    write_tables({"表": [("t", frame)]}, tmp_path / "t.xlsx", ['=1+1'])  # the project's writer
+    assert audit_text([tmp_path], UserText(())) == []
+
+
+def test_tsunagari_audit_checks_user_text(tmp_path: Path) -> None:
+    """`tsunagari audit` (run_audit) reads the town files of the layout and fails the site."""
+    from helpers.build.pipeline import Layout, run_audit
+
+    user = _user_text(tmp_path)  # writes tmp/towns/*.yml
+    layout = Layout(towns_config=tmp_path / "towns", build=tmp_path / "build",
+                    reports=tmp_path / "reports", processed=tmp_path / "processed")
+    layout.site.mkdir(parents=True)
+    (layout.site / "index.html").write_text(ESCAPED_PAGE, encoding="utf-8")
+    assert user.strings and run_audit(layout) == []
+    (layout.site / "index.html").write_text(ESCAPED_PAGE.replace("</h1>", f"</h1>{IMG}"),
+                                            encoding="utf-8")
+    assert [b.kind for b in run_audit(layout)] == ["user text as markup"]

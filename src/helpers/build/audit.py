@@ -12,6 +12,10 @@ Checked in every HTML page and the search index of the site, every Excel file, a
   or any other number in a row whose base is under ``min_cell`` or hidden; in ``results.json``
   and the Excel tables, the report's own rules (``helpers.analysis.disclosure_breaches`` and
   ``workbook_breaches``), applied again to the files as published.
+
+``audit_text`` checks that text from users stayed text (``UserText``: the strings of the town
+files): no user string shown as markup in a page (written there unescaped, its Markdown specials
+consumed, or become a script or an event handler), and no formula in any Excel file.
 """
 
 from __future__ import annotations
@@ -331,4 +335,157 @@ def audit(
                 found += audit_xlsx(f, secrets, mc)
             elif f.name == "results.json":
                 found += audit_results(f, secrets, mc)
+    return found
+
+
+# --- user text shown as markup ---
+
+#: Characters that Markdown or HTML can consume: a user string holding one can be mis-rendered.
+MARKUP_CHARS = frozenset("\\`*_{}[]<>#|$~^&")
+#: A user string whose other characters are fewer than this is too short to be traced.
+MIN_TRACE = 3
+#: A string that is one tag and nothing else cannot be told from the page's own markup (an event
+#: handler in it is still found).
+_ONE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_TAG_OR_ENTITY = re.compile(r"<[A-Za-z/!?]|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
+
+
+def _strip_markup(text: str) -> str:
+    return "".join(c for c in text if c not in MARKUP_CHARS)
+
+
+class _Markup(HTMLParser):
+    """Visible text, scripts and event-handler or ``javascript:`` attributes of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.visible: list[str] = []
+        self.scripts: list[list[str]] = []
+        self.handlers: list[tuple[str, str]] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            code = (value or "").strip()
+            if name.startswith("on") or code.lower().startswith("javascript:"):
+                self.handlers.append((f"<{tag} {name}>", code))
+        if tag in _Page.HIDDEN:
+            self._hidden += 1
+            if tag == "script":
+                self.scripts.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _Page.HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden:
+            if self.scripts:
+                self.scripts[-1].append(data)
+        else:
+            self.visible.append(data)
+
+
+@dataclass(frozen=True)
+class UserText:
+    """The strings users wrote (every text and key of the town files): the site must show each
+    as the characters typed. Only those holding a ``MARKUP_CHARS`` character are checked."""
+
+    strings: tuple[str, ...]
+
+    @classmethod
+    def from_town_files(cls, folder: Path) -> UserText:
+        """Every string of every ``*.yml`` under ``folder`` (unreadable files are skipped: their
+        town is not built)."""
+        import yaml
+
+        found: set[str] = set()
+
+        def collect(node: object) -> None:
+            if isinstance(node, str):
+                found.add(normalize(node))
+            elif isinstance(node, dict):
+                for k, v in node.items():
+                    collect(k)
+                    collect(v)
+            elif isinstance(node, list):
+                for v in node:
+                    collect(v)
+
+        for f in sorted(Path(folder).glob("*.yml")):
+            try:
+                collect(yaml.safe_load(f.read_text(encoding="utf-8")))
+            except (OSError, yaml.YAMLError):
+                continue
+        return cls(tuple(sorted(s for s in found if s)))
+
+    @cached_property
+    def risky(self) -> tuple[str, ...]:
+        return tuple(s for s in self.strings if MARKUP_CHARS & set(s))
+
+    def find(self, page: str) -> Iterator[str]:
+        """Where a user string became markup in an HTML page, one line each."""
+        flat = normalize(page)
+        for s in self.risky:  # written into the page as it is: an element, a comment, an entity
+            if _TAG_OR_ENTITY.search(s) and not _ONE_TAG.fullmatch(s) and s in flat:
+                yield f"「{s}」 is written into the page unescaped"
+        parsed = _Markup()
+        parsed.feed(page)
+        compact = [_compact(s) for s in self.risky]
+        for name, code in parsed.handlers:
+            if code and any(_compact(code) in c for c in compact):
+                yield f"{name} runs 「{code}」 from a user string"
+        for script in map(_compact, ("".join(s) for s in parsed.scripts)):
+            source = next((s for s, c in zip(self.risky, compact, strict=True) if script in c),
+                          None) if script else None
+            if source:
+                yield f"a <script> element runs 「{script}」 from 「{source}」"
+        yield from self._consumed(_compact("".join(parsed.visible)))
+
+    def _consumed(self, visible: str) -> Iterator[str]:
+        """User strings shown without some of their characters (taken as markup): the page shows
+        the string's other characters more often than the string itself and other user strings
+        explain."""
+        bare = _strip_markup(visible)
+        shown = {c: visible.count(c) for c in map(_compact, self.strings)}
+        for s in self.risky:
+            trace = _strip_markup(_compact(s))
+            if len(trace) < MIN_TRACE:
+                continue
+            explained = sum(n * _strip_markup(c).count(trace) for c, n in shown.items() if n)
+            if bare.count(trace) > explained:
+                lost = "".join(sorted(MARKUP_CHARS & set(s)))
+                yield f"「{s}」 is shown without its characters {lost} (read as markup)"
+
+
+def formula_cells(path: Path) -> list[str]:
+    """Cells of an Excel file that hold a formula: the project writes none, so each came from
+    text (one line each)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return [
+            f"sheet 「{ws.title}」 cell {cell.coordinate}: 「{cell.value}」 is a formula"
+            for ws in wb.worksheets
+            for row in ws.iter_rows()
+            for cell in row
+            if cell.data_type == "f"
+        ]
+    finally:
+        wb.close()
+
+
+def audit_text(roots: Iterable[Path], user: UserText) -> list[Breach]:
+    """User text shown as markup in HTML pages, and formulas in Excel files, under ``roots``."""
+    found: list[Breach] = []
+    for root in roots:
+        for f in sorted(Path(root).rglob("*")):
+            if not f.is_file() or "site_libs" in f.parts:
+                continue
+            if f.suffix == ".html":
+                page = f.read_text(encoding="utf-8", errors="replace")
+                found += [Breach(f, "user text as markup", d) for d in user.find(page)]
+            elif f.suffix == ".xlsx":
+                found += [Breach(f, "formula", d) for d in formula_cells(f)]
     return found

@@ -499,9 +499,11 @@ def _site_and_audit(
             return
         with console.status("disclosure audit…"):
             secrets, mins, default, breaches = early.result()
-            from helpers.build.audit import audit
+            from helpers.build.audit import UserText, audit, audit_text
 
             breaches += audit([layout.site], secrets, default, mins)
+            user = UserText.from_town_files(layout.towns_config)
+            breaches += audit_text([layout.towns_dir, layout.site], user)
     summary.breaches = [str(b) for b in breaches]
     if breaches:
         summary.audit = f"failed: {len(breaches)} breaches"
@@ -563,11 +565,14 @@ def _audit_build_outputs(layout: Layout, towns: list[str]) -> tuple[Any, dict[st
 
 
 def run_audit(layout: Layout = Layout()) -> list[Any]:
-    """Audit the site and the build's results and Excel files against every town's secrets."""
-    from helpers.build.audit import audit
+    """Audit the site and the build's results and Excel files against every town's secrets,
+    and check that the town files' text stayed text."""
+    from helpers.build.audit import UserText, audit, audit_text
 
     secrets, mins, default, found = _audit_build_outputs(layout, town_ids(layout))
-    return found + audit([layout.site], secrets, default, mins)
+    user = UserText.from_town_files(layout.towns_config)
+    return (found + audit([layout.site], secrets, default, mins)
+            + audit_text([layout.towns_dir, layout.site], user))
 
 
 def print_summary(summary: Summary, console: Console, err: Console) -> None:

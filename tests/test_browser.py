@@ -4,6 +4,10 @@ Uses the site `make report` built (reports/site/) when there is one, otherwise b
 site from the throwaway notebooks. Every request outside the local server is blocked, so a chart
 or script that needs the internet shows up as a console error. Screenshots go to
 reports/screenshots/ for review.
+
+A hostile town file (script, img onerror, Markdown specials, a formula, a shortcode, and a raw
+file that climbs out of its folder) is built end to end in a throwaway project — clean, report,
+site — and its pages must show the literal text, with no dialog and no injected element.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import functools
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -69,8 +74,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return layout.site
 
 
-@pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
+def _serve(site: Path) -> Iterator[str]:
+    """Serve ``site`` on a local port while the generator is open; yield its URL."""
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -78,6 +83,11 @@ def base_url(site: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:
+    yield from _serve(site)
 
 
 @pytest.fixture(scope="module")
@@ -90,19 +100,30 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
-def page(browser: object, base_url: str) -> Iterator[object]:
-    """A page that may load only from the local server; its console errors are collected."""
+@contextmanager
+def _open(browser: object, base_url: str) -> Iterator[object]:
+    """A page that may load only from the local server; its console errors and any dialog
+    (alert, confirm) are collected, the dialogs dismissed."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
     page = context.new_page()
     page.errors = []
+    page.dialogs = []
     page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
     page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.route(
         "**/*", lambda r: r.continue_() if r.request.url.startswith(base_url) else r.abort()
     )
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: object, base_url: str) -> Iterator[object]:
+    with _open(browser, base_url) as page:
+        yield page
 
 
 def _shot(page: object, name: str) -> None:
@@ -159,3 +180,175 @@ def test_search_finds_pages(page: object, base_url: str) -> None:
     _shot(page, "search")
     assert page.locator(".aa-Item").count() >= 1
     assert page.errors == []
+
+
+# --- a hostile town file, end to end: clean → report → site → browser ---
+
+HOSTILE_NAME = '=HYPERLINK("http://example.invalid","x")飯山市<script>alert(1)</script>'
+HOSTILE_PREFECTURE = "長野県</title><script>alert(2)</script>"
+HOSTILE_TITLE = "A*B_C_ `x` [l](javascript:alert(3)) {{< env HOME >}} >}} 調査"
+HOSTILE_DISTRICTS = {
+    "飯山": "飯山<script>alert(4)</script>",
+    "秋津": "秋津*地区*",
+    "木島": "木島_x_ [y](javascript:alert(5))",
+    "瑞穂": "=1+1瑞穂",
+    "柳原": "柳原 $x$ | #h",
+    "外様": '<img src=x onerror="alert(6)">外様',
+    "太田": "{{< env HOME >}}太田",
+}
+TRAVERSAL_NAME = '<img src=x onerror="alert(7)">町'
+
+
+def _hostile_project(root: Path) -> Layout:
+    """A throwaway project: Iiyama's raw files under a hostile town file, a town whose raw file
+    climbs out of its folder (it must be refused), and Tsukumi as it is (for the comparison)."""
+    import shutil
+
+    import yaml
+
+    for name in ("codebook.yml", "national_reference.yml"):
+        (root / "config" / "towns").mkdir(parents=True, exist_ok=True)
+        shutil.copy(paths.CONFIG / name, root / "config" / name)
+    shutil.copytree(paths.raw_dir("iiyama"), root / "data" / "raw" / "hostile")
+    shutil.copytree(paths.raw_dir("tsukumi"), root / "data" / "raw" / "tsukumi")
+    shutil.copy(paths.TOWNS / "tsukumi.yml", root / "config" / "towns")
+    (root / "data" / "raw" / "traversal").mkdir()
+    town = yaml.safe_load((paths.TOWNS / "iiyama.yml").read_text(encoding="utf-8"))
+    town.update(id="hostile", name={"ja": HOSTILE_NAME, "en": "x"}, prefecture=HOSTILE_PREFECTURE)
+    town["survey"].update(title=HOSTILE_TITLE, target="<b>満18歳以上</b>の市民 &amp;",
+                          sampling="@SUM(1) 無作為抽出")
+    town["districts"] = [HOSTILE_DISTRICTS.get(d, d) for d in town["districts"]]
+    town["margins"]["district"] = {HOSTILE_DISTRICTS.get(d, d): n
+                                   for d, n in town["margins"]["district"].items()}
+    for source in town["sources"]:
+        source.setdefault("labels", {})["district"] = HOSTILE_DISTRICTS
+    dump = lambda data: yaml.safe_dump(data, allow_unicode=True, sort_keys=False)  # noqa: E731
+    (root / "config" / "towns" / "hostile.yml").write_text(dump(town), encoding="utf-8")
+    mail = town["sources"][0]["file"]
+    town.update(id="traversal", name={"ja": TRAVERSAL_NAME, "en": "y"})
+    town["sources"] = [{**town["sources"][0], "file": f"../hostile/{mail}"}]
+    (root / "config" / "towns" / "traversal.yml").write_text(dump(town), encoding="utf-8")
+    return Layout(raw=root / "data" / "raw", processed=root / "data" / "processed",
+                  towns_config=root / "config" / "towns", build=root / "build",
+                  reports=root / "reports")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, object]:
+    """The hostile project, built (the kernels read the project root from TSUNAGARI_ROOT)."""
+    root = tmp_path_factory.mktemp("hostile")
+    layout = _hostile_project(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TSUNAGARI_ROOT", str(root))
+        summary = build(Options(workers=1), layout)
+    return layout, summary
+
+
+@pytest.fixture(scope="module")
+def hostile_url(hostile: tuple[Layout, object]) -> Iterator[str]:
+    yield from _serve(hostile[0].site)
+
+
+#: Elements a user string could have become: none may exist.
+INJECTED = """() => ({
+  scripts: [...document.scripts].filter(s => /^alert\\(\\d\\)$/.test(s.textContent.trim())).length,
+  handlers: document.querySelectorAll("[onerror], [onload], [onmouseover]").length,
+  links: document.querySelectorAll("a[href^='javascript:']").length,
+  images: document.querySelectorAll("img[src='x']").length,
+})"""
+NONE_INJECTED = {"scripts": 0, "handlers": 0, "links": 0, "images": 0}
+
+
+def _visit(page: object, url: str, charts: bool = False) -> str:
+    """Open ``url``; check that nothing ran or was injected; return the main text."""
+    page.goto(url, wait_until="networkidle")
+    if charts:
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    assert page.dialogs == [] and page.errors == []
+    assert page.evaluate(INJECTED) == NONE_INJECTED
+    return page.inner_text("main")
+
+
+def test_hostile_town_builds_and_its_traversal_twin_is_refused(hostile) -> None:
+    layout, summary = hostile
+    assert set(summary.failed) == {"traversal"}, summary.failed
+    reason = summary.failed["traversal"]
+    assert "sources[0] → file: 「../hostile/" in reason
+    assert "outside the town's raw-data folder" in reason
+    assert not (layout.processed / "traversal").exists()  # nothing was read or written
+    assert summary.site.startswith("rendered") and summary.audit == "passed"
+    assert summary.breaches == []
+
+
+def test_hostile_town_page_shows_what_the_user_typed(browser, hostile, hostile_url) -> None:
+    with _open(browser, hostile_url) as page:
+        text = _visit(page, hostile_url + "towns/hostile.html", charts=True)
+        _shot(page, "hostile-town")
+        heading = f"{HOSTILE_NAME}（{HOSTILE_PREFECTURE}）"
+        assert page.inner_text("h1.title") == heading
+        assert page.title().startswith(heading)
+        assert page.inner_text("p.subtitle") == f"{HOSTILE_TITLE}（合成データ）"  # no shortcode ran
+        assert f"{HOSTILE_PREFECTURE}{HOSTILE_NAME}の「{HOSTILE_TITLE}」の結果です" in text
+        assert "調査対象は<b>満18歳以上</b>の市民 &amp;（@SUM(1) 無作為抽出）" in text
+        for district in HOSTILE_DISTRICTS.values():
+            assert district in text  # in the district tables, and the sentences name some
+        menu = page.eval_on_selector_all(".dropdown-menu .dropdown-text",
+                                         "els => els.map(e => e.textContent.trim())")
+        assert HOSTILE_NAME in menu
+
+
+@pytest.mark.parametrize("name", ["index", "compare", "methods", "codebook"])
+def test_hostile_town_on_the_other_pages(browser, hostile_url, name: str) -> None:
+    with _open(browser, hostile_url) as page:
+        text = _visit(page, hostile_url + f"{name}.html", charts=name == "compare")
+        _shot(page, f"hostile-{name}")
+        assert HOSTILE_NAME in text
+        if name == "index":
+            assert f"{TRAVERSAL_NAME}（{HOSTILE_PREFECTURE}）：作成に失敗しました" in text
+            assert "sources[0] → file: 「../hostile/" in text
+        if name == "compare":
+            legend = page.eval_on_selector_all(".legendtext", "els => els.map(e => e.textContent)")
+            assert HOSTILE_NAME in legend  # plotly's own text, not its HTML subset
+        if name == "methods":
+            assert f"{HOSTILE_NAME}（{HOSTILE_PREFECTURE}）" in text
+
+
+def test_hostile_town_search_shows_the_text(browser, hostile_url) -> None:
+    with _open(browser, hostile_url) as page:
+        _visit(page, hostile_url + "index.html")
+        box = page.locator("#quarto-search input, input.aa-Input").first
+        box.click()
+        box.fill("HYPERLINK")
+        page.wait_for_selector(".aa-Item", timeout=10_000)
+        _shot(page, "hostile-search")
+        titles = page.locator(".search-result-title").all_inner_texts()
+        assert any(HOSTILE_NAME in t for t in titles), titles
+        assert page.dialogs == [] and page.evaluate(INJECTED) == NONE_INJECTED
+
+
+def test_hostile_workbook_holds_strings_not_formulas(hostile) -> None:
+    from openpyxl import load_workbook
+
+    layout, _ = hostile
+    book = load_workbook(layout.site / "downloads" / "hostile_集計表.xlsx")
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert {c.data_type for c in cells} <= {"s", "n"}  # "f" would be a formula
+    assert book["注記"]["A1"].value == f"{HOSTILE_NAME} {HOSTILE_TITLE} 集計表"
+    assert "=1+1瑞穂" in {c.value for c in cells}
+
+
+def test_audit_fails_the_hostile_site_with_a_planted_name(hostile, tmp_path: Path) -> None:
+    from helpers.build.audit import UserText, audit_text
+
+    layout, _ = hostile
+    user = UserText.from_town_files(layout.towns_config)
+    assert audit_text([layout.site], user) == []
+    page = (layout.site / "towns" / "hostile.html").read_text(encoding="utf-8")
+    planted = re.sub(r'(<h1 class="title">).*?(</h1>)', lambda m: m[1] + HOSTILE_NAME + m[2],
+                     page, count=1, flags=re.S)
+    assert planted != page
+    (tmp_path / "hostile.html").write_text(planted, encoding="utf-8")
+    found = audit_text([tmp_path], user)
+    assert found and {b.kind for b in found} == {"user text as markup"}
+    assert any("written into the page unescaped" in b.detail for b in found)

@@ -350,6 +350,9 @@ _ONE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _TAG_OR_ENTITY = re.compile(r"<[A-Za-z/!?]|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
 
 
+_FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
 def _strip_markup(text: str) -> str:
     return "".join(c for c in text if c not in MARKUP_CHARS)
 
@@ -442,17 +445,22 @@ class UserText:
                 yield f"a <script> element runs 「{script}」 from 「{source}」"
         yield from self._consumed(_compact("".join(parsed.visible)))
 
+    @cached_property
+    def _compact(self) -> tuple[tuple[str, str], ...]:
+        """(compact, compact without markup characters) of every string."""
+        return tuple((c, _strip_markup(c)) for c in map(_compact, self.strings))
+
     def _consumed(self, visible: str) -> Iterator[str]:
         """User strings shown without some of their characters (taken as markup): the page shows
         the string's other characters more often than the string itself and other user strings
         explain."""
         bare = _strip_markup(visible)
-        shown = {c: visible.count(c) for c in map(_compact, self.strings)}
+        shown = [(b, n) for c, b in self._compact if (n := visible.count(c))]
         for s in self.risky:
             trace = _strip_markup(_compact(s))
             if len(trace) < MIN_TRACE:
                 continue
-            explained = sum(n * _strip_markup(c).count(trace) for c, n in shown.items() if n)
+            explained = sum(n * b.count(trace) for b, n in shown)
             if bare.count(trace) > explained:
                 lost = "".join(sorted(MARKUP_CHARS & set(s)))
                 yield f"「{s}」 is shown without its characters {lost} (read as markup)"
@@ -460,9 +468,15 @@ class UserText:
 
 def formula_cells(path: Path) -> list[str]:
     """Cells of an Excel file that hold a formula: the project writes none, so each came from
-    text (one line each)."""
+    text (one line each). The sheets' XML is scanned for a formula element first (fast)."""
+    import zipfile
+
     from openpyxl import load_workbook
 
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        if not any(_FORMULA_ELEMENT.search(z.read(n)) for n in sheets):
+            return []
     wb = load_workbook(path, read_only=True)
     try:
         return [

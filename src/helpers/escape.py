@@ -21,8 +21,9 @@ Each target has one function here; nothing else puts a user string into markup.
 - ``formula_safe``, ``csv_cells``: spreadsheet cells (a leading ``= + - @``, tab or CR gets a
   leading ``'``, as OWASP's CSV-injection guidance recommends).
 
-Project text (the report's own sentences) is not escaped: it may hold markup on purpose. A user
-string is escaped where it enters markup, and only there, so it is never escaped twice.
+The report's own wording is not escaped: it may hold markup on purpose. Every value that comes
+from a town file, a code sheet, a raw file or the data (names, titles, answer labels) is escaped
+where it enters markup, and only there, so it is never escaped twice.
 """
 
 from __future__ import annotations
@@ -43,16 +44,17 @@ if TYPE_CHECKING:
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 #: Quarto's shortcode delimiters after Markdown escaping (it looks for them in parsed metadata).
 _SHORTCODE = re.compile(r"(\\\{\\\{)(\\<)|(\\>)(\\\}\\\})")
-#: Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection"), also in
-#: their full-width forms, which Japanese Excel converts on input.
+#: Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection"), and their
+#: full-width forms (to be safe with Japanese input conversion).
 _FORMULA_START = tuple("=+-@\t\r＝＋－＠")
 #: Cells that start like a formula but cannot be one: a number (-3, +1.5e3) or a lone dash.
 _NOT_A_FORMULA = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|-+")
 
 
-def _one_line(text: object) -> str:
-    """The text on one line: a line break in a name would end a Markdown block."""
-    return " ".join(str(text).splitlines())
+def _backslashed(text: object) -> str:
+    """The text on one line (a line break would end a block), every ASCII punctuation character
+    backslash-escaped."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
 
 
 def md(text: object) -> str:
@@ -61,7 +63,7 @@ def md(text: object) -> str:
     >>> print(md("A*B地区 [1] <b>"))
     A\*B地区 \[1\] \<b\>
     """
-    return _PUNCTUATION.sub(r"\\\1", _one_line(text))
+    return _backslashed(text)
 
 
 def meta(text: object) -> str:
@@ -97,7 +99,7 @@ def mpl(text: object) -> str:
 
 def typst(text: object) -> str:
     """A user string as Typst markup text (for the PDF report)."""
-    return _PUNCTUATION.sub(r"\\\1", _one_line(text))
+    return _backslashed(text)
 
 
 def console(text: object) -> Text:

@@ -216,7 +216,7 @@ def _hostile_project(root: Path) -> Layout:
     town = yaml.safe_load((paths.TOWNS / "iiyama.yml").read_text(encoding="utf-8"))
     town.update(id="hostile", name={"ja": HOSTILE_NAME, "en": "x"}, prefecture=HOSTILE_PREFECTURE)
     town["survey"].update(title=HOSTILE_TITLE, target="<b>満18歳以上</b>の市民 &amp;",
-                          sampling="@SUM(1) 無作為抽出")
+                          sampling="@SUM(1) | 無作為抽出")
     town["districts"] = [HOSTILE_DISTRICTS.get(d, d) for d in town["districts"]]
     town["margins"]["district"] = {HOSTILE_DISTRICTS.get(d, d): n
                                    for d, n in town["margins"]["district"].items()}
@@ -289,7 +289,7 @@ def test_hostile_town_page_shows_what_the_user_typed(browser, hostile, hostile_u
         assert page.title().startswith(heading)
         assert page.inner_text("p.subtitle") == f"{HOSTILE_TITLE}（合成データ）"  # no shortcode ran
         assert f"{HOSTILE_PREFECTURE}{HOSTILE_NAME}の「{HOSTILE_TITLE}」の結果です" in text
-        assert "調査対象は<b>満18歳以上</b>の市民 &amp;（@SUM(1) 無作為抽出）" in text
+        assert "調査対象は<b>満18歳以上</b>の市民 &amp;（@SUM(1) | 無作為抽出）" in text
         for district in HOSTILE_DISTRICTS.values():
             assert district in text  # in the district tables, and the sentences name some
         menu = page.eval_on_selector_all(".dropdown-menu .dropdown-text",
@@ -309,8 +309,9 @@ def test_hostile_town_on_the_other_pages(browser, hostile_url, name: str) -> Non
         if name == "compare":
             legend = page.eval_on_selector_all(".legendtext", "els => els.map(e => e.textContent)")
             assert HOSTILE_NAME in legend  # plotly's own text, not its HTML subset
-        if name == "methods":
-            assert f"{HOSTILE_NAME}（{HOSTILE_PREFECTURE}）" in text
+        if name == "methods":  # cells of a Markdown pipe table
+            assert f"{HOSTILE_NAME}（{HOSTILE_PREFECTURE}）\t<b>満18歳以上</b>の市民 &amp;\t" \
+                   "@SUM(1) | 無作為抽出、郵送・Web" in text
 
 
 def test_hostile_town_search_shows_the_text(browser, hostile_url) -> None:

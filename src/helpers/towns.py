@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from helpers import paths
-from helpers.codebook import VarType, load_codebook
+from helpers.codebook import Codebook, VarType, load_codebook
 from helpers.config import load_model
 from helpers.errors import ConfigError
 
@@ -79,6 +79,9 @@ class CodeSheet(_Strict):
     label: str
 
 
+SPSS_SUFFIXES = (".sav", ".zsav")
+
+
 class Source(_Strict):
     """One raw file and how its columns and answers map onto the standard variables."""
 
@@ -86,14 +89,14 @@ class Source(_Strict):
     mode: Literal["郵送", "Web"] | None = None
     mode_column: str | None = None
     sheet: str | None = None
-    header_row: int = Field(default=1, ge=1)
+    header_row: int | list[int] = Field(default=1)
     encoding: Literal["auto", "utf-8", "utf-8-sig", "cp932"] = "auto"
-    delimiter: str = ","
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
     answers: Literal["labels", "codes"] = "labels"
     code_sheet: CodeSheet | None = None
     no_answer: list[str] = Field(default_factory=list)
     columns: dict[str, str | Joined | Options]
-    labels: dict[str, dict[str, str | int]] = Field(default_factory=dict)
+    labels: dict[str, dict[str, str | int | float]] = Field(default_factory=dict)
     ignore: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -102,7 +105,20 @@ class Source(_Strict):
             raise ValueError("give exactly one of 'mode' (郵送 or Web) and 'mode_column'")
         if self.code_sheet is not None and self.answers != "codes":
             raise ValueError("a code_sheet needs 'answers: codes'")
+        rows = self.header_rows
+        if rows[0] < 1 or list(rows) != list(range(rows[0], rows[0] + len(rows))):
+            raise ValueError("header_row: give one row number (1 = the first row) or a list "
+                             "of consecutive rows, e.g. [1, 2]")
+        if self.file.lower().endswith(SPSS_SUFFIXES) and self.answers != "codes":
+            raise ValueError("an SPSS file holds numeric codes with value labels: set "
+                             "'answers: codes'")
         return self
+
+    @property
+    def header_rows(self) -> tuple[int, ...]:
+        """The header's rows as counted in Excel (answers start on the row after the last)."""
+        rows = self.header_row if isinstance(self.header_row, list) else [self.header_row]
+        return tuple(rows) if rows else (0,)
 
 
 class Report(_Strict):
@@ -110,6 +126,7 @@ class Report(_Strict):
 
     min_cell: int = Field(default=10, ge=1)
     weighting: bool = True
+    allow_unweighted: bool = False
     national_round: Literal[2021, 2022, 2023, 2024] = 2022
 
 
@@ -159,22 +176,42 @@ class Town(_Strict):
             unknown = [v for v in src.labels if v not in book]
             if unknown:
                 raise ValueError(f"sources[{i}] → labels: unknown variables {unknown}")
+            mapped = set(src.columns) | ({"mode"} if src.mode_column else set())
+            unused = [v for v in src.labels if v not in mapped]
+            if unused:
+                raise ValueError(f"sources[{i}] → labels: {unused} not mapped under this "
+                                 "source's columns: (the labels would never be used)")
             if "district" in src.columns and not self.districts:
                 raise ValueError("a district column is mapped but 'districts:' is empty")
-        if self.margins and self.margins.district and self.districts:
-            extra = sorted(set(self.margins.district) - set(self.districts))
+        if self.margins:
+            self._check_margins(book)
+        return self
+
+    def _check_margins(self, book: Codebook) -> None:
+        """Every margin category names a known category, and every known category has one."""
+        assert self.margins is not None
+        district = self.margins.district
+        if district is not None:
+            if "district" not in self.variables():
+                raise ValueError("margins → district: no source maps a district column, so "
+                                 "these counts would never be used")
+            extra = sorted(set(district) - set(self.districts))
             if extra:
                 raise ValueError(f"margins → district: not in districts: {extra}")
-        if self.margins:
-            book_ages = set(book["age_band"].labels().values())
-            sexes = set(book["sex"].labels().values())
-            for sex, bands in self.margins.sex_age_band.items():
-                if sex not in sexes:
-                    raise ValueError(f"margins → sex_age_band: unknown sex 「{sex}」")
-                bad = sorted(set(bands) - book_ages)
-                if bad:
-                    raise ValueError(f"margins → sex_age_band → {sex}: unknown age bands {bad}")
-        return self
+            absent = [d for d in self.districts if d not in district]
+            if absent:
+                raise ValueError(f"margins → district: no count for {absent} (every district "
+                                 "of districts: needs its count)")
+        book_ages = set(book["age_band"].labels().values())
+        for sex, bands in self.margins.sex_age_band.items():
+            if sex not in ("男性", "女性"):
+                raise ValueError(f"margins → sex_age_band: 「{sex}」 is not 男性 or 女性")
+            bad = sorted(set(bands) - book_ages)
+            if bad:
+                raise ValueError(f"margins → sex_age_band → {sex}: unknown age bands {bad}")
+        absent = [s for s in ("男性", "女性") if s not in self.margins.sex_age_band]
+        if absent:
+            raise ValueError(f"margins → sex_age_band: no counts for {absent}")
 
     def variables(self) -> set[str]:
         """Standard variables this town asked (before derivation)."""

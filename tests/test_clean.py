@@ -36,7 +36,7 @@ def result(tmp_path_factory):
 def test_every_output_is_written(result):
     assert {p.name for p in result.out_dir.iterdir()} == OUTPUTS
     report = json.loads((result.out_dir / "cleaning_report.json").read_text("utf-8"))
-    assert (report["rows_in"], report["rows_out"], report["rows_rejected"]) == (80, 80, 0)
+    assert (report["rows_in"], report["rows_out"], report["values_set_missing"]) == (80, 80, 0)
     assert [s["file"] for s in report["sources"]] == ["郵送.xlsx", "web.csv"]
     md = (result.out_dir / "cleaning_report.md").read_text("utf-8")
     assert "| sex | 0 | 1 | 0 | 0 |" in md  # the web file's 9 = no answer
@@ -124,12 +124,13 @@ def test_cli_check_with_debug_raises_the_error():
     assert isinstance(run.exception, UserError)
 
 
-def test_cli_check_reports_rejected_rows():
+def test_cli_check_reports_answers_set_to_missing():
     case = CORPUS / "cases" / "impossible_age" / "郵送.xlsx"
     run = CliRunner().invoke(app, ["check", str(case), "--town", str(TOWN_FILE)])
     assert run.exit_code == 0, run.output
-    assert "40 rows read, 0 exact duplicate(s), 1 would be rejected, 39 valid" in run.output
-    assert "郵送.xlsx row 8: age 150" in run.output
+    assert ("40 rows read, 0 exact duplicate(s), 0 without any answer, 1 impossible answer(s) "
+            "set to missing, 40 respondents") in run.output
+    assert "郵送.xlsx row 8, column 「年齢」, value 「150」: age 150 outside" in run.output
 
 
 def test_an_encoding_left_to_auto_is_detected(tmp_path):
@@ -198,25 +199,30 @@ def test_a_line_break_inside_a_quoted_cell_stays_in_the_cell(tmp_path):
     web.to_csv(raw / "web.csv", index=False)
     result = check_file(raw / "web.csv", TOWN)
     assert "一行目,\n二行目" in result.restricted["free_text"].tolist()
-    assert result.rejected["row"].tolist() == [7]  # the record's row, as Excel numbers it
+    assert result.invalid["row"].tolist() == [7]  # the record's row, as Excel numbers it
 
 
 def test_rejected_csv_cells_cannot_start_a_formula(tmp_path):
-    """rejected.csv shows raw cells and opens in Excel: a vendor value like 「=HYPERLINK(…)」 is
+    """rejected.csv shows raw cells and opens in Excel: a vendor value like 「@HYPERLINK(…)」 is
     written with a leading ' (OWASP's CSV-injection advice), the file's own values as they are."""
     import csv
 
     raw = tmp_path / "raw"
     shutil.copytree(CORPUS / "good", raw)
     web = pd.read_csv(raw / "web.csv", dtype=str, keep_default_na=False)
-    web.loc[5, ["id", "q_age", "submitted_at"]] = ["=1+2", "150", '@HYPERLINK("http://x.invalid")']
+    hostile = '@HYPERLINK("http://x.invalid")'
+    web.loc[5, ["q_household", "q_members"]] = [hostile, "3"]
     web.to_csv(raw / "web.csv", index=False)
-    clean_town(TOWN, raw_dir=raw, out_dir=tmp_path / "out")
+    source = TOWN.sources[1].model_copy(update={"labels": {
+        **TOWN.sources[1].labels, "household": {hostile: "単身世帯"}}})
+    town = TOWN.model_copy(update={"sources": [TOWN.sources[0], source]})
+    clean_town(town, raw_dir=raw, out_dir=tmp_path / "out")
     text = (tmp_path / "out" / "rejected.csv").read_text(encoding="utf-8-sig")
-    header, row = list(csv.reader(text.splitlines()))
-    cells = dict(zip(header, row, strict=True))
-    assert cells["id"] == "'=1+2" and cells["submitted_at"] == '\'@HYPERLINK("http://x.invalid")'
-    assert cells["row"] == "7" and cells["q_age"] == "150" and cells["file"] == "web.csv"
+    header, *rows = list(csv.reader(text.splitlines()))
+    cells = {row[2]: dict(zip(header, row, strict=True)) for row in rows}
+    assert cells["q_household"]["value"] == "'" + hostile
+    assert cells["q_members"]["value"] == "3" and cells["q_members"]["row"] == "7"
+    assert cells["q_members"]["file"] == "web.csv"
 
 
 # --- raw files named in a town file stay inside the town's folder ---

@@ -151,21 +151,28 @@ def test_an_exact_duplicate_row_is_kept_once(tmp_path, good):
     pd.testing.assert_frame_equal(result.survey, good.survey)
 
 
-def test_an_impossible_age_rejects_the_row_with_its_reason(tmp_path, good):
+def test_an_impossible_age_is_set_to_missing_and_the_respondent_kept(tmp_path, good):
     result = _recovered(tmp_path, "impossible_age")
-    assert result.rows_out == good.rows_out - 1
+    assert result.rows_out == good.rows_out
     rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", encoding="utf-8-sig")
-    assert rejected[["file", "row"]].values.tolist() == [["郵送.xlsx", 8]]
-    assert "age 150 outside the survey's range 18–110" in rejected.loc[0, "reason"]
-    assert rejected.loc[0, "年齢"] == 150
-    assert "自由記述" not in rejected
-    assert result.report["variables"]["age"]["rejected"] == 1
+    assert rejected.values.tolist() == [
+        ["郵送.xlsx", 8, "年齢", 150, "age 150 outside the survey's range 18–110"]]
+    assert pd.isna(result.restricted["age"].iloc[6]) and pd.isna(result.survey["age_band"][6])
+    kept = result.survey.drop(columns=["age_band"]).iloc[6]
+    pd.testing.assert_series_equal(kept, good.survey.drop(columns=["age_band"]).iloc[6])
+    assert result.report["variables"]["age"]["invalid"] == 1
+    assert result.report["invalid_values"][0]["row"] == 8
+    md = (tmp_path / "out" / "cleaning_report.md").read_text("utf-8")
+    assert "| 郵送.xlsx | 8 | 年齢 | 150 | age 150 outside the survey's range 18–110 |" in md
 
 
-def test_an_inconsistent_household_rejects_the_row(tmp_path):
+def test_an_inconsistent_household_sets_both_answers_to_missing(tmp_path, good):
     result = _recovered(tmp_path, "inconsistent_household")
-    assert result.rejected["row"].tolist() == [9]
-    assert result.rejected.loc[0, "reason"] == "単身世帯 but household size 3"
+    assert result.invalid[["row", "column", "value"]].values.tolist() == [
+        [9, "同居人数", "3"], [9, "世帯", "単身世帯"]]
+    assert set(result.invalid["reason"]) == {"単身世帯 but household size 3"}
+    assert result.survey[["household", "household_size"]].iloc[7].isna().all()
+    assert result.rows_out == good.rows_out
 
 
 def test_an_entirely_empty_column_leaves_that_variable_missing_with_a_warning(tmp_path, good):

@@ -72,12 +72,50 @@ def sample(
     typer.echo(f"{len(written)} files written (synthetic sample data, 合成データ)")
 
 
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show every value seen, as a full table.")
+]
+
+
+def _show_values(report: dict[str, Any], verbose: bool, console: Console) -> None:
+    """The verification view: what each raw value became (compact, or the full table)."""
+    from rich.table import Table
+
+    from helpers.cleaning import verify
+
+    if not verbose:
+        for line in verify.lines(report):
+            console.print(line, markup=False, soft_wrap=True)
+        return
+    table = Table("file", "variable", "column", "value in the file", "became", "count",
+                  highlight=False)
+    for file, var, column, raw, became, n in verify.rows(report):
+        table.add_row(file, var, column, raw or "(blank)", became, str(n))
+    console.print(table)
+
+
+def _show_findings(report: dict[str, Any], console: Console) -> None:
+    """Notes per file, impossible answers set to missing and warnings, one line each."""
+    for src in report["sources"]:
+        for note in src["notes"]:
+            console.print(f"  note: {src['file']}: {note}", markup=False, soft_wrap=True)
+    invalid = report["invalid_values"]
+    for v in invalid[:20]:
+        console.print(f"  set to missing: {v['file']} row {v['row']}, column 「{v['column']}」, "
+                      f"value 「{v['value']}」: {v['reason']}", markup=False, soft_wrap=True)
+    if len(invalid) > 20:
+        console.print(f"  … and {len(invalid) - 20} more (see the cleaning report)")
+    for warning in report["warnings"]:
+        console.print(f"  warning: {warning}", markup=False, soft_wrap=True)
+
+
 @app.command()
 @friendly
 def clean(
     towns: Annotated[
         list[str] | None, typer.Argument(help="Town ids (default: every town in config/towns/).")
     ] = None,
+    verbose: Verbose = False,
 ) -> None:
     """Clean each town's raw files into data/processed/<town>/ (standard dataset + reports)."""
     from rich.table import Table
@@ -86,18 +124,26 @@ def clean(
     from helpers.cleaning import clean_towns
 
     results = clean_towns(towns or None)
-    table = Table("town", "rows read", "duplicates", "rejected", "rows out", "result",
-                  highlight=False)
+    console = Console(highlight=False)
     for town, res in results.items():
         if isinstance(res, UserError):
-            table.add_row(text(town), "", "", "", "", "[red]failed[/]")
+            continue
+        console.print(text(town), style="bold")
+        _show_values(res.report, verbose, console)
+        _show_findings(res.report, console)
+    table = Table("town", "rows read", "duplicates", "empty rows", "set missing", "rows out",
+                  "result", highlight=False)
+    for town, res in results.items():
+        if isinstance(res, UserError):
+            table.add_row(text(town), "", "", "", "", "", "[red]failed[/]")
         else:
             rep = res.report
             out = res.out_dir or paths.processed_dir(town)
             where = out.relative_to(paths.ROOT) if out.is_relative_to(paths.ROOT) else out
             table.add_row(text(town), str(rep["rows_in"]), str(rep["duplicates_removed"]),
-                          str(rep["rows_rejected"]), str(rep["rows_out"]), text(f"ok → {where}"))
-    Console(highlight=False).print(table)
+                          str(rep["empty_rows_skipped"]), str(rep["values_set_missing"]),
+                          str(rep["rows_out"]), text(f"ok → {where}"))
+    console.print(table)
     failed = {t: r for t, r in results.items() if isinstance(r, UserError)}
     for town, exc in failed.items():
         err.print("[bold red]error[/]", text(f"({town}): {exc.message}"), soft_wrap=True)
@@ -108,22 +154,23 @@ def clean(
 @app.command()
 @friendly
 def check(
-    file: Annotated[Path, typer.Argument(help="The export to test (xlsx or CSV).")],
+    file: Annotated[Path, typer.Argument(help="The export to test (xlsx, xls, CSV or sav).")],
     town: Annotated[str, typer.Option("--town", help="Town id (config/towns/<id>.yml).")],
+    verbose: Verbose = False,
 ) -> None:
-    """Read and validate one export like `clean` would, without writing anything."""
+    """Read and validate one export like `clean` would, without writing anything; show what
+    each value became."""
     from helpers.cleaning import check_file
 
     res = check_file(file, town)
     rep = res.report
-    typer.echo(f"{file}: OK — {rep['rows_in']} rows read, {rep['duplicates_removed']} exact "
-               f"duplicate(s), {rep['rows_rejected']} would be rejected, {rep['rows_out']} valid")
-    for src in rep["sources"]:
-        for note in src["notes"]:
-            typer.echo(f"  note: {note}")
-    if len(res.rejected):
-        for row in res.rejected.head(10).itertuples(index=False):
-            typer.echo(f"  rejected: {row.file} row {row.row}: {row.reason}")
+    console = Console(highlight=False)
+    _show_values(rep, verbose, console)
+    _show_findings(rep, console)
+    console.print(f"{file}: OK — {rep['rows_in']} rows read, {rep['duplicates_removed']} exact "
+                  f"duplicate(s), {rep['empty_rows_skipped']} without any answer, "
+                  f"{rep['values_set_missing']} impossible answer(s) set to missing, "
+                  f"{rep['rows_out']} respondents", markup=False, soft_wrap=True)
 
 
 @app.command()

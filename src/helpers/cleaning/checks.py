@@ -1,6 +1,8 @@
-"""Row checks on the mapped data: duplicated respondents, ranges and consistency.
+"""Checks on the mapped data: duplicated respondents, impossible values and consistency.
 
-All checks are vectorised over the whole frame of numeric codes.
+An impossible answer (age 3, age 130, 単身世帯 with 3 people) is set to missing and reported;
+the respondent stays. Only when a column has many of them is the file refused (the column is
+probably mapped wrongly). All checks are vectorised over the whole frame of numeric codes.
 """
 
 from __future__ import annotations
@@ -21,12 +23,17 @@ MAX_REJECTED_SHARE = 0.05
 
 
 @dataclass
-class Rejection:
-    """Rows failing a check: a boolean mask, the variable and the reason per row."""
+class Invalid:
+    """Answers failing a check: a boolean mask of rows, the variables whose answers are set to
+    missing (the first is the one checked) and the reason per row."""
 
-    variable: str
+    variables: tuple[str, ...]
     mask: np.ndarray
     reason: pd.Series
+
+    @property
+    def variable(self) -> str:
+        return self.variables[0]
 
 
 def duplicates(
@@ -62,16 +69,18 @@ def duplicates(
     return drop
 
 
-def row_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Rejection]:
-    """Rows outside the survey's age range, numbers out of range, inconsistent households."""
-    found: list[Rejection] = []
+def value_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Invalid]:
+    """Ages outside the survey's range, numbers out of range, inconsistent households."""
+    found: list[Invalid] = []
 
-    def _add(variable: str, mask: pd.Series, why: Callable[[pd.DataFrame], pd.Series]) -> None:
+    def _add(variable: str | tuple[str, ...], mask: pd.Series,
+             why: Callable[[pd.DataFrame], pd.Series]) -> None:
         picked = mask.fillna(False).to_numpy(dtype=bool)
         if picked.any():
             reason = pd.Series("", index=codes.index, dtype="str")
             reason[picked] = why(codes[picked])
-            found.append(Rejection(variable, picked, reason))
+            names = (variable,) if isinstance(variable, str) else variable
+            found.append(Invalid(names, picked, reason))
 
     def _whole(x: pd.Series) -> pd.Series:
         return x.astype("Int64").astype("str")
@@ -85,13 +94,13 @@ def row_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Rejectio
         if var.type is VarType.NUMBER and var.range and var.name in codes and var.name != "age":
             x, (lo, hi), name = codes[var.name], var.range, var.name
             _add(name, (x < lo) | (x > hi), lambda c, name=name, lo=lo, hi=hi: (
-                f"{name} " + c[name].astype("str") + f" outside {lo:g}–{hi:g}"))
+                f"{name} " + c[name].map("{:g}".format) + f" outside {lo:g}–{hi:g}"))
     if {"household", "household_size"} <= set(codes):
         labels = book["household"].labels()
         kind, size = codes["household"], codes["household_size"]
         low = kind.map({k: v[0] for k, v in HOUSEHOLD_SIZE.items()})
         high = kind.map({k: v[1] for k, v in HOUSEHOLD_SIZE.items()})
-        _add("household_size", (size < low) | (size > high), lambda c: (
+        _add(("household_size", "household"), (size < low) | (size > high), lambda c: (
             c["household"].map(labels).astype("str") + " but household size "
             + _whole(c["household_size"])))
     return found
@@ -118,26 +127,63 @@ def locate(origin: pd.DataFrame, mask: np.ndarray) -> tuple[str, list[int]]:
 
 
 def too_many(
-    rejections: list[Rejection],
+    invalid: list[Invalid],
     origin: pd.DataFrame,
     columns: dict[str, dict[str, str]],
-    n: int,
+    answered: pd.DataFrame,
 ) -> None:
-    """Raise when a check rejects more than 5 % of rows: probably a wrong mapping.
+    """Raise when a check fails more than 5 % of a file's answers to a question (and more than
+    two): the column is probably mapped wrongly, so no answer of it can be trusted.
 
-    ``columns``: variable → {file name: raw column}, for the message; ``n``: rows checked.
+    ``columns``: variable → {file name: raw column}, for the message; ``answered``: the mapped
+    codes' not-missing mask.
     """
-    for rej in rejections:
-        count = int(rej.mask.sum())
-        if n and count / n > MAX_REJECTED_SHARE:
-            file, rows = locate(origin, rej.mask)
-            raise UserError(
-                f"{count} of {n} rows fail the check on {rej.variable} "
-                f"(more than {MAX_REJECTED_SHARE:.0%}): {rej.reason[rej.mask].iloc[0]}"
-                + _per_file(origin, rej.mask, file),
-                file=file,
-                column=_column(columns.get(rej.variable, {}), file, rej.variable),
-                rows=rows,
-                hint="the column is probably mapped to the wrong variable, or the survey's "
-                "age range (min_age/max_age) in the parameter file is wrong",
-            )
+    for inv in invalid:
+        for file in dict.fromkeys(origin.loc[inv.mask, "file"]):
+            in_file = (origin["file"] == file).to_numpy()
+            mask = inv.mask & in_file
+            count = int(mask.sum())
+            n = int((answered[inv.variable].to_numpy() & in_file).sum())
+            if count > 2 and count / n > MAX_REJECTED_SHARE:
+                raise UserError(
+                    f"{count} of {n} answers to {inv.variable} fail the check (more than "
+                    f"{MAX_REJECTED_SHARE:.0%}): {inv.reason[mask].iloc[0]}",
+                    file=file,
+                    column=_column(columns.get(inv.variable, {}), file, inv.variable),
+                    rows=origin.loc[mask, "row"].astype(int).tolist(),
+                    hint="the column is probably mapped to the wrong variable, or the survey's "
+                    "age range (min_age/max_age) in the parameter file is wrong",
+                )
+
+
+def margin_problems(town: Town, survey: pd.DataFrame) -> list[str]:
+    """Where the population margins and the data do not fit: a category of the data without a
+    count, a count without a respondent. Empty when the town has no margins."""
+    margins = town.margins
+    if margins is None:
+        return []
+    if "age_band" not in survey or "sex" not in survey:
+        return ["margins → sex_age_band: the data have no sex or no age (band), so the "
+                "counts cannot be used"]
+    problems = []
+    known = survey[survey["sex"].isin(["男性", "女性"]) & survey["age_band"].notna()]
+    cells = known.groupby(["sex", "age_band"], observed=True).size()
+    for (sex, band), n in cells.items():
+        if not margins.sex_age_band.get(str(sex), {}).get(str(band)):
+            problems.append(f"margins → sex_age_band → {sex}: no count for 「{band}」, but {n} "
+                            "respondent(s) are in that cell")
+    for sex, bands in margins.sex_age_band.items():
+        for band, count in bands.items():
+            if count and not cells.get((sex, band), 0):
+                problems.append(f"margins → sex_age_band → {sex} → {band} ({count:,} residents):"
+                                " no respondent is in this cell")
+    if margins.district and "district" in survey:
+        seen = survey["district"].value_counts()
+        for district, count in margins.district.items():
+            if count and not seen.get(district, 0):
+                problems.append(f"margins → district → {district} ({count:,} residents): no "
+                                "respondent lives there")
+            if seen.get(district, 0) and not count:
+                problems.append(f"margins → district → {district}: count 0, but "
+                                f"{seen[district]} respondent(s) live there")
+    return problems

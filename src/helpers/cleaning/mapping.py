@@ -1,13 +1,19 @@
 """Map one raw table onto the standard variables: columns by the town's ``columns:``, answers
-by the codebook labels, the town's ``labels:``, numeric codes or a vendor's code sheet.
+by the codebook labels, the town's ``labels:``, numeric codes or the vendor's numbering (a code
+sheet, or an SPSS file's value labels).
 
 The result is a frame of numeric codes (``float``, NaN = missing) per standard column, plus
-counts of what was recoded or set to missing. Each column's unique values are mapped once.
+counts of what was recoded or set to missing and every raw value seen with what it became (the
+verification view). Each column's unique values are mapped once.
+
+Nothing is guessed: a code sheet, a label or an ``ignore:`` entry that matches nothing is an
+error, and so is a numeric code when the vendor's numbering is known but this column's is not.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helpers.cleaning.normalize import NO_ANSWER_WORDS, TOTAL_WORDS, key, unique_keys
-from helpers.cleaning.read import RawTable, locate_header, read_table
+from helpers.cleaning.read import EXCEL_ERRORS, RawTable, column_letter, locate_header, read_table
 from helpers.codebook import Codebook, Variable, VarType
 from helpers.errors import ConfigError, UserError
 from helpers.towns import CodeSheet, Joined, Options, Source, Town, town_file
@@ -26,47 +32,66 @@ from helpers.towns import CodeSheet, Joined, Options, Source, Town, town_file
 _UNKNOWN = -np.inf  # marks a unique value that maps to nothing
 _F = np.float32  # codes and numbers while cleaning (exact for every code and count)
 _NUMBER_SUFFIX = re.compile(r"(歳|才|人|点)$")
+_QUESTION_NUMBER = re.compile(r"^([^\s_:：]+)[\s_:：]")
 _TICKED = {"1", "○", "◯", "〇", "●", "✓", "✔", "レ", "はい", "該当", "TRUE", "True", "true"}
 _UNTICKED = {"0", "×", "いいえ", "非該当", "FALSE", "False", "false"}
-_JOINERS = ("、", ",", ";")
+BLANK = "(blank)"
+MISSING = "(no answer)"
 
 
 @dataclass
 class VarCounts:
-    """What happened to one standard variable's values during cleaning."""
+    """What happened to one standard variable's values during cleaning.
+
+    ``values``: every raw value seen, as [file, column, raw value, what it became, count].
+    """
 
     recoded: int = 0
     no_answer: int = 0
     blank: int = 0
-    rejected: int = 0
+    invalid: int = 0
     notes: list[str] = field(default_factory=list)
     examples: dict[str, int] = field(default_factory=dict)  # 「raw」 → result: count
+    values: list[list] = field(default_factory=list)
 
     def add(self, other: VarCounts) -> None:
         self.recoded += other.recoded
         self.no_answer += other.no_answer
         self.blank += other.blank
-        self.rejected += other.rejected
+        self.invalid += other.invalid
         self.notes += other.notes
+        self.values += other.values
         for example, count in other.examples.items():
             self.examples[example] = self.examples.get(example, 0) + count
 
 
-def _tally(codes: np.ndarray, raw: list, mapped: np.ndarray, recoded: list[bool],
-           shown: dict[float, str] | None = None) -> VarCounts:
-    """Count blanks, no-answers and recoded values of a column, with examples of each."""
+def _tally(table: RawTable, column: str, codes: np.ndarray, raw: list, mapped: np.ndarray,
+           recoded: list[bool], shown: dict[float, str] | None = None) -> VarCounts:
+    """Count blanks, no-answers and recoded values of a column; list every value seen."""
     n = np.bincount(codes[codes >= 0], minlength=len(raw))
     out = VarCounts(blank=int((codes < 0).sum()))
+    name = table.file.name
     for i, value in enumerate(raw):
         count = int(n[i])
-        if count and np.isnan(mapped[i]):
+        if not count:
+            continue
+        if np.isnan(mapped[i]):
+            result = MISSING
             out.no_answer += count
             out.examples[f"「{value}」 → missing"] = count
-        elif count and recoded[i]:
-            out.recoded += count
+        else:
             result = shown[float(mapped[i])] if shown else f"{float(mapped[i]):g}"
-            out.examples[f"「{value}」 → {result}"] = count
+            if recoded[i]:
+                out.recoded += count
+                out.examples[f"「{value}」 → {result}"] = count
+        out.values.append([name, column, _shown_raw(value), result, count])
+    if out.blank:
+        out.values.append([name, column, "", BLANK, out.blank])
     return out
+
+
+def _shown_raw(value: object) -> str:
+    return key(value) if isinstance(value, float) else str(value)
 
 
 @dataclass
@@ -77,46 +102,48 @@ class Mapped:
     text: pd.DataFrame
     counts: dict[str, VarCounts]
     notes: list[str]
+    columns: dict[str, str] = field(default_factory=dict)  # standard variable → raw column
 
 
-def _no_answer_keys(var: Variable, source: Source) -> set[str]:
+def _no_answer_keys(var: Variable, source: Source, table: RawTable, column: str) -> set[str]:
     """Keys meaning 'no answer': a cell of only spaces, the usual words, the source's own
-    values and the variable's no-answer codes."""
+    values, the variable's no-answer codes and the column's declared missing codes (SPSS)."""
     words = set(NO_ANSWER_WORDS) | set(source.no_answer) | {""}
-    return {key(w) for w in words} | {str(c) for c in var.no_answer}
+    return ({key(w) for w in words} | {str(c) for c in var.no_answer}
+            | table.missing_codes.get(column, set()))
 
 
 class _Answers:
-    """Lookup of answer keys → standard codes for one variable in one source."""
+    """Lookup of answer keys → standard codes for one variable in one column of one source.
 
-    def __init__(
-        self,
-        var: Variable,
-        source: Source,
-        town: Town,
-        vendor: dict[str, str] | None,
-    ) -> None:
+    ``vendor`` is the column's numbering (code key → vendor label) from a code sheet or the
+    file's value labels; ``numbered`` says the source has a numbering of its own, so a bare
+    code of a column without one is not taken for a codebook code.
+    """
+
+    def __init__(self, var: Variable, source: Source, town: Town, table: RawTable,
+                 column: str, vendor: dict[str, str] | None, numbered: bool) -> None:
         labels = var.labels(town.districts)
-        self.var = var
+        self.var, self.town, self.vendor = var, town, vendor or {}
         self.exact = set(labels.values())
         by_label: dict[str, float] = {key(lab): float(c) for c, lab in labels.items()}
-        missing = dict.fromkeys(_no_answer_keys(var, source), np.nan)
+        missing = dict.fromkeys(_no_answer_keys(var, source, table, column), np.nan)
         lookup: dict[str, float] = {**missing, **by_label}
-        if source.answers == "codes" and vendor is None:
+        if source.answers == "codes" and not numbered:
             lookup |= {str(c): float(c) for c in labels}
             self.exact |= {str(c) for c in labels}
+        self.own = {key(raw): raw for raw in source.labels.get(var.name, {})}
         for raw, target in source.labels.get(var.name, {}).items():
-            lookup[key(raw)] = self._target(raw, target, by_label, missing, town)
-        if vendor is not None:
-            for code, label in vendor.items():
-                if key(label) in lookup:
-                    lookup[code] = lookup[key(label)]
+            lookup[key(raw)] = self._target(raw, target, by_label, missing)
+        for code, label in self.vendor.items():
+            if key(label) in lookup:
+                lookup[code] = lookup[key(label)]
         self.lookup = lookup
 
-    def _target(
-        self, raw: str, target: str | int, by_label: dict[str, float], missing: dict, town: Town
-    ) -> float:
-        if isinstance(target, int) and target in self.var.labels(town.districts):
+    def _target(self, raw: str, target: str | int | float, by_label: dict[str, float],
+                missing: dict) -> float:
+        labels = self.var.labels(self.town.districts)
+        if isinstance(target, int) and target in labels:
             return float(target)
         if isinstance(target, int) and target in self.var.no_answer:
             return np.nan
@@ -124,12 +151,12 @@ class _Answers:
             return by_label[key(target)]
         if isinstance(target, str) and key(target) in missing:
             return np.nan
-        answers = "、".join(self.var.labels(town.districts).values())
+        answers = "、".join(labels.values())
         raise ConfigError(
             f"labels → {self.var.name} → 「{raw}」: 「{target}」 is not an answer of "
             f"{self.var.name}",
-            file=town_file(town.id),
-            hint=f"use one of: {answers}",
+            file=town_file(self.town.id),
+            hint=f"use one of: {answers}, or 無回答 for no answer",
         )
 
 
@@ -150,20 +177,40 @@ def _map_single(table: RawTable, column: str, answers: _Answers, town: Town) -> 
     mapped = np.array([answers.lookup.get(k, _UNKNOWN) for k in keys] + [np.nan], dtype=_F)
     bad = [i for i, m in enumerate(mapped[:-1]) if m == _UNKNOWN]
     if bad:
-        var = answers.var
-        numeric = all(keys[i].lstrip("-").isdigit() for i in bad)
-        choices = "、".join(f"{c} {lab}" for c, lab in var.labels(town.districts).items())
-        if numeric and any(str(c) in answers.lookup for c in var.labels(town.districts)):
-            problem = f"code outside the codes of {var.name}"
-            hint = f"valid codes: {choices}; no answer: {var.no_answer or 'blank'}"
-        else:
-            problem = f"answer not known for {var.name}"
-            hint = (f"add it under 'labels: {var.name}:' in config/towns/{town.id}.yml, e.g. "
-                    f"「{raw[bad[0]]}: <codebook label>」 (codebook labels: {choices})")
-        _fail(table, column, codes, raw, bad, problem, hint)
+        _fail(table, column, codes, raw, bad, *_unknown_answer(answers, [keys[i] for i in bad],
+                                                               raw[bad[0]], town))
     recoded = [str(key(v) if isinstance(v, float) else v) not in answers.exact for v in raw]
     shown = {float(c): lab for c, lab in answers.var.labels(town.districts).items()}
-    return mapped[codes], _tally(codes, raw, mapped, recoded, shown)
+    return mapped[codes], _tally(table, column, codes, raw, mapped, recoded, shown)
+
+
+def _unknown_answer(answers: _Answers, bad: list[str], first: object,
+                    town: Town) -> tuple[str, str]:
+    """(problem, hint) for answers that map to nothing."""
+    var = answers.var
+    choices = "、".join(f"{c} {lab}" for c, lab in var.labels(town.districts).items())
+    named = [k for k in bad if k in answers.vendor]
+    if named:
+        said = ", ".join(f"{k} = 「{answers.vendor[k]}」" for k in named[:3])
+        return (f"the vendor's label is not an answer of {var.name} ({said})",
+                f"add the vendor's wording under 'labels: {var.name}:' in "
+                f"config/towns/{town.id}.yml, e.g. 「{answers.vendor[named[0]]}: <codebook "
+                f"label>」 (codebook labels: {choices})")
+    numeric = all(k.lstrip("-").isdigit() for k in bad)
+    if numeric and answers.vendor == {} and not any(str(c) in answers.lookup
+                                                     for c in var.labels(town.districts)):
+        return (f"numeric code of {var.name} without a meaning: the vendor's numbering is not "
+                "given for this column",
+                "add this column's codes to the code sheet, or write what each code means "
+                f"under 'labels: {var.name}:' in config/towns/{town.id}.yml, e.g. "
+                f"「\"{bad[0]}\": <codebook label>」 (codebook labels: {choices}); a code is "
+                "never taken to mean the codebook's answer of the same number here")
+    if numeric and any(str(c) in answers.lookup for c in var.labels(town.districts)):
+        return (f"code outside the codes of {var.name}",
+                f"valid codes: {choices}; no answer: {var.no_answer or 'blank'}")
+    return (f"answer not known for {var.name}",
+            f"add it under 'labels: {var.name}:' in config/towns/{town.id}.yml, e.g. "
+            f"「{first}: <codebook label>」 (codebook labels: {choices})")
 
 
 def _number(k: str) -> float:
@@ -173,30 +220,51 @@ def _number(k: str) -> float:
         return _UNKNOWN
 
 
-def _map_number(table: RawTable, column: str, var: Variable, source: Source) -> tuple[
-        np.ndarray, VarCounts]:
+def _number_labels(var: Variable, source: Source, town: Town) -> dict[str, float]:
+    """A number item's ``labels:`` (「6人以上」: 6, "99": 無回答) as keys → number or NaN."""
+    out: dict[str, float] = {}
+    for raw, target in source.labels.get(var.name, {}).items():
+        if isinstance(target, (int, float)) and not isinstance(target, bool):
+            out[key(raw)] = float(target)
+        elif isinstance(target, str) and key(target) in {key(w) for w in NO_ANSWER_WORDS}:
+            out[key(raw)] = np.nan
+        else:
+            raise ConfigError(
+                f"labels → {var.name} → 「{raw}」: 「{target}」 is neither a number nor 無回答",
+                file=town_file(town.id),
+                hint=f"{var.name} is a number: map each wording to its number (e.g. 「6人以上: "
+                "6」) or to 無回答 (no answer)",
+            )
+    return out
+
+
+def _map_number(table: RawTable, column: str, var: Variable, source: Source, town: Town
+                ) -> tuple[np.ndarray, VarCounts, set[str]]:
     codes, raw, keys = unique_keys(table.data[column])
-    missing = _no_answer_keys(var, source)
-    mapped = np.array([np.nan if k in missing else _number(k) for k in keys] + [np.nan],
-                      dtype=_F)
+    missing = _no_answer_keys(var, source, table, column)
+    own = _number_labels(var, source, town)
+    mapped = np.array([own[k] if k in own else np.nan if k in missing else _number(k)
+                       for k in keys] + [np.nan], dtype=_F)
     bad = [i for i, m in enumerate(mapped[:-1]) if m == _UNKNOWN or (not np.isfinite(m)
-           and keys[i] not in missing)]
+           and keys[i] not in missing and keys[i] not in own)]
     if bad:
         _fail(table, column, codes, raw, bad, f"{var.name} must be a number",
               "write a plain number (e.g. 35) in these cells or leave them empty; if the "
-              "value means 'no answer', list it under 'no_answer:' in the parameter file")
-    recoded = [not isinstance(v, (int, float)) and str(v) != k for v, k in zip(raw, keys,
-                                                                                strict=True)]
-    return mapped[codes], _tally(codes, raw, mapped, recoded)
+              f"value means 'no answer' or stands for a number, map it under 'labels: "
+              f"{var.name}:' (e.g. 「\"99\": 無回答」 or 「6人以上: 6」) in the parameter file")
+    recoded = [(not isinstance(v, (int, float)) and str(v) != k) or k in own
+               for v, k in zip(raw, keys, strict=True)]
+    return mapped[codes], _tally(table, column, codes, raw, mapped, recoded), set(keys) & set(own)
 
 
-def _map_options(table: RawTable, spec: Options, var: Variable, source: Source) -> tuple[
-        dict[str, np.ndarray], VarCounts]:
-    missing = _no_answer_keys(var, source)
+def _map_options(table: RawTable, spec: Options, var: Variable, source: Source,
+                 town: Town) -> tuple[dict[str, np.ndarray], VarCounts]:
     ticks: dict[str, np.ndarray] = {}
     out = VarCounts()
+    labels = var.labels(town.districts)
     for code, column in spec.options.items():
         codes, raw, keys = unique_keys(table.data[column])
+        missing = _no_answer_keys(var, source, table, column)
         mapped = np.array([1.0 if k in _TICKED else 0.0 if k in _UNTICKED else
                            np.nan if k in missing else _UNKNOWN for k in keys] + [0.0], dtype=_F)
         bad = [i for i, m in enumerate(mapped[:-1]) if m == _UNKNOWN]
@@ -204,6 +272,9 @@ def _map_options(table: RawTable, spec: Options, var: Variable, source: Source) 
             _fail(table, column, codes, raw, bad, f"option cell of {var.name} is neither 1 nor 0",
                   "write 1 for a chosen option and 0 or nothing otherwise")
         ticks[f"{var.name}__{code}"] = mapped[codes]
+        shown = {1.0: f"{code} {labels[code]}: chosen", 0.0: "not chosen"}
+        seen = _tally(table, column, codes, raw, mapped, [False] * len(raw), shown)
+        out.values += seen.values
     return _none_chosen_is_missing(ticks, out), out
 
 
@@ -217,19 +288,27 @@ def _none_chosen_is_missing(ticks: dict[str, np.ndarray], out: VarCounts) -> dic
     return {name: matrix[:, j] for j, name in enumerate(ticks)}
 
 
+def _split(value: object, sep: str) -> list[str]:
+    """The answers of one joined cell, split on the source's separator only."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    text = unicodedata.normalize("NFKC", str(value))
+    return [key(t) for t in text.split(unicodedata.normalize("NFKC", sep)) if key(t)]
+
+
 def _map_joined(table: RawTable, spec: Joined, answers: _Answers, town: Town) -> tuple[
-        dict[str, np.ndarray], VarCounts]:
+        dict[str, np.ndarray], VarCounts, set[str]]:
     var = answers.var
     options = list(var.labels())
-    codes, raw, keys = unique_keys(table.data[spec.joined])
-    joiners = {key(spec.sep), *_JOINERS}
+    codes, raw, _ = unique_keys(table.data[spec.joined])
     matrix = np.zeros((len(raw) + 1, len(options)), dtype=_F)
     bad: list[int] = []
-    for i, k in enumerate(keys):
-        for j in joiners - {","}:
-            k = k.replace(j, ",")
-        for token in filter(None, k.split(",")):
+    counts = np.bincount(codes[codes >= 0], minlength=len(raw))
+    seen: dict[str, int] = {}
+    for i, value in enumerate(raw):
+        for token in _split(value, spec.sep):
             code = answers.lookup.get(token, _UNKNOWN)
+            seen[token] = seen.get(token, 0) + int(counts[i])
             if code == _UNKNOWN:
                 bad.append(i)
             elif np.isfinite(code):
@@ -238,15 +317,27 @@ def _map_joined(table: RawTable, spec: Joined, answers: _Answers, town: Town) ->
         choices = "、".join(var.labels().values())
         _fail(table, spec.joined, codes, raw, sorted(set(bad)),
               f"answer not known for {var.name}",
-              f"separate the answers with 「{spec.sep}」 and use the codebook labels ({choices}), "
-              f"or add the label under 'labels: {var.name}:' in config/towns/{town.id}.yml")
+              f"the answers are split on 「{spec.sep}」 ('sep:' of this column); use the "
+              f"codebook labels ({choices}), or add the label under 'labels: {var.name}:' in "
+              f"config/towns/{town.id}.yml")
     out = VarCounts()
+    labels = var.labels()
+    for token, n in seen.items():
+        code = answers.lookup[token]
+        result = MISSING if np.isnan(code) else labels[int(code)]
+        out.values.append([table.file.name, spec.joined, token, result, n])
     ticks = {f"{var.name}__{c}": matrix[codes, j] for j, c in enumerate(options)}
-    return _none_chosen_is_missing(ticks, out), out
+    return _none_chosen_is_missing(ticks, out), out, set(seen)
+
+
+_WHOLE_FLOAT = r"^(\d+)\.0+$"
+_LEADING_ZEROS = r"^0+(\d)"
 
 
 def _text(values: pd.Series, normalise: bool) -> pd.Series:
-    """Text cells stripped; with ``normalise``, IDs compared as NFKC without spaces (１２３ = 123).
+    """Text cells stripped; with ``normalise``, IDs as compared: NFKC without spaces (１２３ =
+    123), a whole number read as a float without its ``.0``, a number without leading zeros
+    (0435 = 435).
 
     Vectorised with pyarrow (a categorical column: on its distinct values).
     """
@@ -256,13 +347,23 @@ def _text(values: pd.Series, normalise: bool) -> pd.Series:
                                             from_pandas=True))
     if normalise:
         text = pc.replace_substring_regex(pc.utf8_normalize(text, form="NFKC"), r"\s+", "")
+        text = pc.replace_substring_regex(text, _WHOLE_FLOAT, r"\1")
+        text = pc.replace_substring_regex(text, _LEADING_ZEROS + r"(\d*)$", r"\1\2")
     if cats is not None:
         positions = cats.codes.to_numpy()
         text = pc.take(text, pa.array(positions, mask=positions < 0))
     return pd.Series(text.to_pandas(), index=values.index)
 
 
-def _code_sheet(sheet: CodeSheet, path: Path) -> dict[str, dict[str, str]]:
+@dataclass
+class _CodeSheet:
+    """A vendor's code sheet: question key → {code key: label}, and its file for messages."""
+
+    file: str
+    codes: dict[str, dict[str, str]]
+
+
+def _code_sheet(sheet: CodeSheet, path: Path) -> _CodeSheet:
     """Vendor code sheet (the file at ``path``) → {question key: {code key: label}}."""
     table = read_table(path, sheet=sheet.sheet)
     cols = {key(c): c for c in table.data.columns}
@@ -276,7 +377,54 @@ def _code_sheet(sheet: CodeSheet, path: Path) -> dict[str, dict[str, str]]:
     for question, code, label in frame.itertuples(index=False):
         if code is not None and label is not None:
             result.setdefault(key(question), {})[key(code)] = str(label)
-    return result
+    return _CodeSheet(sheet.file, result)
+
+
+def _question_keys(table: RawTable, column: str) -> set[str]:
+    """Every name a code sheet may use for a column: its name, each header row's text, and the
+    question number a heading starts with (問15 of 「問15 暮らし向き」)."""
+    parts = table.headers[list(table.data.columns).index(column)]
+    names = {key(column), *map(key, parts)}
+    for text in (column, *parts):
+        found = _QUESTION_NUMBER.match(unicodedata.normalize("NFKC", text))
+        if found:
+            names.add(key(found.group(1)))
+    return names
+
+
+def _numbering(table: RawTable, columns: dict[str, str], sheet: _CodeSheet | None,
+               ignored: list[str], town: Town, source: Source) -> tuple[
+                   dict[str, dict[str, str]], list[str]]:
+    """Each mapped column's vendor numbering (code sheet or value labels) and notes.
+
+    A code sheet that matches no column of the file is an error: its codes would be ignored.
+    """
+    numbering = {col: labels for col, labels in table.value_labels.items() if labels}
+    if sheet is None:
+        return numbering, []
+    questions: dict[str, str] = {}
+    for col in [*columns.values(), *ignored]:
+        for name in _question_keys(table, col):
+            if name in sheet.codes:
+                questions.setdefault(name, col)
+                numbering.setdefault(col, sheet.codes[name])
+    if not set(columns.values()) & set(numbering):
+        some = ", ".join(list(sheet.codes)[:6])
+        raise UserError(
+            f"the code sheet matches no column of {table.file.name}: its questions ({some} …) "
+            "are neither the column names nor the question numbers they start with",
+            file=sheet.file,
+            column=source.code_sheet.question if source.code_sheet else None,
+            hint="the code sheet's question column must hold the column names of the data "
+            "file, or the question numbers their headings start with (問15 for 「問15 "
+            "暮らし向き」); if the question numbers are on their own row above the headings, "
+            "list both rows as 'header_row: [1, 2]' in "
+            f"config/towns/{town.id}.yml",
+        )
+    unmatched = [q for q in sheet.codes if q not in questions]
+    notes = [f"code sheet {sheet.file}: no column for questions {', '.join(unmatched[:10])}"
+             + (" …" if len(unmatched) > 10 else "")] if unmatched else []
+    return numbering, notes
 
 
 def _drop_non_respondents(table: RawTable) -> list[str]:
@@ -302,9 +450,21 @@ def _drop_non_respondents(table: RawTable) -> list[str]:
     return notes
 
 
-def _resolve_columns(table: RawTable, source: Source, town: Town) -> dict[str, str]:
-    """Mapped raw name → header as written; fatal errors for missing and unknown columns."""
-    headers = {key(c): c for c in table.data.columns}
+class _Names:
+    """The table's columns by every name a parameter file may use: the column's name and, with
+    several header rows (or an SPSS file's variable labels), each row's text."""
+
+    def __init__(self, table: RawTable) -> None:
+        self.by_name: dict[str, list[str]] = {}
+        for col, parts in zip(table.data.columns, table.headers, strict=True):
+            for name in dict.fromkeys([key(col), *map(key, parts)]):
+                self.by_name.setdefault(name, []).append(col)
+
+    def find(self, wanted: str) -> list[str]:
+        return self.by_name.get(key(wanted), [])
+
+
+def _wanted(source: Source) -> list[str]:
     wanted = [source.mode_column] if source.mode_column else []
     for spec in source.columns.values():
         if isinstance(spec, Joined):
@@ -313,25 +473,57 @@ def _resolve_columns(table: RawTable, source: Source, town: Town) -> dict[str, s
             wanted.extend(spec.options.values())
         else:
             wanted.append(spec)
-    missing = [w for w in wanted if key(w) not in headers]
+    return wanted
+
+
+def _resolve_columns(table: RawTable, source: Source, town: Town) -> tuple[
+        dict[str, str], list[str]]:
+    """(mapped raw name → column, ignored columns); errors for missing, ambiguous, unknown
+    columns and for ``ignore:`` entries that match no column."""
+    names = _Names(table)
+    header_rows = list(source.header_rows)
+    wanted = _wanted(source)
+    missing = [w for w in wanted if not names.find(w)]
     if missing:
-        sheet, row = locate_header(table.file, wanted, source.encoding)
+        delimiter = source.delimiter
+        sheet, rows = locate_header(table.file, wanted, source.encoding, delimiter)
         where = f" on sheet 「{sheet}」" if sheet else ""
-        if row and (row != source.header_row or (sheet and sheet != table.sheet)):
-            hint = (f"the header seems to be on row {row}{where}: set 'header_row: {row}'"
+        if rows and (list(rows) != header_rows or (sheet and sheet != table.sheet)):
+            shown = str(rows[0]) if len(rows) == 1 else f"[{', '.join(map(str, rows))}]"
+            hint = (f"the header seems to be on row{'s' if len(rows) > 1 else ''} "
+                    f"{', '.join(map(str, rows))}{where}: set 'header_row: {shown}'"
                     + (f" and 'sheet: {sheet}'" if sheet and sheet != table.sheet else "")
                     + f" for this source in config/towns/{town.id}.yml")
         else:
             hint = (f"rename the column in the export or fix 'columns:' in "
                     f"config/towns/{town.id}.yml (the file has: "
-                    f"{', '.join(list(headers.values())[:12])} …)")
+                    f"{', '.join(map(str, list(table.data.columns)[:12]))} …)")
         others = f" (also missing: {', '.join(missing[1:6])})" if len(missing) > 1 else ""
         raise UserError(f"column mapped in the parameter file is missing{others}",
-                        file=table.file.name, column=missing[0],
-                        rows=[source.header_row], hint=hint)
-    used = {key(w) for w in wanted} | {key(i) for i in source.ignore}
-    resolved = {w: headers[key(w)] for w in wanted}
-    unknown = [c for k, c in headers.items() if k not in used]
+                        file=table.file.name, column=missing[0], rows=header_rows, hint=hint)
+    ambiguous = [w for w in wanted + source.ignore if len(names.find(w)) > 1]
+    if ambiguous:
+        cols = names.find(ambiguous[0])
+        raise UserError(f"the name matches {len(cols)} columns ({', '.join(cols[:5])})",
+                        file=table.file.name, column=ambiguous[0], rows=header_rows,
+                        hint=f"use the full heading of the column, e.g. 「{cols[0]}」, in "
+                        f"config/towns/{town.id}.yml")
+    resolved = {w: names.find(w)[0] for w in wanted}
+    unused = [i for i in source.ignore if not names.find(i)]
+    if unused:
+        raise UserError(f"'ignore:' names a column the file does not have (also: "
+                        f"{', '.join(unused[1:6]) or 'none'})", file=table.file.name,
+                        column=unused[0], rows=header_rows,
+                        hint=f"remove it from 'ignore:' or correct its spelling in "
+                        f"config/towns/{town.id}.yml (the setting would never be used)")
+    ignored = [names.find(i)[0] for i in source.ignore]
+    both = [c for c in ignored if c in resolved.values()]
+    if both:
+        raise UserError("the column is both mapped under 'columns:' and listed under "
+                        "'ignore:'", file=table.file.name, column=both[0], rows=header_rows,
+                        hint=f"remove it from one of the two in config/towns/{town.id}.yml")
+    used = set(resolved.values()) | set(ignored)
+    unknown = [c for c in table.data.columns if c not in used]
     empty_unnamed = [c for c in unknown if key(c) == "" or key(c).startswith("Unnamed")]
     unknown = [c for c in unknown if c not in empty_unnamed or table.data[c].notna().any()]
     if unknown:
@@ -340,10 +532,91 @@ def _resolve_columns(table: RawTable, source: Source, town: Town) -> dict[str, s
         rows = [] if key(first) else [int(r) for r in table.rows[table.data[first].notna()]]
         others = f" (also: {', '.join(unknown[1:6])})" if len(unknown) > 1 else ""
         raise UserError(f"column is not in the parameter file{others}", file=table.file.name,
-                        column=name, rows=rows or [source.header_row],
+                        column=name, rows=rows or header_rows,
                         hint=f"map it under 'columns:' or list it under 'ignore:' in "
                         f"config/towns/{town.id}.yml")
-    return resolved
+    return resolved, ignored
+
+
+def _error_cells(table: RawTable, columns: Iterable[str]) -> None:
+    """Excel error values (#N/A, #DIV/0! …) in mapped columns: all of them in one message."""
+    found: list[tuple[int, int, str, str]] = []
+    positions = {c: i for i, c in enumerate(table.data.columns)}
+    for col in dict.fromkeys(columns):
+        _, raw, _ = unique_keys(table.data[col])
+        errors = [v for v in raw if isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS]
+        if not errors:
+            continue
+        values = table.data[col]
+        for value in errors:
+            for row in table.rows[(values == value).to_numpy()]:
+                found.append((positions[col], int(row), value.strip(), col))
+    if not found:
+        return
+    found.sort(key=lambda f: (f[1], f[0]))
+    cells = "; ".join(f"{column_letter(p)}{r} {v} ({c})" for p, r, v, c in found[:20])
+    kinds = ", ".join(sorted({f[2] for f in found}))
+    where = f" of sheet 「{table.sheet}」" if table.sheet else ""
+    raise UserError(
+        f"{len(found)} cell(s){where} hold an Excel error value ({kinds}) instead of an answer: "
+        "a formula in the vendor's file is broken",
+        file=table.file.name,
+        column=found[0][3],
+        rows=sorted({f[1] for f in found}),
+        value=cells + (" …" if len(found) > 20 else ""),
+        hint="ask the vendor for the file with values instead of formulas (in Excel: copy the "
+        "sheet and paste as values), or correct these cells; they are never read as answers",
+    )
+
+
+def _second_header(table: RawTable, source: Source, columns: dict[str, str], book: Codebook,
+                   town: Town) -> None:
+    """Stop when the first row of answers is really a second header row (short headings below
+    question numbers): its cells are text that appears nowhere else in the column."""
+    answer_columns = [columns[spec] for var, spec in source.columns.items()
+                      if isinstance(spec, str) and book[var].type not in (VarType.ID,
+                                                                          VarType.TEXT)]
+    if len(answer_columns) < 3 or len(table.data) < 5:
+        return
+    first = table.data.iloc[0]
+    heading = [c for c in answer_columns if isinstance(first[c], str) and first[c].strip()
+               and not key(first[c]).lstrip("-").replace(".", "").isdigit()
+               and int((table.data[c] == first[c]).sum()) == 1]
+    if len(heading) >= 0.8 * len(answer_columns):
+        row = int(table.rows[0])
+        rows = [*source.header_rows, row]
+        shown = ", ".join(f"「{first[c]}」" for c in heading[:4])
+        raise UserError(
+            f"row {row} looks like a second header row ({shown} …), not a respondent's "
+            "answers",
+            file=table.file.name,
+            column=heading[0],
+            rows=[row],
+            value=first[heading[0]],
+            hint=f"list both header rows: 'header_row: [{', '.join(map(str, rows))}]' for this "
+            f"source in config/towns/{town.id}.yml; a column can then be named by "
+            "either row's text or both joined by a space",
+        )
+
+
+def _unused_labels(source: Source, used: dict[str, set[str]], table: RawTable,
+                   town: Town) -> None:
+    """A ``labels:`` entry whose wording matches no cell (nor a vendor label) is an error."""
+    for var, entries in source.labels.items():
+        if var not in used:
+            continue
+        unused = [raw for raw in entries if key(raw) not in used[var]]
+        if unused:
+            raise ConfigError(
+                f"labels → {var}: 「{unused[0]}」 matches no answer in {table.file.name}"
+                + (f" (also: {', '.join(map(str, unused[1:6]))})" if len(unused) > 1 else ""),
+                file=town_file(town.id),
+                column=var,
+                value=unused[0],
+                hint="every label must match an answer written in the file (up to full-width "
+                "and space variants): correct its spelling or remove it, so that no setting "
+                "is silently unused",
+            )
 
 
 def map_source(
@@ -351,21 +624,37 @@ def map_source(
 ) -> Mapped:
     """Map one raw table onto standard columns; mapping problems raise ``UserError``."""
     notes = list(table.notes) + _drop_non_respondents(table)
-    columns = _resolve_columns(table, source, town)
-    vendor = None
+    columns, ignored = _resolve_columns(table, source, town)
+    _error_cells(table, columns.values())
+    _second_header(table, source, columns, book, town)
+    sheet = None
     if source.code_sheet:
         where = f"sources[{town.sources.index(source)}] → code_sheet → file"
-        path = town.raw_file(source.code_sheet.file, where, raw_dir)
-        vendor = _code_sheet(source.code_sheet, path)
+        sheet = _code_sheet(source.code_sheet, town.raw_file(source.code_sheet.file, where,
+                                                             raw_dir))
+    numbering, sheet_notes = _numbering(table, columns, sheet, ignored, town, source)
+    notes += sheet_notes
+    numbered = bool(numbering)
     out: dict[str, np.ndarray] = {}
     text: dict[str, pd.Series] = {}
     counts: dict[str, VarCounts] = {}
+    used: dict[str, set[str]] = {}
     n = len(table.data)
+
+    def answers_for(var: Variable, column: str) -> _Answers:
+        vendor = numbering.get(column)
+        used.setdefault(var.name, set()).update(key(v) for v in (vendor or {}).values())
+        return _Answers(var, source, town, table, column, vendor, numbered)
+
+    def seen(var: Variable, column: str) -> None:
+        _, _, keys = unique_keys(table.data[column])
+        used.setdefault(var.name, set()).update(keys)
+
     if source.mode_column:
-        answers = _Answers(book["mode"], source, town, vendor and vendor.get(key(
-            source.mode_column)))
-        out["mode"], counts["mode"] = _map_single(table, columns[source.mode_column], answers,
+        col = columns[source.mode_column]
+        out["mode"], counts["mode"] = _map_single(table, col, answers_for(book["mode"], col),
                                                   town)
+        seen(book["mode"], col)
     else:
         out["mode"] = np.full(n, next(c for c, lab in book["mode"].labels().items()
                                       if lab == source.mode), dtype=_F)
@@ -376,24 +665,31 @@ def map_source(
                                                      f"{name} is missing for {table.file.name}"])
             notes.append(counts[name].notes[0])
             continue
-        sheet = vendor.get(key(spec if isinstance(spec, str) else getattr(
-            spec, "joined", ""))) if vendor else None
         if var.type in (VarType.TEXT, VarType.ID):
             values = table.data[columns[spec]]
             text[name] = _text(values, normalise=var.type is VarType.ID)
             counts[name] = VarCounts(blank=int(values.isna().sum()))
+            used.setdefault(name, set())
         elif var.type is VarType.NUMBER:
-            out[name], counts[name] = _map_number(table, columns[spec], var, source)
+            out[name], counts[name], hit = _map_number(table, columns[spec], var, source, town)
+            used.setdefault(name, set()).update(hit)
         elif isinstance(spec, Options):
             cols = Options(options={c: columns[o] for c, o in spec.options.items()})
-            ticks, counts[name] = _map_options(table, cols, var, source)
+            ticks, counts[name] = _map_options(table, cols, var, source, town)
+            used.setdefault(name, set())
             out |= ticks
         elif isinstance(spec, Joined):
-            answers = _Answers(var, source, town, sheet)
-            ticks, counts[name] = _map_joined(
-                table, Joined(joined=columns[spec.joined], sep=spec.sep), answers, town)
+            col = columns[spec.joined]
+            ticks, counts[name], tokens = _map_joined(
+                table, Joined(joined=col, sep=spec.sep), answers_for(var, col), town)
+            used[name].update(tokens)
             out |= ticks
         else:
-            answers = _Answers(var, source, town, sheet)
-            out[name], counts[name] = _map_single(table, columns[spec], answers, town)
-    return Mapped(pd.DataFrame(out), pd.DataFrame(text, index=range(n)), counts, notes)
+            out[name], counts[name] = _map_single(table, columns[spec],
+                                                  answers_for(var, columns[spec]), town)
+            seen(var, columns[spec])
+    _unused_labels(source, used, table, town)
+    raw_columns = {name: columns[spec] for name, spec in source.columns.items()
+                   if isinstance(spec, str)}
+    return Mapped(pd.DataFrame(out), pd.DataFrame(text, index=range(n)), counts, notes,
+                  raw_columns)

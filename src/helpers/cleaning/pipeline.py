@@ -10,17 +10,25 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
-from helpers.cleaning.checks import duplicates, row_checks, too_many
+from helpers.cleaning import verify
+from helpers.cleaning.checks import (
+    Invalid,
+    duplicates,
+    margin_problems,
+    too_many,
+    value_checks,
+)
 from helpers.cleaning.mapping import Mapped, VarCounts, map_source
 from helpers.cleaning.read import RawTable, read_table
 from helpers.cleaning.schema import standard_frame, validate
 from helpers.cleaning.write import write_outputs
 from helpers.codebook import Codebook, VarType, load_codebook
 from helpers.derive import derive_all
-from helpers.errors import UserError
+from helpers.errors import ConfigError, UserError
 from helpers.towns import Source, Town, list_towns, load_town, town_file
 
 RESTRICTED_COLUMNS = ("resp_id", "age", "free_text")
+INVALID_COLUMNS = ["file", "row", "column", "value", "reason"]
 
 
 @dataclass
@@ -30,7 +38,7 @@ class CleanResult:
     town: str
     survey: pd.DataFrame
     restricted: pd.DataFrame
-    rejected: pd.DataFrame
+    invalid: pd.DataFrame
     report: dict[str, Any]
     out_dir: Path | None = None
 
@@ -63,25 +71,30 @@ def _read(source: Source, path: Path, town: Town, book: Codebook, raw_dir: Path)
     return _Part(source, table, map_source(table, source, town, book, raw_dir))
 
 
-def _rejected_rows(parts: list[_Part], origin: pd.DataFrame, mask: np.ndarray,
-                   reasons: pd.Series) -> pd.DataFrame:
-    """file, row, reason and the raw cells (free text left out) of each rejected row."""
+def _invalid_values(parts: list[_Part], origin: pd.DataFrame, invalid: list[Invalid]
+                    ) -> pd.DataFrame:
+    """file, row, column, value (as written in the file) and reason of each answer set to
+    missing by a check."""
     frames = []
-    for i, part in enumerate(parts):
-        picked = mask & (origin["source"] == i).to_numpy()
-        if not picked.any():
-            continue
-        raw = part.table.data.iloc[origin.loc[picked, "pos"].to_numpy()].reset_index(drop=True)
-        text_col = part.source.columns.get("free_text")
-        if isinstance(text_col, str) and text_col in raw:
-            raw = raw.drop(columns=text_col)
-        head = pd.DataFrame({"file": origin.loc[picked, "file"].to_numpy(),
-                             "row": origin.loc[picked, "row"].to_numpy(),
-                             "reason": reasons[picked].to_numpy()})
-        frames.append(pd.concat([head, raw.astype("str").where(raw.notna(), "")], axis=1))
+    for inv in invalid:
+        for variable in inv.variables:
+            for i, part in enumerate(parts):
+                picked = inv.mask & (origin["source"] == i).to_numpy()
+                column = part.mapped.columns.get(variable)
+                if not picked.any() or column is None:
+                    continue
+                pos = origin.loc[picked, "pos"].to_numpy()
+                frames.append(pd.DataFrame({
+                    "file": part.table.file.name,
+                    "row": origin.loc[picked, "row"].to_numpy(),
+                    "column": column,
+                    "value": part.table.data[column].iloc[pos].astype("str").to_numpy(),
+                    "reason": inv.reason[picked].to_numpy(),
+                }))
     if not frames:
-        return pd.DataFrame(columns=["file", "row", "reason"])
-    return pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(columns=INVALID_COLUMNS)
+    return pd.concat(frames, ignore_index=True).sort_values(["file", "row"], kind="stable",
+                                                            ignore_index=True)
 
 
 def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -92,10 +105,24 @@ def _raw_names(parts: list[_Part]) -> dict[str, dict[str, str]]:
     """Standard variable → {file name: raw column}, for messages."""
     names: dict[str, dict[str, str]] = {}
     for part in parts:
-        for var, spec in part.source.columns.items():
-            if isinstance(spec, str):
-                names.setdefault(var, {})[part.table.file.name] = spec
+        for var, column in part.mapped.columns.items():
+            names.setdefault(var, {})[part.table.file.name] = column
     return names
+
+
+def _empty_forms(codes: pd.DataFrame, origin: pd.DataFrame, parts: list[_Part]) -> np.ndarray:
+    """Rows without a single answer (an ID at most): not a respondent; noted per file."""
+    answers = codes.drop(columns="mode")
+    empty = answers.isna().all(axis=1).to_numpy() if answers.shape[1] else np.zeros(
+        len(codes), dtype=bool)
+    for i, part in enumerate(parts):
+        rows = origin.loc[empty & (origin["source"] == i).to_numpy(), "row"].tolist()
+        if rows:
+            part.mapped.notes.append(
+                f"{len(rows)} row(s) without any answer skipped (rows "
+                f"{', '.join(map(str, rows[:10]))}{' …' if len(rows) > 10 else ''}): every "
+                "cell is blank or a no-answer value")
+    return empty
 
 
 def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> CleanResult:
@@ -115,21 +142,22 @@ def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> Clean
             counts.setdefault(name, VarCounts()).add(c)
 
     raw_names = _raw_names(parts)
-    dropped = np.zeros(rows_in, dtype=bool)
+    empty = _empty_forms(codes, origin, parts)
+    dropped = empty.copy()
     if "resp_id" in text:
-        dropped = duplicates(text["resp_id"], codes, origin, raw_names.get("resp_id", {}))
-    rejections = row_checks(codes, town, book)
-    for rej in rejections:
-        rej.mask = rej.mask & ~dropped
-    too_many(rejections, origin, raw_names, n=int((~dropped).sum()))
-    reasons = pd.Series("", index=codes.index)
-    rejected = np.zeros(rows_in, dtype=bool)
-    for rej in rejections:
-        mask = rej.mask
-        counts.setdefault(rej.variable, VarCounts()).rejected += int((mask & ~rejected).sum())
-        reasons[mask] = (reasons[mask] + "; ").str.lstrip("; ") + rej.reason[mask]
-        rejected |= mask
-    keep = ~(dropped | rejected)
+        ids = text["resp_id"].where(~empty)
+        dropped |= duplicates(ids, codes, origin, raw_names.get("resp_id", {}))
+    keep = ~dropped
+    invalid = value_checks(codes, town, book)
+    for inv in invalid:
+        inv.mask = inv.mask & keep
+    invalid = [inv for inv in invalid if inv.mask.any()]
+    too_many(invalid, origin, raw_names, codes.notna())
+    for inv in invalid:
+        for variable in inv.variables:
+            counts.setdefault(variable, VarCounts()).invalid += int(inv.mask.sum())
+            codes.loc[inv.mask, variable] = np.nan
+    invalid_frame = _invalid_values(parts, origin, invalid)
 
     if not keep.all():
         codes, text = codes[keep].reset_index(drop=True), text[keep].reset_index(drop=True)
@@ -137,17 +165,39 @@ def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> Clean
     survey = validate(standard_frame(derived, book, town), book, town)
     restricted = pd.concat([text, derived.filter(["age"])], axis=1).filter(RESTRICTED_COLUMNS)
     restricted.index.name = "row_key"
-    report = _report(town, parts, counts, rows_in, int(dropped.sum()), int(rejected.sum()),
-                     survey, book)
-    rejected_frame = _rejected_rows(parts, origin, rejected, reasons)
-    return CleanResult(town.id, survey, restricted, rejected_frame, report)
+    report = _report(town, parts, counts, rows_in, int((dropped & ~empty).sum()),
+                     int(empty.sum()), invalid_frame, survey, book)
+    return CleanResult(town.id, survey, restricted, invalid_frame, report)
+
+
+def _weighting_notes(town: Town, survey: pd.DataFrame) -> list[str]:
+    """Margins that do not fit the data: an error when the town asks for weighting, unless
+    its file allows unweighted output (then a warning that says what happens)."""
+    problems = margin_problems(town, survey)
+    if not problems:
+        return []
+    if not town.report.weighting:
+        return [f"margins are given but 'report: weighting: false': they are not used "
+                f"({problems[0]})"]
+    if town.report.allow_unweighted:
+        return [*problems, "the report may be published unweighted ('report: "
+                           "allow_unweighted: true')"]
+    more = f" (and {len(problems) - 1} more: {'; '.join(problems[1:4])})" if len(
+        problems) > 1 else ""
+    raise ConfigError(
+        f"the population margins do not fit the survey data: {problems[0]}{more}",
+        file=town_file(town.id),
+        hint="give a count for every sex × age band and district that has respondents and "
+        "remove counts no respondent falls in (merge them into a neighbour), or set 'report: "
+        "allow_unweighted: true' to let the report go out without weighting",
+    )
 
 
 def _report(town: Town, parts: list[_Part], counts: dict[str, VarCounts], rows_in: int,
-            duplicates_removed: int, rejected: int, survey: pd.DataFrame,
+            duplicates_removed: int, empty: int, invalid: pd.DataFrame, survey: pd.DataFrame,
             book: Codebook) -> dict[str, Any]:
     asked = town.variables()
-    warnings = [n for c in counts.values() for n in c.notes]
+    warnings = [n for c in counts.values() for n in c.notes] + _weighting_notes(town, survey)
     return {
         "town": town.id,
         "synthetic": town.synthetic,
@@ -159,7 +209,9 @@ def _report(town: Town, parts: list[_Part], counts: dict[str, VarCounts], rows_i
         ],
         "rows_in": rows_in,
         "duplicates_removed": duplicates_removed,
-        "rows_rejected": rejected,
+        "empty_rows_skipped": empty,
+        "values_set_missing": len(invalid),
+        "invalid_values": invalid.to_dict("records"),
         "rows_out": len(survey),
         "variables": {name: asdict(c) for name, c in counts.items()},
         "not_asked": [v.name for v in book.variables
@@ -177,7 +229,9 @@ def report_markdown(report: dict[str, Any]) -> str:
         "",
         f"- rows read: {report['rows_in']}",
         f"- exact duplicates removed: {report['duplicates_removed']}",
-        f"- rows rejected (see rejected.csv): {report['rows_rejected']}",
+        f"- rows without any answer skipped: {report['empty_rows_skipped']}",
+        f"- impossible answers set to missing (see rejected.csv): "
+        f"{report['values_set_missing']}",
         f"- rows in the standard dataset: {report['rows_out']}",
         "",
         "## Files",
@@ -189,17 +243,24 @@ def report_markdown(report: dict[str, Any]) -> str:
                      + (f", sheet {src['sheet']}" if src["sheet"] else "") + ")")
         lines += [f"  - {note}" for note in src["notes"]]
     lines += ["", "## Variables", "",
-              "| variable | recoded | no answer | blank | rejected | most frequent changes |",
+              "| variable | recoded | no answer | blank | set missing | most frequent changes |",
               "|---|---:|---:|---:|---:|---|"]
     for name, c in report["variables"].items():
         top = sorted(c["examples"].items(), key=lambda kv: -kv[1])[:4]
         changes = "; ".join(f"{what} ×{n}" for what, n in top).replace("|", "/")
         lines.append(f"| {name} | {c['recoded']} | {c['no_answer']} | {c['blank']} | "
-                     f"{c['rejected']} | {changes} |")
+                     f"{c['invalid']} | {changes} |")
     lines += ["", "recoded: written differently from the codebook (variant spelling, code, "
               "full-width digits) and mapped to the codebook answer.", ""]
+    if report["invalid_values"]:
+        lines += ["## Impossible answers set to missing", "",
+                  "| file | row | column | value | reason |", "|---|---:|---|---|---|"]
+        lines += [f"| {v['file']} | {v['row']} | {v['column']} | {v['value']} | {v['reason']} |"
+                  for v in report["invalid_values"]]
+        lines.append("")
     if report["warnings"]:
         lines += ["## Warnings", "", *[f"- {w}" for w in report["warnings"]], ""]
+    lines += verify.markdown(report)
     lines += ["## Not asked by this town", "", ", ".join(report["not_asked"]) or "(none)", ""]
     return "\n".join(lines)
 
@@ -215,7 +276,7 @@ def clean_town(
                for i, s in enumerate(town.sources)]
     result = _run(town, sources, raw_dir)
     write_outputs(out_dir, survey=result.survey, restricted=result.restricted,
-                  rejected=result.rejected, report=result.report,
+                  rejected=result.invalid, report=result.report,
                   report_md=report_markdown(result.report))
     result.out_dir = out_dir
     return result

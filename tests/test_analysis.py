@@ -445,3 +445,23 @@ def test_report_text_shows_user_strings_as_typed(survey):
     assert page.tags <= {"p", "strong", "blockquote"}  # the report's own markup only
     assert f"*県*{name}の「" in page.shown and f"{name}の調査では" in page.shown
     assert sum(f"「{d}」" in page.shown for d in districts) >= 2  # highest and lowest district
+
+
+def _margin_without(district: str, allow: bool) -> Town:
+    town = synthetic_town()
+    assert town.margins is not None and town.margins.district is not None
+    margins = town.margins.model_copy(update={"district": {**town.margins.district, district: 0}})
+    report = town.report.model_copy(update={"allow_unweighted": allow})
+    return town.model_copy(update={"margins": margins, "report": report})
+
+
+def test_weighting_that_fails_stops_the_town_unless_unweighted_output_is_allowed(survey):
+    from helpers.analysis.context import prepare
+    from helpers.errors import UserError
+
+    with pytest.raises(UserError, match="weighting failed: .*「山間地区」") as info:
+        prepare(survey, _margin_without("山間地区", allow=False))
+    assert "allow_unweighted: true" in (info.value.hint or "")
+    assert str(info.value.file).endswith("testtown.yml")
+    ctx = prepare(survey, _margin_without("山間地区", allow=True))
+    assert not ctx.weighting.applied and "山間地区" in ctx.weighting.text()

@@ -19,7 +19,7 @@ from helpers.stats import (
     rake,
     sex_age_margins,
 )
-from helpers.towns import Town
+from helpers.towns import Town, town_file
 
 #: Japanese names of the weighting margins.
 MARGIN_NAMES = {SEX_AGE: "性別×年代", "district": "地区"}
@@ -140,6 +140,14 @@ def _weigh(df: pd.DataFrame, town: Town) -> Weighting:
     try:
         result = rake(data, margins, trim=TRIM, strict=False)
     except UserError as exc:
+        if not town.report.allow_unweighted:
+            raise UserError(
+                f"weighting failed: {exc.problem}",
+                file=town_file(town.id),
+                hint="fix the population margins so that they cover the survey's categories "
+                "(`tsunagari check` names them), or set 'report: allow_unweighted: true' to "
+                "publish this town's figures unweighted",
+            ) from None
         return Weighting(False, f"重みを計算できなかったため: {exc.problem}")
     return Weighting(
         True,

@@ -459,7 +459,7 @@ def test_weighting_that_fails_stops_the_town_unless_unweighted_output_is_allowed
     from helpers.analysis.context import prepare
     from helpers.errors import UserError
 
-    with pytest.raises(UserError, match="weighting failed: .*「山間地区」") as info:
+    with pytest.raises(UserError, match=r"weighting failed: .*「山間地区」") as info:
         prepare(survey, _margin_without("山間地区", allow=False))
     assert "allow_unweighted: true" in (info.value.hint or "")
     assert str(info.value.file).endswith("testtown.yml")

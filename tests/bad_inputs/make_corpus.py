@@ -3,7 +3,10 @@
     .venv/bin/python tests/bad_inputs/make_corpus.py
 
 ``good/`` holds a valid 郵送.xlsx (labels) and web.csv (codes) for the town in ``corpustown.yml``;
-``cases/<case>/`` holds one damaged copy of one of them per kind of bad input.
+``cases/<case>/`` holds one damaged copy of one of them per kind of bad input (or the same
+answers in another layout: .xls, SPSS .sav, cp932 with ``;`` or tabs, two header rows), with any
+extra file it needs (a code sheet) and, where the case needs other settings, ``town.yml``: the
+changes to the town file (``sources:`` by file name, ``town:`` for top-level keys).
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+import xlwt
+import yaml
+
+from helpers.sample.layouts import sav_bytes
 
 HERE = Path(__file__).parent
 N = 40
@@ -113,6 +120,22 @@ def write_csv(frame: pd.DataFrame, path: Path, **kw: object) -> None:
     frame.to_csv(path, index=False, lineterminator="\n", **{"encoding": "utf-8", **kw})
 
 
+def write_xls(frame: pd.DataFrame, path: Path, errors: dict[tuple[int, str], int] | None = None
+              ) -> None:
+    """A legacy Excel 97–2003 workbook (sheet 回答データ); ``errors``: (row, column) → #N/A …"""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("回答データ")
+    errors = errors or {}
+    for j, col in enumerate(frame.columns):
+        sheet.write(0, j, col)
+        for i, value in enumerate(frame[col]):
+            if (i, col) in errors:
+                sheet.row(i + 1).set_cell_error(j, errors[(i, col)])
+            elif not pd.isna(value):
+                sheet.write(i + 1, j, value.item() if hasattr(value, "item") else value)
+    book.save(str(path))
+
+
 def _changed(frame: pd.DataFrame, change: Callable[[pd.DataFrame], object]) -> pd.DataFrame:
     result = change(frame)
     return result if isinstance(result, pd.DataFrame) else frame
@@ -185,6 +208,140 @@ def _inconsistent(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# Question numbers of the web form (a vendor's first header row), and its vendor numbering.
+QUESTION = {"id": "No", "q_sex": "問1", "q_age": "問2", "q_area": "問3", "q_household": "問4",
+            "q_members": "問5", "q_lonely": "問6", "q_ucla1": "問7-1", "q_ucla2": "問7-2",
+            "q_ucla3": "問7-3", "q_out_summer": "問8", "q_out_winter": "問9",
+            **{f"q_purpose_{k}": f"問10-{k}" for k in range(1, 8)}, "q_comment": "問11",
+            "submitted_at": ""}
+VENDOR_LABELS = {"q_sex": ["男", "女"], "q_household": HOUSEHOLD, "q_lonely": LONELY[::-1],
+                 "q_ucla1": UCLA, "q_ucla2": UCLA, "q_ucla3": UCLA, "q_out_summer": OUTING,
+                 "q_out_winter": OUTING}
+CODE_SHEET = {"file": "コード表.xlsx", "question": "設問", "code": "コード", "label": "選択肢"}
+
+
+def _vendor_web() -> pd.DataFrame:
+    """The web answers on the vendor's numbering: 孤独感 runs the other way (1 = しばしば…)."""
+    frame = web_frame()
+    frame["q_lonely"] = 6 - frame["q_lonely"]
+    return frame
+
+
+def _two_rows(frame: pd.DataFrame, top: dict[str, str]) -> str:
+    """CSV text with a first header row of question numbers above the column names."""
+    return ",".join(top.get(c, "") for c in frame.columns) + "\n" + frame.to_csv(
+        index=False, lineterminator="\n")
+
+
+def _code_sheet(folder: Path, keys: dict[str, str], skip: tuple[str, ...] = ()) -> None:
+    rows = [(keys[col], code, label) for col, labels in VENDOR_LABELS.items() if col not in skip
+            for code, label in enumerate(labels, start=1)]
+    rows += [(keys["q_sex"], 9, "無回答")]
+    sheet = pd.DataFrame(rows, columns=["設問", "コード", "選択肢"])
+    write_xlsx(sheet, folder / "コード表.xlsx", sheets=("コード表",))
+
+
+def _town_yml(folder: Path, sources: dict | None = None, town: dict | None = None) -> None:
+    changes = {"sources": sources or {}, "town": town or {}}
+    (folder / "town.yml").write_text(yaml.safe_dump(changes, allow_unicode=True), "utf-8")
+
+
+def _code_sheet_case(header_row: object, skip: tuple[str, ...] = ()):
+    """Web answers on the vendor's numbering under two header rows, and the vendor's code sheet
+    keyed by question number."""
+    def make(folder: Path) -> None:
+        (folder / "web.csv").write_text(_two_rows(_vendor_web(), QUESTION), "utf-8")
+        _code_sheet(folder, QUESTION, skip)
+        _town_yml(folder, {"web.csv": {"header_row": header_row, "code_sheet": CODE_SHEET,
+                                       "labels": {"sex": {"男": "男性", "女": "女性"},
+                                                  "district": {"北地区": "北", "南地区": "南"}}}})
+    return make
+
+
+def _sav(folder: Path) -> None:
+    """The web answers as SPSS: codes on the vendor's numbering with value labels, question
+    texts as variable labels, 99 declared missing for the household size."""
+    frame = _vendor_web()
+    frame.loc[6, "q_members"] = 99
+    frame = frame.astype({c: float for c in frame.columns if c.startswith("q_")
+                          and c not in ("q_area", "q_comment")})
+    labels = {c: f"{QUESTION[c]} {c}" for c in frame.columns if QUESTION[c]}
+    values = {c: dict(enumerate(v, start=1)) | {9: "無回答"} for c, v in VENDOR_LABELS.items()}
+    values["q_sex"] = {1: "男性", 2: "女性", 9: "無回答"}
+    data = sav_bytes(frame, labels, values, {"q_members": [99]})
+    (folder / "web.sav").write_bytes(data)
+    _town_yml(folder, {"web.csv": {"file": "web.sav", "encoding": "auto"}})
+
+
+def _numeric_ids(folder: Path) -> None:
+    """Numeric IDs: 105 in the workbook, 「0105」 in the CSV with other answers."""
+    mail = mail_frame()
+    mail["整理番号"] = range(101, 101 + N)
+    write_xlsx(mail, folder / "郵送.xlsx")
+    web = web_frame()
+    web["id"] = [f"{i:04d}" for i in range(201, 201 + N)]
+    web.loc[2, "id"] = "0105"
+    write_csv(web, folder / "web.csv")
+
+
+def _error_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    return _set(_set(frame, 3, "性別", "#N/A"), 7, "年齢", "#DIV/0!")
+
+
+def _slash_joined(frame: pd.DataFrame) -> pd.DataFrame:
+    return _set(frame, 3, "外出の目的", "買い物/通院")
+
+
+def _semicolons(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["外出の目的"] = [c.replace("、", ";").replace("仕事・通学", "仕事、通学")
+                        for c in frame["外出の目的"]]
+    return frame
+
+
+def _number_words(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["同居人数"] = ["1人（あなたのみ）" if n == 1 else n for n in frame["同居人数"]]
+    return _set(frame, 5, "同居人数", 99)
+
+
+def _headings(frame: pd.DataFrame) -> pd.DataFrame:
+    """A second header row of short headings below the column names."""
+    heading = {c: f"{c}（設問）" for c in frame.columns}
+    return pd.concat([pd.DataFrame([heading]), frame], ignore_index=True)
+
+
+def _empty_form(frame: pd.DataFrame) -> pd.DataFrame:
+    empty = {c: "無回答" for c in frame.columns} | {"整理番号": "M041", "自由記述": None}
+    return pd.concat([frame, pd.DataFrame([empty])], ignore_index=True)
+
+
+def _margins(skip: tuple[str, str] | None = None, extra: tuple[str, str] | None = None):
+    """Margins fitting the good files' respondents, minus the ``skip`` cell, plus a count for
+    the ``extra`` cell (which has no respondent)."""
+    bands = ["19歳以下", "20代", "30代", "40代", "50代", "60代", "70代", "80歳以上"]
+    ages = np.concatenate([_codes(np.random.default_rng(s))["age"] for s in (1, 2)])
+    sexes = np.concatenate([_codes(np.random.default_rng(s))["sex"] for s in (1, 2)])
+    sexes[N + 3] = 0  # the web file's no answer
+    counts: dict[str, dict[str, int]] = {"男性": {}, "女性": {}}
+    for sex, age in zip(sexes, ages, strict=True):
+        if sex:
+            band = bands[min(max(age // 10 - 1, 0), 7)]
+            counts[SEX[sex - 1]][band] = 100
+    if skip:
+        counts[skip[0]].pop(skip[1])
+    if extra:
+        assert extra[1] not in counts[extra[0]]
+        counts[extra[0]][extra[1]] = 100
+    return {"source": "合成データ", "sex_age_band": counts, "district": {"北": 2000, "南": 3000}}
+
+
+def _with_town(make: Callable[[Path], None], sources: dict | None = None,
+               town: dict | None = None) -> Callable[[Path], None]:
+    def both(folder: Path) -> None:
+        make(folder)
+        _town_yml(folder, sources, town)
+    return both
+
+
 CASES: dict[str, Callable[[Path], None]] = {
     "empty_file": _bytes("web.csv", b""),
     "header_only": _bytes("web.csv", (",".join(web_frame().columns) + "\n").encode()),
@@ -212,6 +369,54 @@ CASES: dict[str, Callable[[Path], None]] = {
     "inconsistent_household": _mail(_inconsistent),
     "space_only_cells": _mail(_space_cells),
     "ragged_rows": _bytes("web.csv", ("id,q_sex\n" + "W1,1\nW2,1,3\n").encode()),
+    # --- layouts the samples do not show, and settings that would go unused ---
+    "second_header_row": _mail(_headings),
+    "code_sheet_by_question_number": _code_sheet_case([1, 2]),
+    "code_sheet_matches_no_column": _code_sheet_case(2),
+    "code_sheet_misses_a_column": _code_sheet_case([1, 2], skip=("q_lonely",)),
+    "spss_value_labels": _sav,
+    "corrupt_sav": _with_town(_bytes("web.sav", b"$FL2 not really an SPSS file"),
+                              {"web.csv": {"file": "web.sav", "encoding": "auto"}}),
+    "legacy_xls": _with_town(lambda f: write_xls(mail_frame(), f / "郵送.xls"),
+                             {"郵送.xlsx": {"file": "郵送.xls"}}),
+    "corrupt_xls": _with_town(_bytes("郵送.xls", b"\xd0\xcf\x11\xe0 not a workbook"),
+                              {"郵送.xlsx": {"file": "郵送.xls"}}),
+    "xls_error_cells": _with_town(
+        lambda f: write_xls(mail_frame(), f / "郵送.xls", {(3, "性別"): 0x2A, (7, "年齢"): 0x07}),
+        {"郵送.xlsx": {"file": "郵送.xls"}}),
+    "excel_error_cells": _mail(_error_cells),
+    "csv_error_values": _web(lambda f: _set(f, 5, "q_lonely", "#VALUE!")),
+    "csv_cp932_semicolon": _with_town(_web(lambda f: _set(f, 2, "q_comment", "雪かき（合成）"),
+                                           encoding="cp932", sep=";"),
+                                      {"web.csv": {"encoding": "cp932", "delimiter": ";"}}),
+    "csv_cp932_tab": _with_town(_web(lambda f: None, encoding="cp932", sep="\t"),
+                                {"web.csv": {"encoding": "auto", "delimiter": "\t"}}),
+    "csv_two_header_rows": _with_town(
+        lambda f: (f / "web.csv").write_text(_two_rows(web_frame(), QUESTION), "utf-8"),
+        {"web.csv": {"header_row": [1, 2]}}),
+    "ambiguous_heading": _with_town(
+        lambda f: (f / "web.csv").write_text(_two_rows(web_frame(), QUESTION | {
+            "q_ucla1": "問7", "q_ucla2": "問7", "q_ucla3": "問7"}), "utf-8"),
+        {"web.csv": {"header_row": [1, 2], "columns": {"ucla_1": "問7"}}}),
+    "number_labels": _with_town(_mail(_number_words), {"郵送.xlsx": {"labels": {
+        "household_size": {"1人（あなたのみ）": 1, "99": "無回答"}}}}),
+    "number_label_not_a_number": _with_town(_mail(_number_words), {"郵送.xlsx": {"labels": {
+        "household_size": {"1人（あなたのみ）": "ひとり", "99": "無回答"}}}}),
+    "label_matches_nothing": _with_town(_mail(lambda f: None), {"郵送.xlsx": {"labels": {
+        "sex": {"おとこ": "男性"}}}}),
+    "ignore_matches_nothing": _with_town(_web(lambda f: None), {"web.csv": {
+        "ignore": ["submitted_at", "備考"]}}),
+    "joined_semicolon": _with_town(_mail(_semicolons), {"郵送.xlsx": {
+        "columns": {"outing_purpose": {"joined": "外出の目的", "sep": ";"}},
+        "labels": {"outing_purpose": {"仕事、通学": "仕事・通学"}}}}),
+    "joined_wrong_sep": _mail(_slash_joined),
+    "numeric_ids_leading_zeros": _numeric_ids,
+    "whole_float_ids": _web(lambda f: _set(_set(f, 4, "id", "12.0"), 8, "id", "12")),
+    "margin_cell_without_respondents": _with_town(
+        _mail(lambda f: None), town={"margins": _margins(extra=("男性", "19歳以下"))}),
+    "margin_category_missing": _with_town(
+        _mail(lambda f: None), town={"margins": _margins(skip=("女性", "80歳以上"))}),
+    "empty_form_row": _mail(_empty_form),
 }
 
 

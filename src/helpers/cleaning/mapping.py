@@ -409,12 +409,12 @@ def _numbering(table: RawTable, columns: dict[str, str], sheet: _CodeSheet | Non
                 questions.setdefault(name, col)
                 numbering.setdefault(col, sheet.codes[name])
     if not set(columns.values()) & set(numbering):
-        some = ", ".join(list(sheet.codes)[:6])
         raise UserError(
-            f"the code sheet matches no column of {table.file.name}: its questions ({some} …) "
-            "are neither the column names nor the question numbers they start with",
+            f"the code sheet matches no column of {table.file.name}: its questions are neither "
+            "the column names nor the question numbers they start with",
             file=sheet.file,
             column=source.code_sheet.question if source.code_sheet else None,
+            value=", ".join(list(sheet.codes)[:6]) + (" …" if len(sheet.codes) > 6 else ""),
             hint="the code sheet's question column must hold the column names of the data "
             "file, or the question numbers their headings start with (問15 for 「問15 "
             "暮らし向き」); if the question numbers are on their own row above the headings, "

@@ -205,3 +205,24 @@ def xlsx_bytes(sheet: str, table: pd.DataFrame, title: str, header_row: int = 1)
     note.write_string(1, 0, "このファイルは架空のデータです。実際の調査票の回答を含みません。")
     book.close()
     return buf.getvalue()
+
+
+def sav_bytes(table: pd.DataFrame, labels: dict[str, str], value_labels: dict[str, dict],
+              missing: dict[str, list[float]]) -> bytes:
+    """An SPSS .sav file: variable labels, value labels and user-missing codes per column.
+
+    The header's creation date and time are fixed, so the same data give byte-identical files.
+    """
+    import pyreadstat
+
+    fd, tmp = tempfile.mkstemp(suffix=".sav")
+    os.close(fd)
+    try:
+        pyreadstat.write_sav(table, tmp, file_label="synthetic sample (gosei data)",
+                             column_labels=labels, variable_value_labels=value_labels,
+                             missing_ranges=missing)
+        data = bytearray(Path(tmp).read_bytes())
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    data[92:109] = FIXED_TIME.strftime("%d %b %y%H:%M:%S").encode("ascii")  # header record
+    return bytes(data)

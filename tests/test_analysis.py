@@ -313,7 +313,7 @@ def test_write_outputs_refuses_a_breach(report, tmp_path, monkeypatch):
 
 # --- the processed sample towns (need `tsunagari clean`) --------------------------------------
 
-SAMPLE_TOWNS = ["iiyama", "suzaka", "kitakyushu", "tsuruoka", "tsukumi"]
+SAMPLE_TOWNS = ["iiyama", "suzaka", "kitakyushu", "tsuruoka", "tsukumi", "noboribetsu"]
 
 
 def _sample(town: str):

@@ -22,7 +22,7 @@ def test_every_sample_town_cleans(tmp_path, town):
     result = clean_town(town, out_dir=tmp_path / town)
     t = load_town(town)
     assert result.rows_out == t.survey.returned
-    assert result.rows_out + result.report["rows_rejected"] + result.report[
+    assert result.rows_out + result.report["empty_rows_skipped"] + result.report[
         "duplicates_removed"] == result.rows_in
     assert set(result.survey["mode"].dropna()) == set(t.survey.modes)
     assert not {"resp_id", "age", "free_text"} & set(result.survey.columns)
@@ -48,3 +48,18 @@ def test_iiyama_keeps_both_layouts_in_one_format(iiyama):
     assert (filled > 0).all(axis=None)
     assert isinstance(iiyama["district"].dtype, pd.CategoricalDtype)
     assert list(iiyama["district"].cat.categories) == load_town("iiyama").districts
+
+
+def test_noboribetsu_spss_file_reads_the_vendors_numbering(tmp_path):
+    """F9 暮らし向き is numbered from 大変苦しい in the SPSS file: the value labels decide."""
+    import pyreadstat
+
+    result = clean_town("noboribetsu", out_dir=tmp_path / "noboribetsu")
+    raw, meta = pyreadstat.read_sav(str(load_town("noboribetsu").raw_dir / load_town(
+        "noboribetsu").sources[0].file), user_missing=True)
+    assert meta.variable_value_labels["F9"][1.0] == "大変苦しい"
+    hardest = int((raw["F9"] == 1).sum())
+    assert (result.survey["living_standard"] == "大変苦しい").sum() == hardest > 0
+    assert (raw["F6"] == 99).sum() == result.survey["household_size"].isna().sum() > 0
+    assert result.report["invalid_values"][0]["value"] == "142"
+    assert set(result.survey["mode"]) == {"郵送", "Web"}

@@ -22,7 +22,7 @@ from helpers.sample.profiles import PROFILES
 from helpers.sample.respondents import largest_remainder, simulate
 from helpers.towns import load_town
 
-TOWNS = ["iiyama", "suzaka", "kitakyushu", "tsuruoka", "tsukumi"]
+TOWNS = ["iiyama", "suzaka", "kitakyushu", "tsuruoka", "tsukumi", "noboribetsu"]
 IIYAMA = paths.DATA_RAW / "iiyama"
 MAIL = {"sex": "問1 性別", "age": "問2 年齢", "district": "問3 居住地区",
         "household": "問7 世帯の状況",

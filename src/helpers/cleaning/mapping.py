@@ -84,13 +84,13 @@ def _tally(table: RawTable, column: str, codes: np.ndarray, raw: list, mapped: n
             if recoded[i]:
                 out.recoded += count
                 out.examples[f"「{value}」 → {result}"] = count
-        out.values.append([name, column, _shown_raw(value), result, count])
+        out.values.append([name, column, shown_raw(value), result, count])
     if out.blank:
         out.values.append([name, column, "", BLANK, out.blank])
     return out
 
 
-def _shown_raw(value: object) -> str:
+def shown_raw(value: object) -> str:
     return key(value) if isinstance(value, float) else str(value)
 
 

@@ -18,7 +18,7 @@ from helpers.cleaning.checks import (
     too_many,
     value_checks,
 )
-from helpers.cleaning.mapping import Mapped, VarCounts, map_source
+from helpers.cleaning.mapping import Mapped, VarCounts, map_source, shown_raw
 from helpers.cleaning.read import RawTable, read_table
 from helpers.cleaning.schema import standard_frame, validate
 from helpers.cleaning.write import write_outputs
@@ -88,7 +88,7 @@ def _invalid_values(parts: list[_Part], origin: pd.DataFrame, invalid: list[Inva
                     "file": part.table.file.name,
                     "row": origin.loc[picked, "row"].to_numpy(),
                     "column": column,
-                    "value": part.table.data[column].iloc[pos].astype("str").to_numpy(),
+                    "value": [shown_raw(v) for v in part.table.data[column].iloc[pos]],
                     "reason": inv.reason[picked].to_numpy(),
                 }))
     if not frames:

@@ -1,4 +1,4 @@
-"""Deterministic, seeded synthetic sample surveys (合成データ) for five towns (BRIEF §3, §5).
+"""Deterministic, seeded synthetic sample surveys (合成データ) for six towns (BRIEF §3, §5).
 
 ``generate(town, out_dir)`` writes one town's raw files in its vendor's layout, as described by
 its parameter file ``config/towns/<id>.yml``; ``generate_all()`` writes every sample town into

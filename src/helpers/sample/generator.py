@@ -61,7 +61,6 @@ def _anomalies(table: pd.DataFrame, renderer: Renderer, profile: Profile,
     id_col = str(cols["resp_id"])
     rows = table.to_dict("records")
     notes: list[str] = []
-    next_id = max(int(r[id_col]) for r in rows) + 1
     for kind in profile.anomalies:
         if kind == "duplicate_rows":
             picked = sorted(rng.choice(len(rows), size=2, replace=False), reverse=True)
@@ -80,21 +79,20 @@ def _anomalies(table: pd.DataFrame, renderer: Renderer, profile: Profile,
             notes.append("a blank row and a 合計 (totals) row below the last respondent, as in the "
                          "vendor's tally sheet (not respondents; the cleaner skips them)")
             continue
-        row = dict(rows[int(rng.integers(len(rows)))])
-        row[id_col] = str(next_id)
+        row = rows[int(rng.integers(len(rows)))]
         if kind == "impossible_age":
             row[str(cols["age"])] = "142"
-            what = "age 142 (impossible; the cleaner rejects the row)"
+            what = "age 142 (impossible; the cleaner sets it to missing and keeps the respondent)"
         elif kind == "satisfaction_out_of_range":
             row[str(cols["life_satisfaction"])] = "12"
-            what = "life satisfaction 12 on the 0–10 scale (keying error; the cleaner rejects it)"
+            what = ("life satisfaction 12 on the 0–10 scale (keying error; the cleaner sets it to "
+                    "missing)")
         else:
             row[str(cols["household"])] = renderer.single("household", 1)
             row[str(cols["household_size"])] = "3"
-            what = "単身世帯 with 3 household members (contradiction; the cleaner rejects the row)"
-        rows.insert(int(rng.integers(len(rows))), row)
-        notes.append(f"{id_col} {next_id}: {what}")
-        next_id += 1
+            what = ("単身世帯 with 3 household members (contradiction; the cleaner sets both "
+                    "answers to missing)")
+        notes.append(f"{id_col} {row[id_col]}: {what}")
     return pd.DataFrame(rows, columns=table.columns, dtype=object), notes
 
 
@@ -123,7 +121,10 @@ def generate(town: str, out_dir: Path) -> list[Path]:
             table, notes = _anomalies(table, renderer, profile, rng)
         path = out_dir / source.file
         if path.suffix == ".xlsx":
-            data = xlsx_bytes(source.sheet or "Sheet1", table, spec.survey.title, source.header_row)
+            data = xlsx_bytes(source.sheet or "Sheet1", table, spec.survey.title,
+                              source.header_rows[-1])
+        elif path.suffix == ".sav":
+            data = renderer.spss(table)
         else:
             data = csv_bytes(table, source)
         written.append(write_atomic(path, data))
@@ -171,9 +172,13 @@ def readme(town: Town, profile: Profile, files: list[Path], anomalies: list[str]
            districts: str = "") -> str:
     """The README of a sample town's raw folder: synthetic notice, seed, layout, anomalies."""
     listing = "\n".join(f"- `{p.name}`" for p in files)
+    extra = any(kind in profile.anomalies for kind in ("duplicate_rows", "totals_row"))
     anomaly_text = (
         "\n".join(f"- {a}" for a in anomalies)
-        + f"\n\nThese rows are EXTRA: the valid respondents number {town.survey.returned}."
+        + (f"\n\nThe duplicate and totals rows are EXTRA: the valid respondents number "
+           f"{town.survey.returned}." if extra else
+           f"\n\nThese answers belong to valid respondents, who number "
+           f"{town.survey.returned}.")
         if anomalies else "None: every row is a valid respondent."
     )
     return f"""# {town.name.ja} ({town.name.en}): 合成データ (synthetic sample)

@@ -61,6 +61,8 @@ class Renderer:
                  rng: np.random.Generator) -> None:
         self.town, self.source, self.style, self.book, self.rng = town, source, style, book, rng
         self.codes = source.answers == "codes"
+        # the vendor's numbering is in the delivery (a code sheet, or an SPSS file's labels)
+        self.numbered = source.code_sheet is not None or source.file.endswith(".sav")
 
     def label(self, var: str, code: int) -> str:
         """The raw label of a code: the source's own wording if it has one, else the codebook's."""
@@ -98,7 +100,7 @@ class Renderer:
         if value != value:
             return self.blank(var)
         code = int(value)
-        if self.codes and (var not in self.source.labels or self.source.code_sheet is not None):
+        if self.codes and (var not in self.source.labels or self.numbered):
             return str(self.vendor_code(var, code))
         return self.label(var, code)
 
@@ -143,10 +145,9 @@ class Renderer:
         return [(start + dt.timedelta(seconds=int(s))).strftime("%Y-%m-%d %H:%M:%S")
                 for s in seconds]
 
-    def code_sheet(self) -> pd.DataFrame:
-        """The vendor's code sheet: question code, vendor code, label (no answer included)."""
-        sheet = self.source.code_sheet
-        assert sheet is not None
+    def numbering(self) -> list[tuple[str, int, str]]:
+        """The vendor's numbering: (column, vendor code, label) of every categorical column,
+        no answer included, in column order."""
         rows = []
         for var, col in self.source.columns.items():
             v = self.book[var]
@@ -158,7 +159,45 @@ class Renderer:
                 rows.append((col, self.vendor_code(var, code), raw))
             rows.append((col, self.style.missing_code.get(var, 9), "無回答"))
         rows.sort(key=lambda r: (list(self.source.columns.values()).index(r[0]), r[1]))
+        if self.source.mode_column:
+            rows += [(self.source.mode_column, c, lab) for c, lab in
+                     self.book["mode"].labels().items()]
+        return rows
+
+    def code_sheet(self) -> pd.DataFrame:
+        """The vendor's code sheet: question code, vendor code, label (no answer included)."""
+        sheet = self.source.code_sheet
+        assert sheet is not None
+        rows = [r for r in self.numbering() if r[0] != self.source.mode_column]
         return pd.DataFrame(rows, columns=[sheet.question, sheet.code, sheet.label])
+
+    def spss(self, table: pd.DataFrame) -> bytes:
+        """The table as the vendor's SPSS file: numbers where the column holds numbers, the
+        question texts as variable labels, the numbering as value labels, no-answer codes
+        declared missing."""
+        labels: dict[str, str] = {}
+        missing: dict[str, list[float]] = {}
+        for var, spec in self.source.columns.items():
+            question = self.book[var].question
+            if isinstance(spec, Options):
+                options = self.book[var].labels()
+                labels |= {col: f"{question} {options[c]}" for c, col in spec.options.items()}
+            elif isinstance(spec, str):
+                labels[spec] = question
+                code = self.style.missing_code.get(var, 9 if self.book[var].is_categorical
+                                                   else None)
+                if code is not None:
+                    missing[spec] = [float(code)]
+        if self.source.mode_column:
+            labels[self.source.mode_column] = self.book["mode"].question
+        values: dict[str, dict[float, str]] = {}
+        for col, code, label in self.numbering():
+            values.setdefault(col, {})[float(code)] = label
+        text = {spec for var, spec in self.source.columns.items()
+                if self.book[var].type in (VarType.ID, VarType.TEXT)}
+        frame = pd.DataFrame({col: table[col] if col in text else pd.to_numeric(
+            table[col].replace("", None)) for col in table.columns})
+        return sav_bytes(frame, labels, values, missing)
 
 
 def csv_bytes(table: pd.DataFrame, source: Source) -> bytes:
@@ -220,7 +259,7 @@ def sav_bytes(table: pd.DataFrame, labels: dict[str, str], value_labels: dict[st
     try:
         pyreadstat.write_sav(table, tmp, file_label="synthetic sample (gosei data)",
                              column_labels=labels, variable_value_labels=value_labels,
-                             missing_ranges=missing)
+                             missing_ranges=missing, row_compress=True)
         data = bytearray(Path(tmp).read_bytes())
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""Generation parameters of the five synthetic sample towns (BRIEF §3, §5).
+"""Generation parameters of the six synthetic sample towns (BRIEF §3, §5).
 
 The layout of each town's raw files (file names, columns, label variants) lives in its parameter
 file ``config/towns/<id>.yml``; a :class:`Profile` adds what a parameter file does not say: the
@@ -169,6 +169,29 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({
             "無回答 or blank; いる（ある）/いない（ない） for the support items. No UCLA items, "
             "no season or small-town items: the report must show those sections as not asked.\n"
             "- Small town: many sex × age cells have fewer than 10 respondents."
+        ),
+    ),
+    "noboribetsu": Profile(
+        seed=20221107,
+        sex_missing=3,
+        other_sex=2,
+        item_missing=0.012,
+        styles=(
+            Style(
+                vendor_codes={"living_standard": {1: 5, 2: 4, 3: 3, 4: 2, 5: 1}},
+                missing_code={"age": 999, "household_size": 99, "income": 99},
+            ),
+        ),
+        anomalies=("impossible_age",),
+        notes=(
+            "- One SPSS file (.sav) from the vendor: variable names (F1 …, Q1 …) with the "
+            "question texts as variable labels, numeric codes with value labels on the "
+            "vendor's own numbering (F9 暮らし向き runs the other way: 1 = 大変苦しい … "
+            "5 = 大変ゆとりがある), "
+            "the vendor's wording 男/女/答えたくない and 幌別地区 …; no answer = 9, declared as "
+            "missing in the file (999 for age, 99 for household size and income); 回答方法 "
+            "1 = 郵送, 2 = Web; multi-answer items as 0/1 variables; winter and summer outings "
+            "(snow country); free text in Q17."
         ),
     ),
 })

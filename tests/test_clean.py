@@ -288,3 +288,49 @@ def test_cli_messages_quote_vendor_text_as_typed(tmp_path):
     run = CliRunner().invoke(app, ["check", str(raw / "web.csv"), "--town", str(TOWN_FILE)])
     assert run.exit_code == 2, run.output
     assert "column 「[/][red]備考」" in run.output and "Traceback" not in run.output
+
+
+def test_cli_check_verbose_prints_the_full_table_of_values():
+    run = CliRunner().invoke(app, ["check", str(CORPUS / "good" / "web.csv"), "--town",
+                                   str(TOWN_FILE), "--verbose"], env={"COLUMNS": "150"})
+    assert run.exit_code == 0, run.output
+    web = pd.read_csv(CORPUS / "good" / "web.csv")
+    fives = int((web["q_lonely"] == 5).sum())
+    row = next(line for line in run.output.splitlines() if "q_lonely" in line and "│ 5 " in line)
+    assert "しばしばある・常にある" in row and row.split("│")[-2].strip() == str(fives)
+
+
+def test_cli_clean_prints_the_verification_view_and_answers_set_to_missing(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setattr(paths, "DATA_PROCESSED", tmp_path)
+    run = CliRunner().invoke(app, ["clean", "tsukumi"])
+    assert run.exit_code == 0, run.output
+    assert "living_standard ← 「暮らし向き」: " in run.output
+    assert "set to missing: 津久見市_アンケート_合成データ.csv row" in run.output
+    assert "age 142 outside the survey's range 18–110" in run.output
+
+
+def test_headings_listed_as_no_answer_do_not_make_an_empty_respondent(tmp_path):
+    """The workaround a user finds for a second header row still ends in the right message."""
+    raw = tmp_path / "raw"
+    shutil.copytree(CORPUS / "good", raw)
+    shutil.copy(CORPUS / "cases" / "second_header_row" / "郵送.xlsx", raw / "郵送.xlsx")
+    headings = [f"{c}（設問）" for c in ("性別", "年齢", "地区", "世帯", "同居人数", "孤独感")]
+    mail = TOWN.sources[0].model_copy(update={"no_answer": ["無回答", *headings]})
+    town = TOWN.model_copy(update={"sources": [mail, TOWN.sources[1]]})
+    with pytest.raises(UserError, match="row 2 looks like a second header row") as info:
+        clean_town(town, raw_dir=raw, out_dir=tmp_path / "out")
+    assert "header_row: [1, 2]" in (info.value.hint or "")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_check_of_a_reversed_scale_is_a_clear_error():
+    """Answers on the vendor's numbering, a code sheet that matches no column: exit 2, no data."""
+    case = CORPUS / "cases" / "code_sheet_matches_no_column"
+    changes = yaml.safe_load((case / "town.yml").read_text("utf-8"))["sources"]["web.csv"]
+    data = yaml.safe_load(TOWN_FILE.read_text("utf-8"))
+    data["sources"][1] |= changes
+    town = Town.model_validate(data)
+    with pytest.raises(UserError, match="the code sheet matches no column") as info:
+        check_file(case / "web.csv", town)
+    assert info.value.file == "コード表.xlsx" and "問1" in str(info.value.value)

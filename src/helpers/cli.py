@@ -87,8 +87,9 @@ def _show_values(report: dict[str, Any], verbose: bool, console: Console) -> Non
         for line in verify.lines(report):
             console.print(line, markup=False, soft_wrap=True)
         return
-    table = Table("file", "variable", "column", "value in the file", "became", "count",
-                  highlight=False)
+    table = Table(highlight=False)
+    for name in ("file", "variable", "column", "value in the file", "became", "count"):
+        table.add_column(name, overflow="fold")
     for file, var, column, raw, became, n in verify.rows(report):
         table.add_row(file, var, column, raw or "(blank)", became, str(n))
     console.print(table)

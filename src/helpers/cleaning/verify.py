@@ -21,10 +21,12 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 def rows(report: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str, int]]:
     """(file, variable, column, raw value, became, count) for every value seen, by file."""
     files = [s["file"] for s in report["sources"]]
-    entries = [(file, var, column, raw, became, n)
-               for var, counts in report["variables"].items()
+    entries = [(files.index(file) if file in files else 0, i, _sort_key((raw, became, n)),
+                (file, var, column, raw, became, n))
+               for i, (var, counts) in enumerate(report["variables"].items())
                for file, column, raw, became, n in counts.get("values", [])]
-    yield from sorted(entries, key=lambda e: files.index(e[0]) if e[0] in files else 0)
+    for *_, entry in sorted(entries, key=lambda e: e[:3]):
+        yield entry
 
 
 def _sort_key(entry: tuple[str, str, int]) -> tuple[int, float, str]:

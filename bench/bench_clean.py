@@ -44,7 +44,8 @@ def _scaled(town_id: str, index: int, rows: int, folder: Path) -> tuple[Path, ob
         big[id_column] = [f"B{i:08d}" for i in range(len(big))]
     path = folder / source.file
     big.to_csv(path, index=False, encoding=encoding)
-    scaled_town = town.model_copy(update={"sources": [source]})
+    # one source alone does not fill the town's population margins: leave them out
+    scaled_town = town.model_copy(update={"sources": [source], "margins": None})
     return path, scaled_town
 
 

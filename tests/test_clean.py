@@ -19,7 +19,7 @@ from helpers.cleaning import write as write_module
 from helpers.cleaning.schema import build_schema, validate
 from helpers.cli import app
 from helpers.errors import ConfigError, UserError
-from helpers.towns import Town
+from helpers.towns import Town, load_town
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 TOWN_FILE = CORPUS / "corpustown.yml"
@@ -334,3 +334,20 @@ def test_cli_check_of_a_reversed_scale_is_a_clear_error():
     with pytest.raises(UserError, match="the code sheet matches no column") as info:
         check_file(case / "web.csv", town)
     assert info.value.file == "コード表.xlsx" and "問1" in str(info.value.value)
+
+
+def test_a_no_answer_value_in_no_cell_is_reported(tmp_path):
+    mail = TOWN.sources[0].model_copy(update={"no_answer": ["無回答", "999"]})
+    town = TOWN.model_copy(update={"sources": [mail, TOWN.sources[1]]})
+    result = clean_town(town, raw_dir=CORPUS / "good", out_dir=tmp_path / "out")
+    notes = result.report["sources"][0]["notes"]
+    assert "no_answer: 「999」 is in no cell of this file (the setting is not used)" in notes
+    assert "no_answer: 「999」" in (tmp_path / "out" / "cleaning_report.md").read_text("utf-8")
+
+
+def test_checking_one_file_of_a_town_with_margins_does_not_judge_the_margins():
+    """The web answers of Iiyama alone leave margin cells empty: only `clean` of both files
+    checks the margins."""
+    town = load_town("iiyama")
+    result = check_file(town.raw_dir / town.sources[1].file, town)
+    assert result.rows_out == 116 and not result.report["warnings"]

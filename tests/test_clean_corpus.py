@@ -29,7 +29,8 @@ def _case_files(case: str) -> list[Path]:
 
 
 def _town(case: str) -> Town:
-    """The corpus town with the case's changes: ``sources:`` by file name, ``town:`` keys."""
+    """The corpus town with the case's changes: ``sources:`` by file name, ``town:`` keys; a
+    key changed to None is removed."""
     path = CORPUS / "cases" / case / CHANGES
     if not path.exists():
         return TOWN
@@ -39,6 +40,8 @@ def _town(case: str) -> Town:
         change = changes["sources"].get(source["file"], {})
         columns = source["columns"] | change.get("columns", {})
         source.update(change, columns=columns)
+        for name in [k for k, v in source.items() if v is None]:
+            del source[name]
     return Town.model_validate(data)
 
 
@@ -68,6 +71,7 @@ def good(tmp_path_factory):
 
 
 ALL_WEB = list(range(3, 43))  # the web file's answers under two header rows
+WHOLE_TOWN = {"margin_cell_without_respondents", "margin_category_missing"}
 
 # case, words of the problem, column, rows (as in Excel), value, words of the hint; the file
 # named is the case's data file unless a file is given as the last item
@@ -158,6 +162,9 @@ def test_bad_input_is_one_clear_error_and_nothing_is_written(
 
     if ", " in str(exc.file):
         return  # an error across files: `check` reads one file
+    if case in WHOLE_TOWN:  # one file of two cannot fill the margins: `check` says nothing
+        assert check_file(raw / _data_file(case).name, town).rows_out == 40
+        return
     with pytest.raises(UserError) as checked:
         check_file(raw / _data_file(case).name, town)
     assert (checked.value.column, list(checked.value.rows)) == (column, rows)

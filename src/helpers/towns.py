@@ -80,6 +80,8 @@ class CodeSheet(_Strict):
 
 
 SPSS_SUFFIXES = (".sav", ".zsav")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
 class Source(_Strict):
@@ -112,7 +114,24 @@ class Source(_Strict):
         if self.file.lower().endswith(SPSS_SUFFIXES) and self.answers != "codes":
             raise ValueError("an SPSS file holds numeric codes with value labels: set "
                              "'answers: codes'")
+        self._check_format_keys()
         return self
+
+    def _check_format_keys(self) -> None:
+        """Keys that only some file types use must not be set for another (they would be
+        silently ignored)."""
+        suffix = Path(self.file).suffix.lower()
+        unused = []
+        if self.sheet is not None and suffix not in EXCEL_SUFFIXES:
+            unused.append("sheet")
+        if suffix not in CSV_SUFFIXES:
+            unused += [k for k in ("encoding", "delimiter") if k in self.model_fields_set]
+        if suffix in SPSS_SUFFIXES and "header_row" in self.model_fields_set:
+            unused.append("header_row")
+        if unused:
+            kind = suffix or "type-less"
+            raise ValueError(f"{', '.join(unused)}: not used for a {kind} file ({self.file}); "
+                             "remove the key")
 
     @property
     def header_rows(self) -> tuple[int, ...]:

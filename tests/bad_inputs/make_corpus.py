@@ -242,6 +242,7 @@ def _code_sheet(folder: Path, keys: dict[str, str], skip: tuple[str, ...] = ()) 
 
 
 def _town_yml(folder: Path, sources: dict | None = None, town: dict | None = None) -> None:
+    """The case's changes to the town file; a key set to None is removed."""
     changes = {"sources": sources or {}, "town": town or {}}
     (folder / "town.yml").write_text(yaml.safe_dump(changes, allow_unicode=True), "utf-8")
 
@@ -270,7 +271,7 @@ def _sav(folder: Path) -> None:
     values["q_sex"] = {1: "男性", 2: "女性", 9: "無回答"}
     data = sav_bytes(frame, labels, values, {"q_members": [99]})
     (folder / "web.sav").write_bytes(data)
-    _town_yml(folder, {"web.csv": {"file": "web.sav", "encoding": "auto"}})
+    _town_yml(folder, {"web.csv": {"file": "web.sav", "encoding": None}})
 
 
 def _numeric_ids(folder: Path) -> None:
@@ -376,7 +377,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "code_sheet_misses_a_column": _code_sheet_case([1, 2], skip=("q_lonely",)),
     "spss_value_labels": _sav,
     "corrupt_sav": _with_town(_bytes("web.sav", b"$FL2 not really an SPSS file"),
-                              {"web.csv": {"file": "web.sav", "encoding": "auto"}}),
+                              {"web.csv": {"file": "web.sav", "encoding": None}}),
     "legacy_xls": _with_town(lambda f: write_xls(mail_frame(), f / "郵送.xls"),
                              {"郵送.xlsx": {"file": "郵送.xls"}}),
     "corrupt_xls": _with_town(_bytes("郵送.xls", b"\xd0\xcf\x11\xe0 not a workbook"),

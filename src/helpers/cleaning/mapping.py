@@ -619,6 +619,16 @@ def _unused_labels(source: Source, used: dict[str, set[str]], table: RawTable,
             )
 
 
+def _unused_no_answer(source: Source, counts: dict[str, VarCounts],
+                      numbering: dict[str, dict[str, str]]) -> list[str]:
+    """A note for each ``no_answer:`` value that no cell (nor vendor label) holds."""
+    seen = {key(v[2]) for c in counts.values() for v in c.values}
+    seen |= {key(label) for labels in numbering.values() for label in labels.values()}
+    unused = [v for v in source.no_answer if key(v) not in seen]
+    return [f"no_answer: 「{v}」 is in no cell of this file (the setting is not used)"
+            for v in unused]
+
+
 def map_source(
     table: RawTable, source: Source, town: Town, book: Codebook, raw_dir: Path
 ) -> Mapped:
@@ -689,6 +699,7 @@ def map_source(
                                                   answers_for(var, columns[spec]), town)
             seen(var, columns[spec])
     _unused_labels(source, used, table, town)
+    notes += _unused_no_answer(source, counts, numbering)
     raw_columns = {name: columns[spec] for name, spec in source.columns.items()
                    if isinstance(spec, str)}
     return Mapped(pd.DataFrame(out), pd.DataFrame(text, index=range(n)), counts, notes,

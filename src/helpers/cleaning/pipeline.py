@@ -126,6 +126,7 @@ def _empty_forms(codes: pd.DataFrame, origin: pd.DataFrame, parts: list[_Part]) 
 
 
 def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> CleanResult:
+    """Clean the given sources; the margins are checked when they are all the town's."""
     book = load_codebook()
     parts = [_read(source, path, town, book, raw_dir) for source, path in sources]
     codes = _stack([p.mapped.codes for p in parts])
@@ -167,6 +168,8 @@ def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> Clean
     restricted.index.name = "row_key"
     report = _report(town, parts, counts, rows_in, int((dropped & ~empty).sum()),
                      int(empty.sum()), invalid_frame, survey, book)
+    if len(sources) == len(town.sources):
+        report["warnings"] += _weighting_notes(town, survey)
     return CleanResult(town.id, survey, restricted, invalid_frame, report)
 
 
@@ -197,7 +200,7 @@ def _report(town: Town, parts: list[_Part], counts: dict[str, VarCounts], rows_i
             duplicates_removed: int, empty: int, invalid: pd.DataFrame, survey: pd.DataFrame,
             book: Codebook) -> dict[str, Any]:
     asked = town.variables()
-    warnings = [n for c in counts.values() for n in c.notes] + _weighting_notes(town, survey)
+    warnings = [n for c in counts.values() for n in c.notes]
     return {
         "town": town.id,
         "synthetic": town.synthetic,

@@ -132,7 +132,6 @@ class _Answers:
         if source.answers == "codes" and not numbered:
             lookup |= {str(c): float(c) for c in labels}
             self.exact |= {str(c) for c in labels}
-        self.own = {key(raw): raw for raw in source.labels.get(var.name, {})}
         for raw, target in source.labels.get(var.name, {}).items():
             lookup[key(raw)] = self._target(raw, target, by_label, missing)
         for code, label in self.vendor.items():
@@ -543,11 +542,13 @@ def _error_cells(table: RawTable, columns: Iterable[str]) -> None:
     found: list[tuple[int, int, str, str]] = []
     positions = {c: i for i, c in enumerate(table.data.columns)}
     for col in dict.fromkeys(columns):
-        _, raw, _ = unique_keys(table.data[col])
-        errors = [v for v in raw if isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS]
+        values = table.data[col]
+        raw = (values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype)
+               else pd.unique(values))
+        text = pd.Series(raw, dtype=object)
+        errors = text[text.astype("string").str.strip().str.upper().isin(EXCEL_ERRORS)].tolist()
         if not errors:
             continue
-        values = table.data[col]
         for value in errors:
             for row in table.rows[(values == value).to_numpy()]:
                 found.append((positions[col], int(row), value.strip(), col))
@@ -576,7 +577,7 @@ def _second_header(table: RawTable, source: Source, columns: dict[str, str], boo
     answer_columns = [columns[spec] for var, spec in source.columns.items()
                       if isinstance(spec, str) and book[var].type not in (VarType.ID,
                                                                           VarType.TEXT)]
-    if len(answer_columns) < 3 or len(table.data) < 5:
+    if len(answer_columns) < 3 or len(table.data) < 10:
         return
     first = table.data.iloc[0]
     heading = [c for c in answer_columns if isinstance(first[c], str) and first[c].strip()

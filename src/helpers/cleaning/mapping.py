@@ -124,7 +124,7 @@ class _Answers:
     def __init__(self, var: Variable, source: Source, town: Town, table: RawTable,
                  column: str, vendor: dict[str, str] | None, numbered: bool) -> None:
         labels = var.labels(town.districts)
-        self.var, self.town, self.vendor = var, town, vendor or {}
+        self.var, self.town, self.vendor, self.numbered = var, town, vendor or {}, numbered
         self.exact = set(labels.values())
         by_label: dict[str, float] = {key(lab): float(c) for c, lab in labels.items()}
         missing = dict.fromkeys(_no_answer_keys(var, source, table, column), np.nan)
@@ -196,8 +196,7 @@ def _unknown_answer(answers: _Answers, bad: list[str], first: object,
                 f"config/towns/{town.id}.yml, e.g. 「{answers.vendor[named[0]]}: <codebook "
                 f"label>」 (codebook labels: {choices})")
     numeric = all(k.lstrip("-").isdigit() for k in bad)
-    if numeric and answers.vendor == {} and not any(str(c) in answers.lookup
-                                                     for c in var.labels(town.districts)):
+    if numeric and answers.numbered and not answers.vendor:
         return (f"numeric code of {var.name} without a meaning: the vendor's numbering is not "
                 "given for this column",
                 "add this column's codes to the code sheet, or write what each code means "

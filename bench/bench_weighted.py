@@ -18,7 +18,7 @@ from helpers.analysis import analyse_town
 from helpers.dataset import load_survey
 from helpers.towns import load_town
 
-TOWNS = ["iiyama", "suzaka", "kitakyushu", "tsuruoka", "tsukumi"]
+TOWNS = ["iiyama", "suzaka", "kitakyushu", "tsuruoka", "tsukumi", "noboribetsu"]
 
 
 def seconds(df, params, weighting: bool) -> float:

@@ -130,20 +130,20 @@ def too_many(
     invalid: list[Invalid],
     origin: pd.DataFrame,
     columns: dict[str, dict[str, str]],
-    answered: pd.DataFrame,
+    codes: pd.DataFrame,
 ) -> None:
     """Raise when a check fails more than 5 % of a file's answers to a question (and more than
     two): the column is probably mapped wrongly, so no answer of it can be trusted.
 
-    ``columns``: variable → {file name: raw column}, for the message; ``answered``: the mapped
-    codes' not-missing mask.
+    ``columns``: variable → {file name: raw column}, for the message; ``codes``: the mapped
+    codes.
     """
     for inv in invalid:
         for file in dict.fromkeys(origin.loc[inv.mask, "file"]):
             in_file = (origin["file"] == file).to_numpy()
             mask = inv.mask & in_file
             count = int(mask.sum())
-            n = int((answered[inv.variable].to_numpy() & in_file).sum())
+            n = int((codes[inv.variable].notna().to_numpy() & in_file).sum())
             if count > 2 and count / n > MAX_REJECTED_SHARE:
                 raise UserError(
                     f"{count} of {n} answers to {inv.variable} fail the check (more than "

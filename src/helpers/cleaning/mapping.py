@@ -536,8 +536,14 @@ def _resolve_columns(table: RawTable, source: Source, town: Town) -> tuple[
     return resolved, ignored
 
 
+def plain_columns(source: Source, book: Codebook) -> list[str]:
+    """The source's ID and free-text columns (about one value per row; never answers)."""
+    return [spec for var, spec in source.columns.items()
+            if isinstance(spec, str) and book[var].type in (VarType.ID, VarType.TEXT)]
+
+
 def _error_cells(table: RawTable, columns: Iterable[str]) -> None:
-    """Excel error values (#N/A, #DIV/0! …) in mapped columns: all of them in one message."""
+    """Excel error values (#N/A, #DIV/0! …) in answer columns: all of them in one message."""
     found: list[tuple[int, int, str, str]] = []
     positions = {c: i for i, c in enumerate(table.data.columns)}
     for col in dict.fromkeys(columns):
@@ -635,7 +641,8 @@ def map_source(
     """Map one raw table onto standard columns; mapping problems raise ``UserError``."""
     notes = list(table.notes) + _drop_non_respondents(table)
     columns, ignored = _resolve_columns(table, source, town)
-    _error_cells(table, columns.values())
+    _error_cells(table, [columns[w] for w in _wanted(source) if w not in plain_columns(
+        source, book)])
     _second_header(table, source, columns, book, town)
     sheet = None
     if source.code_sheet:

@@ -18,11 +18,11 @@ from helpers.cleaning.checks import (
     too_many,
     value_checks,
 )
-from helpers.cleaning.mapping import Mapped, VarCounts, map_source, shown_raw
+from helpers.cleaning.mapping import Mapped, VarCounts, map_source, plain_columns, shown_raw
 from helpers.cleaning.read import RawTable, read_table
 from helpers.cleaning.schema import standard_frame, validate
 from helpers.cleaning.write import write_outputs
-from helpers.codebook import Codebook, VarType, load_codebook
+from helpers.codebook import Codebook, load_codebook
 from helpers.derive import derive_all
 from helpers.errors import ConfigError, UserError
 from helpers.towns import Source, Town, list_towns, load_town, town_file
@@ -63,8 +63,7 @@ def _as_town(town: str | Town) -> Town:
 
 
 def _read(source: Source, path: Path, town: Town, book: Codebook, raw_dir: Path) -> _Part:
-    plain = [spec for var, spec in source.columns.items()
-             if isinstance(spec, str) and book[var].type in (VarType.ID, VarType.TEXT)]
+    plain = plain_columns(source, book)
     table = read_table(path, sheet=source.sheet, header_row=source.header_row,
                        encoding=source.encoding, delimiter=source.delimiter,
                        plain=[*plain, *source.ignore])
@@ -153,7 +152,7 @@ def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> Clean
     for inv in invalid:
         inv.mask = inv.mask & keep
     invalid = [inv for inv in invalid if inv.mask.any()]
-    too_many(invalid, origin, raw_names, codes.notna())
+    too_many(invalid, origin, raw_names, codes)
     for inv in invalid:
         for variable in inv.variables:
             counts.setdefault(variable, VarCounts()).invalid += int(inv.mask.sum())

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from helpers import escape
 from helpers.cleaning import check_file, clean_town
 from helpers.errors import UserError
 from helpers.towns import Town
@@ -236,7 +237,8 @@ def test_an_impossible_age_is_set_to_missing_and_the_respondent_kept(tmp_path, g
     assert result.report["variables"]["age"]["invalid"] == 1
     assert result.report["invalid_values"][0]["row"] == 8
     md = (tmp_path / "out" / "cleaning_report.md").read_text("utf-8")
-    assert "| 郵送.xlsx | 8 | 年齢 | 150 | age 150 outside the survey's range 18–110 |" in md
+    reason = escape.md("age 150 outside the survey's range 18–110")
+    assert f"| {escape.md('郵送.xlsx')} | 8 | 年齢 | 150 | {reason} |" in md
 
 
 def test_an_inconsistent_household_sets_both_answers_to_missing(tmp_path, good):
@@ -301,7 +303,8 @@ def test_the_verification_view_shows_each_code_and_what_it_became(tmp_path, good
     mail = _lines(good.report, "sex")[0]
     assert mail.startswith("  sex ← 「性別」: ") and "→" not in mail  # plain labels
     md = (good.out_dir / "cleaning_report.md").read_text("utf-8")
-    assert f"| web.csv | lonely_direct | q_lonely | 1 | 決してない | {counts['決してない']} |" in md
+    web_csv, q_lonely, n = escape.md("web.csv"), escape.md("q_lonely"), counts["決してない"]
+    assert f"| {web_csv} | lonely_direct | {q_lonely} | 1 | 決してない | {n} |" in md
 
 
 def test_an_spss_file_reads_its_value_labels_and_declared_missing_codes(tmp_path, good):

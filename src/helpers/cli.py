@@ -91,7 +91,7 @@ def _show_values(report: dict[str, Any], verbose: bool, console: Console) -> Non
     for name in ("file", "variable", "column", "value in the file", "became", "count"):
         table.add_column(name, overflow="fold")
     for file, var, column, raw, became, n in verify.rows(report):
-        table.add_row(file, var, column, raw or "(blank)", became, str(n))
+        table.add_row(*map(text, (file, var, column, raw or "(blank)", became)), str(n))
     console.print(table)
 
 

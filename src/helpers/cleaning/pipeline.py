@@ -25,6 +25,7 @@ from helpers.cleaning.write import write_outputs
 from helpers.codebook import Codebook, load_codebook
 from helpers.derive import derive_all
 from helpers.errors import ConfigError, UserError
+from helpers.escape import md
 from helpers.towns import Source, Town, list_towns, load_town, town_file
 
 RESTRICTED_COLUMNS = ("resp_id", "age", "free_text")
@@ -257,8 +258,8 @@ def report_markdown(report: dict[str, Any]) -> str:
     if report["invalid_values"]:
         lines += ["## Impossible answers set to missing", "",
                   "| file | row | column | value | reason |", "|---|---:|---|---|---|"]
-        lines += [f"| {v['file']} | {v['row']} | {v['column']} | {v['value']} | {v['reason']} |"
-                  for v in report["invalid_values"]]
+        lines += [f"| {md(v['file'])} | {v['row']} | {md(v['column'])} | {md(v['value'])} | "
+                  f"{md(v['reason'])} |" for v in report["invalid_values"]]
         lines.append("")
     if report["warnings"]:
         lines += ["## Warnings", "", *[f"- {w}" for w in report["warnings"]], ""]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from helpers.cleaning.mapping import BLANK, MISSING
+from helpers.escape import md
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -97,6 +98,6 @@ def markdown(report: dict[str, Any]) -> list[str]:
            "| file | variable | column | value in the file | became | count |",
            "|---|---|---|---|---|---:|"]
     for file, var, column, raw, became, n in rows(report):
-        cells = [file, var, column, raw or BLANK, became, str(n)]
-        out.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+        cells = [md(file), var, md(column), md(raw) if raw else BLANK, md(became), str(n)]
+        out.append("| " + " | ".join(cells) + " |")
     return [*out, ""]

@@ -1,7 +1,9 @@
 """Japanese display formats for report text and tables.
 
-Numbers are rounded half-up on their decimal representation (as a person rounds the printed
-value: 0.42105 → 42.1%, 0.12345 → 12.35% at two digits), never with Python's round-half-even.
+Every published number is rounded by one function, :func:`round_half_up`: half up (四捨五入, as
+official statistics round) on the number's decimal representation, as a person rounds the printed
+value (13/80 = 0.1625 → 16.25% → 16.3%), never with Python's round-half-even or binary float
+artefacts. Shares are published as percentages with one decimal (:func:`percent`).
 Missing values (None, NaN, pd.NA) are shown as "—".
 """
 
@@ -18,20 +20,38 @@ def _missing(x: object) -> bool:
     return x is None or (pd.api.types.is_scalar(x) and bool(pd.isna(x)))
 
 
-def round_half_up(x: float, digits: int = 0) -> float:
-    """Round half-up on the shortest decimal representation of ``x``.
+def round_half_up(x: float, digits: int = 0, shift: int = 0) -> float:
+    """``x × 10**shift`` rounded half up to ``digits`` decimals, on the decimal representation.
+
+    ``shift=2`` turns a proportion into a percentage exactly (no float multiplication).
 
     >>> round_half_up(2.5), round_half_up(0.125, 2), round_half_up(-2.5)
     (3.0, 0.13, -3.0)
+    >>> round_half_up(13 / 80, 1, shift=2)
+    16.3
     """
-    q = Decimal(1).scaleb(-digits)
-    return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+    value = Decimal(repr(float(x))).scaleb(shift)
+    return float(value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
-def shown_pct(p: float, digits: int = 1) -> float:
-    """The percentage of proportion ``p`` as :func:`fmt_pct` shows it (0.42105 → 42.1)."""
-    q = Decimal(1).scaleb(-digits)
-    return float((Decimal(repr(float(p))) * 100).quantize(q, rounding=ROUND_HALF_UP))
+def percent(p: float, digits: int = 1) -> float:
+    """A proportion (0–1) as the published percentage (0.42105 → 42.1).
+
+    >>> percent(8 / 19), percent(0.1625)
+    (42.1, 16.3)
+    """
+    return round_half_up(p, digits, shift=2)
+
+
+def fmt_percent(v: object, digits: int = 1) -> str:
+    """A published percentage (0–100) as text.
+
+    >>> fmt_percent(42.1), fmt_percent(None)
+    ('42.1%', '—')
+    """
+    if _missing(v):
+        return DASH
+    return f"{round_half_up(float(v), digits):.{digits}f}%"
 
 
 def fmt_pct(p: object, digits: int = 1) -> str:
@@ -40,21 +60,19 @@ def fmt_pct(p: object, digits: int = 1) -> str:
     >>> fmt_pct(0.5), fmt_pct(8 / 19), fmt_pct(float("nan"))
     ('50.0%', '42.1%', '—')
     """
-    if _missing(p):
-        return DASH
-    return f"{shown_pct(float(p), digits):.{digits}f}%"
+    return DASH if _missing(p) else fmt_percent(percent(float(p), digits), digits)
 
 
 def fmt_ci(lo: object, hi: object, digits: int = 1, level: float = 0.95) -> str:
-    """A confidence interval of proportions; empty when a bound is missing (suppressed).
+    """A confidence interval of published percentages; empty when a bound is missing.
 
-    >>> fmt_ci(0.4123, 0.5876)
+    >>> fmt_ci(41.2, 58.8)
     '（95%信頼区間 41.2～58.8%）'
     """
     if _missing(lo) or _missing(hi):
         return ""
-    lv = f"{shown_pct(level, 0):.0f}"
-    a, b = shown_pct(float(lo), digits), shown_pct(float(hi), digits)
+    lv = f"{percent(level, 0):.0f}"
+    a, b = round_half_up(float(lo), digits), round_half_up(float(hi), digits)
     return f"（{lv}%信頼区間 {a:.{digits}f}～{b:.{digits}f}%）"
 
 
@@ -82,24 +100,23 @@ def fmt_p(p: object) -> str:
     return f"p={round_half_up(float(p), 3):.3f}"
 
 
-def points(p1: float, p2: float, digits: int = 1) -> float:
-    """Difference ``p1 − p2`` in percentage points as the shown percentages give it.
+def points(a: float, b: float, digits: int = 1) -> float:
+    """Difference ``a − b`` of two published percentages, in points.
 
-    Each proportion is first rounded as :func:`fmt_pct` shows it, so the text never contradicts
-    the numbers next to it: 0.42105 and 0.32795 are shown as 42.1% and 32.8%, difference 9.3.
+    The text never contradicts the numbers next to it: 42.1% and 32.8% differ by 9.3 points.
+
+    >>> points(42.1, 32.8)
+    9.3
     """
-    q = Decimal(1).scaleb(-digits)
-    a = Decimal(repr(shown_pct(p1, digits))).quantize(q)
-    b = Decimal(repr(shown_pct(p2, digits))).quantize(q)
-    return float(a - b)
+    return round_half_up(float(Decimal(repr(float(a))) - Decimal(repr(float(b)))), digits)
 
 
-def fmt_points(p1: object, p2: object, digits: int = 1) -> str:
-    """Difference of two unrounded proportions in points, from the shown percentages.
+def fmt_points(a: object, b: object, digits: int = 1) -> str:
+    """Difference of two published percentages in points.
 
-    >>> fmt_points(8 / 19, 0.32795), fmt_points(0.3, 0.35)
+    >>> fmt_points(42.1, 32.8), fmt_points(30.0, 35.0)
     ('9.3ポイント', '-5.0ポイント')
     """
-    if _missing(p1) or _missing(p2):
+    if _missing(a) or _missing(b):
         return DASH
-    return f"{points(float(p1), float(p2), digits):.{digits}f}ポイント"
+    return f"{points(float(a), float(b), digits):.{digits}f}ポイント"

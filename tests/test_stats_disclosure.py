@@ -34,9 +34,15 @@ def test_nothing_to_hide() -> None:
 
 
 def test_primary_cells_that_protect_each_other() -> None:
-    # every row and column with a small count has two of them: no secondary suppression
-    mask = suppress_counts(table([[3, 4, 50], [5, 6, 40], [30, 30, 30]]))
+    # every row and column with a small count has two of them: no cell can be worked out
+    mask = suppress_counts(table([[3, 8, 40], [7, 6, 40], [30, 30, 30]]))
     assert hidden_cells(mask) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+
+
+def test_a_cell_whose_complement_is_small_is_hidden_too() -> None:
+    # row r0: 57 − 50 = 7 (3 + 4 together); column c0: 38 − 30 = 8 (3 + 5)
+    mask = suppress_counts(table([[3, 4, 50], [5, 6, 40], [30, 30, 30]]))
+    assert hidden_cells(mask) == {(0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (2, 0)}
 
 
 def test_secondary_suppression_by_hand() -> None:

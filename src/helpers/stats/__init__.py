@@ -11,16 +11,23 @@ Heavy libraries (statsmodels, scipy.stats) are imported inside the functions tha
 
 from helpers.stats.crosstab import Crosstab, crosstab
 from helpers.stats.design import Design, DomainMean
-from helpers.stats.disclosure import DEFAULT_MIN_CELL, suppress_counts, suppress_rates
+from helpers.stats.disclosure import (
+    DEFAULT_MIN_CELL,
+    Ledger,
+    rule_text,
+    suppress_counts,
+    suppress_rates,
+)
 from helpers.stats.format import (
     fmt_ci,
     fmt_n,
     fmt_p,
     fmt_pct,
+    fmt_percent,
     fmt_points,
+    percent,
     points,
     round_half_up,
-    shown_pct,
 )
 from helpers.stats.inference import (
     ChiSquare,
@@ -58,6 +65,7 @@ __all__ = [
     "Design",
     "DomainMean",
     "GroupComparison",
+    "Ledger",
     "NationalReference",
     "PairedTest",
     "Proportion",
@@ -71,19 +79,21 @@ __all__ = [
     "fmt_n",
     "fmt_p",
     "fmt_pct",
+    "fmt_percent",
     "fmt_points",
     "logistic_odds_ratios",
     "logit_interval",
     "national_reference",
+    "percent",
     "points",
     "proportion",
     "rake",
     "rao_scott",
     "rate_table",
     "round_half_up",
+    "rule_text",
     "sex_age_label",
     "sex_age_margins",
-    "shown_pct",
     "suppress_counts",
     "suppress_rates",
     "wilcoxon_paired",

@@ -8,10 +8,11 @@ Checked in every HTML page and the search index of the site, every Excel file, a
   IDs as whole tokens. Purely numeric IDs shorter than ``MIN_NUMERIC_ID`` digits cannot be told
   apart from counts and are not searched for (``Secrets.skipped_ids`` counts them), but a table
   column headed like an ID or an exact age (``ID_HEADERS``) is a breach whatever it holds;
-- **small cells**: in an HTML table with a base column (回答者数, n), a count of 1 … min_cell−1,
-  or any other number in a row whose base is under ``min_cell`` or hidden; in ``results.json``
-  and the Excel tables, the report's own rules (``helpers.analysis.disclosure_breaches`` and
-  ``workbook_breaches``), applied again to the files as published.
+- **small cells**: every count a reader can recover from the tables published together (a page,
+  a workbook, a results.json) with their own arithmetic — share × base, interval inversion,
+  totals minus parts across rows, columns and linked tables, 0 vs — (``helpers.build.attack``);
+- **chart data** inside a page: every number of a plotly chart is a percentage with one decimal
+  that a table of the same page shows (a chart may not publish more than the tables).
 
 ``audit_text`` checks that text from users stayed text (``UserText``: the strings of the town
 files): no user string shown as markup in a page (written there unescaped, its Markdown specials
@@ -20,6 +21,7 @@ consumed, or become a script or an event handler), and no formula in any Excel f
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import unicodedata
@@ -30,13 +32,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
+from helpers.build.attack import Grid, attack, attack_results, attack_workbook
+
 MIN_FREE_TEXT = 8
 MIN_SENTENCE = 12
 MIN_NUMERIC_ID = 5
-#: Headers of a table's base column and of its count columns (those of the report's tables,
-#: ``helpers.analysis.results``, plus the short forms n and x).
-BASE_HEADERS = {"回答者数", "n"}
-COUNT_HEADERS = BASE_HEADERS | {"該当者数", "人数", "x"}
 ID_HEADERS = {
     "resp_id",
     "id",
@@ -47,8 +47,7 @@ ID_HEADERS = {
     "年齢（満年齢）",
     "満年齢",
 }
-EMPTY = {"", "—", "-", "–", "nan", "none", "null", "*"}
-NUMBER = re.compile(r"^[+-]?\d[\d,]*(\.\d+)?\s*[%％]?$")
+PLOTLY_CALL = "Plotly.newPlot("
 
 
 @dataclass(frozen=True)
@@ -148,15 +147,21 @@ class _Page(HTMLParser):
         self.visible: list[str] = []
         self.scripts: list[str] = []
         self.tables: list[list[list[str]]] = []
+        self.titles: list[str] = []
         self._hidden = 0
         self._stack: list[list[list[str]]] = []
         self._cell: list[str] | None = None
+        self._strong: list[str] | None = None
+        self._title = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.HIDDEN:
             self._hidden += 1
         elif tag == "table":
             self._stack.append([])
+            self.titles.append(self._title)
+        elif tag in ("strong", "b", "h1", "h2", "h3", "h4") and not self._stack:
+            self._strong = []
         elif tag == "tr" and self._stack:
             self._stack[-1].append([])
         elif tag in ("td", "th") and self._stack and self._stack[-1]:
@@ -172,6 +177,10 @@ class _Page(HTMLParser):
             self._cell = None
         elif tag == "table" and self._stack:
             self.tables.append(self._stack.pop())
+            self._title = ""
+        elif tag in ("strong", "b", "h1", "h2", "h3", "h4") and self._strong is not None:
+            self._title = normalize("".join(self._strong))
+            self._strong = None
 
     def handle_data(self, data: str) -> None:
         if self._hidden:
@@ -180,6 +189,8 @@ class _Page(HTMLParser):
         self.visible.append(data)
         if self._cell is not None:
             self._cell.append(data)
+        if self._strong is not None:
+            self._strong.append(data)
 
 
 def _unescape_js(text: str) -> str:
@@ -210,13 +221,6 @@ def _cell_text(value: object) -> str:
 # --- the rules ---
 
 
-def _number(cell: str) -> float | None:
-    cell = cell.strip()
-    if cell.lower() in EMPTY or not NUMBER.match(cell):
-        return None
-    return float(cell.rstrip("%％ ").replace(",", ""))
-
-
 def id_columns(header: Iterable[object]) -> list[str]:
     """Columns headed like a respondent ID or an exact age: never published, whatever they hold.
 
@@ -225,41 +229,70 @@ def id_columns(header: Iterable[object]) -> list[str]:
     return [f"a column 「{h}」" for h in header if normalize(h).lower() in ID_HEADERS]
 
 
-def table_breaches(rows: list[list[str]], min_cell: int) -> list[str]:
-    """Rows of a table (header rows included) that publish a small cell; one line each.
+def page_grids(page: _Page, name: str) -> list[Grid]:
+    """The tables of a page as a reader sees them (first row: the headers)."""
+    return [Grid(f"{name} 「{title or f'table {i + 1}'}」", table[0], table[1:])
+            for i, (title, table) in enumerate(zip(page.titles, page.tables, strict=True))
+            if len(table) > 1]
 
-    A header row is a row naming a count column; the rows under it, up to the next header or
-    blank row, are checked against it: counts must be 0 or at least ``min_cell``, and a row whose
-    base is under ``min_cell`` or hidden ("—") may show no other number.
-    """
-    found: list[str] = []
-    header: list[str] | None = None
-    for row in rows:
-        keys = [c.strip().lower() for c in row]
-        if any(k in COUNT_HEADERS for k in keys):
-            header = keys
-            continue
-        if header is None:
-            continue
-        if not any(c.strip() for c in row):
-            header = None
-            continue
-        label = next((c for c in row if c and _number(c) is None), "?")
-        bases = [c.strip() for k, c in zip(header, row, strict=False) if k in BASE_HEADERS]
-        base = bases[0] if bases else None
-        small = base is not None and (
-            base.lower() in EMPTY - {""} or (_number(base) is not None and _number(base) < min_cell)
-        )
-        for k, c in zip(header, row, strict=False):
-            value = _number(c)
-            if value is None:
+
+def plotly_data(scripts: str) -> Iterator[list[dict]]:
+    """The data (traces) of every plotly chart in a page's scripts."""
+    decoder = json.JSONDecoder()
+    start = scripts.find(PLOTLY_CALL)
+    while start >= 0:
+        at = scripts.find("[", start)
+        try:
+            traces, _ = decoder.raw_decode(scripts, at)
+        except (json.JSONDecodeError, ValueError):
+            traces = None
+        if isinstance(traces, list):
+            yield [t for t in traces if isinstance(t, dict)]
+        start = scripts.find(PLOTLY_CALL, start + len(PLOTLY_CALL))
+
+
+def plotly_array(value: object) -> list:
+    """A plotly data array as a list: plain JSON, or a typed array ({"dtype", "bdata"}, which
+    plotly writes for numpy data); NaN becomes None."""
+    if isinstance(value, dict) and "bdata" in value:
+        import numpy as np
+
+        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value.get("dtype", "f8"))
+        return [None if isinstance(v, float) and v != v else v for v in data.tolist()]
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def chart_breaches(traces: list[dict], shown: set[float]) -> list[str]:
+    """Numbers of a chart that are not percentages with one decimal the page's tables show
+    (bar heights, and the interval ends their error bars give)."""
+    found = []
+    for trace in traces:
+        ys = plotly_array(trace.get("y"))
+        err = trace.get("error_y") or {}
+        xs = plotly_array(trace.get("x")) or [None] * len(ys)
+        up = plotly_array(err.get("array")) or [None] * len(ys)
+        down = plotly_array(err.get("arrayminus")) or [None] * len(ys)
+        for x, y, plus, minus in zip(xs, ys, up, down, strict=False):
+            if not isinstance(y, (int, float)):
                 continue
-            if k in COUNT_HEADERS:
-                if 0 < value < min_cell:
-                    found.append(f"row 「{label}」: {k} = {c} (a count under {min_cell})")
-            elif small:
-                found.append(f"row 「{label}」: {k} = {c} on a base of {base} (< {min_cell})")
+            ends = [y + e * sign for e, sign in ((plus, 1), (minus, -1))
+                    if isinstance(e, (int, float))]
+            for v in (y, *ends):
+                if abs(v - round(v, 1)) > 1e-6 or round(v, 1) not in shown:
+                    found.append(f"chart 「{trace.get('name') or ''}」 at 「{x}」: {v:g} is not a "
+                                 "percentage with one decimal shown in a table of the page")
     return found
+
+
+def _shown_numbers(page: _Page) -> set[float]:
+    """Every number the page's tables show (a cell like 34.9%（31.3～38.6%） gives three)."""
+    out: set[float] = set()
+    for table in page.tables:
+        for row in table:
+            for cell in row:
+                out.update(round(float(v), 1) for v in re.findall(r"\d+(?:\.\d+)?", cell)
+                           if len(v) < 12)
+    return out
 
 
 # --- the audit ---
@@ -272,15 +305,17 @@ def audit_html(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
     text = "".join(page.visible) + "\n" + _unescape_js("\n".join(page.scripts))
     found = [Breach(path, kind, value) for kind, value in secrets.find(text)]
     for table in page.tables:
-        found += [Breach(path, "small cell", d) for d in table_breaches(table, min_cell)]
-        header = table[0] if table else []
-        found += [Breach(path, "respondent ID", d) for d in id_columns(header)]
+        found += [Breach(path, "respondent ID", d) for d in id_columns(table[0] if table else [])]
+    found += [Breach(path, "small cell", str(f))
+              for f in attack(page_grids(page, path.name), min_cell)]
+    shown = _shown_numbers(page)
+    for traces in plotly_data(_unescape_js("\n".join(page.scripts))):
+        found += [Breach(path, "chart data", d) for d in chart_breaches(traces, shown)]
     return found
 
 
 def audit_xlsx(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
-    """Secrets in any cell of any sheet, and the report's rules for its Excel tables."""
-    from helpers.analysis import workbook_breaches
+    """Secrets in any cell of any sheet, and every count a reader can recover from its tables."""
     from helpers.excel import read_tables
 
     found = []
@@ -289,7 +324,7 @@ def audit_xlsx(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
         where = Path(f"{path} [{sheet}]")
         found += [Breach(where, kind, value) for kind, value in secrets.find(text)]
     try:
-        small = workbook_breaches(path, min_cell)
+        small = [str(f) for f in attack_workbook(path, min_cell)]
         for sheet, tables in read_tables(path).items():
             for _, frame in tables:
                 where = Path(f"{path} [{sheet}]")
@@ -300,14 +335,12 @@ def audit_xlsx(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
 
 
 def audit_results(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
-    """Secrets in a ``results.json`` and the report's disclosure rule for its values."""
-    from helpers.analysis import disclosure_breaches
-
+    """Secrets in a ``results.json`` and every count a reader can recover from it."""
     text = path.read_text(encoding="utf-8")
     results = json.loads(text)
     found = [Breach(path, kind, value) for kind, value in secrets.find(_unescape_js(text))]
-    small = disclosure_breaches(results, max(min_cell, int(results.get("min_cell") or 0)))
-    return found + [Breach(path, "small cell", d) for d in small]
+    small = attack_results(results, max(min_cell, int(results.get("min_cell") or 0)))
+    return found + [Breach(path, "small cell", str(f)) for f in small]
 
 
 def audit(

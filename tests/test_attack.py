@@ -1,0 +1,250 @@
+"""The audit attacks: every kind of planted breach (issue 11) is recovered with its arithmetic,
+and the clean counterpart of each passes. Pages are written as the site writes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.build.attack import Grid, attack, attack_results, attack_workbook, invert_wilson
+from helpers.build.audit import Secrets, audit_html
+from helpers.excel import write_tables
+
+RATES = ["地区", "回答者数", "該当者数", "割合（%）", "95%信頼区間 下限（%）",
+         "95%信頼区間 上限（%）"]
+NONE = Secrets.from_values([], [])
+
+
+def page(*tables: tuple[str, list[str], list[list[object]]], script: str = "") -> str:
+    """An HTML page with these tables, each under its bold title as the report shows them."""
+    html = ['<html lang="ja"><body><h1>試験市</h1>']
+    for title, header, rows in tables:
+        html.append(f"<p><strong>表：{title}</strong></p><table><thead><tr>"
+                    + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead><tbody>")
+        html += ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
+        html.append("</tbody></table>")
+    return "\n".join([*html, script, "</body></html>"])
+
+
+def found(tmp_path: Path, html: str, min_cell: int = 10) -> list[str]:
+    path = tmp_path / "town.html"
+    path.write_text(html, encoding="utf-8")
+    return [b.detail for b in audit_html(path, NONE, min_cell)]
+
+
+def grid(header: list[str], rows: list[list[object]]) -> list[Grid]:
+    return [Grid("表", header, rows)]
+
+
+# --- share × base, and the complement ---
+
+
+def test_share_times_base_recovers_the_count(tmp_path: Path) -> None:
+    # 柳原: 35 respondents, 11.4 % → 4 people; 富倉: 10 respondents, 50.0 % → 5
+    rows = [["飯山", 242, 90, 37.2, 31.3, 43.4], ["柳原", 35, "—", 11.4, 4.5, 26.0],
+            ["富倉", 10, "—", 50.0, 23.7, 76.3]]
+    details = found(tmp_path, page(("地区別", RATES, rows)))
+    assert any("柳原" in d and "11.4% × 回答者数 35 = 4" in d for d in details)
+    assert any("富倉" in d and "50% × 回答者数 10 = 5" in d for d in details)
+    clean = [row if row[0] == "飯山" else [row[0], row[1], "—", "—", "—", "—"] for row in rows]
+    assert found(tmp_path, page(("地区別", RATES, clean))) == []
+
+
+def test_the_complement_is_a_count_too(tmp_path: Path) -> None:
+    # 「全くない」 11 of 14 lonely → 3 not lonely
+    rows = [["全くない", 14, 11, 78.6, 52.4, 92.4]]
+    details = found(tmp_path, page(("交流の頻度別", RATES, rows)))
+    assert any("回答者数 14 − 該当者数 11 = 3" in d for d in details)
+
+
+@pytest.mark.parametrize(
+    ("n", "x", "breach"),
+    [(9, 0, True), (10, 0, False), (11, 0, False), (10, 1, True), (10, 9, True), (10, 10, False),
+     (19, 10, True), (20, 10, False), (21, 11, False), (1, 1, True), (1, 0, True)],
+)
+def test_thresholds_on_both_sides(n: int, x: int, breach: bool) -> None:
+    """min_cell − 1, min_cell, min_cell + 1; counts 0 and 1; a base of 1."""
+    rows = [["区分", n, x, round(100 * x / n, 1), "—", "—"]]
+    assert bool(attack(grid(RATES, rows), 10)) is breach
+
+
+def test_min_cell_is_the_towns(tmp_path: Path) -> None:
+    rows = [["区分", 40, 20, 50.0, 34.8, 65.2]]
+    assert attack(grid(RATES, rows), 10) == []
+    assert attack(grid(RATES, rows), 25)  # a town with min_cell 25
+
+
+# --- interval inversion ---
+
+
+def test_a_hidden_base_is_pinned_by_its_wilson_interval(tmp_path: Path) -> None:
+    # 女性20代: 「10人以上」, 40.9 % with 23.3–61.3 % → exactly 9 of 22
+    assert invert_wilson(40.9, 23.3, 61.3, 200) == [(9, 22)]
+    rows = [["女性20代", "10人以上", "—", 40.9, 23.3, 61.3]]
+    details = found(tmp_path, page(("性別・年代別", RATES, rows)))
+    assert any("only 9 of 22" in d for d in details)
+
+
+def test_a_rate_with_its_interval_in_one_cell_is_inverted(tmp_path: Path) -> None:
+    header = ["市町村", "回答者数", "孤独感がある（95%信頼区間）"]
+    rows = [["試験市", 643, "40.9%（23.3～61.3%）"], ["飯山市", 643, "34.9%（31.3～38.6%）"]]
+    details = found(tmp_path, page(("市町村一覧", header, rows)))
+    assert len(details) == 1 and "only 9 of 22" in details[0]
+
+
+def test_weighted_figures_on_a_hidden_count_are_caught(tmp_path: Path) -> None:
+    header = [*RATES, "重み付け割合（%）", "重み付け 下限（%）", "重み付け 上限（%）"]
+    rows = [["女性20代", 22, "—", "—", "—", "—", 40.9, 23.3, 61.3],
+            ["女性30代", "—", "—", "—", "—", "—", 38.0, 20.1, 59.7]]
+    details = found(tmp_path, page(("性別・年代別", header, rows)))
+    assert any("女性20代" in d and "weighted figures" in d and "× 回答者数 22" in d
+               for d in details)
+    assert any("女性30代" in d and "the interval implies about" in d for d in details)
+
+
+# --- totals minus parts: rows, columns, linked tables ---
+
+
+def test_totals_minus_parts_across_rows(tmp_path: Path) -> None:
+    header = ["性別", "人数", "構成比（%）"]
+    rows = [["全体", 643, 100.0], ["男性", 300, 46.7], ["女性", 335, 52.1],
+            ["その他・答えたくない", "—", "—"]]
+    details = found(tmp_path, page(("性別", header, rows)))
+    arithmetic = "「全体」の人数 643 − 「男性」の人数 300 − 「女性」の人数 335 = 8"
+    assert any("その他・答えたくない" in d and arithmetic in d for d in details)
+    protected = [*rows, ["無回答", "—", "—"]]  # a second hidden part: 8 = その他 + 無回答
+    assert found(tmp_path, page(("性別", header, protected))) == []
+
+
+def test_totals_minus_parts_across_columns(tmp_path: Path) -> None:
+    # cells are shares of the row bases; the 全体 row gives the column totals
+    header = ["春～秋", "回答者数", "多い（%）", "少ない（%）"]
+    rows = [["全体", 100, 49.0, 51.0], ["A", 50, 60.0, 40.0], ["B", 30, 40.0, 60.0],
+            ["C", 20, "—", "—"]]
+    details = found(tmp_path, page(("移動", header, rows)))  # 49 − 30 − 12 = 7 in column 多い
+    assert len(details) == 1 and "「C」の「多い」の人数" in details[0] and ": 7" in details[0]
+    rows[2][2:] = ["—", "—"]  # with B hidden too, B + C = 19 in the column: neither is known
+    assert found(tmp_path, page(("移動", header, rows))) == []
+
+
+def test_totals_minus_parts_across_linked_tables(tmp_path: Path) -> None:
+    # each table alone keeps its small cell: c + d = 23 in the distribution, b + c = 43 in the
+    # cross table; the shown b = 40 and d = 20 of the other table give c = 3
+    dist = ["季節", "回答", "人数", "構成比（%）"]
+    dist_rows = [["春～秋", "全体", 100, 100.0], ["春～秋", "a", 37, 37.0],
+                 ["春～秋", "b", 40, 40.0], ["春～秋", "c", "—", "—"], ["春～秋", "d", "—", "—"]]
+    cross = ["春～秋の外出頻度", "回答者数", "a（%）", "b（%）", "c（%）", "d（%）"]
+    cross_rows = [["全体", 100, "—", "—", "—", "—"], ["a", 37, "—", "—", "—", "—"],
+                  ["b", "—", "—", "—", "—", "—"], ["c", "—", "—", "—", "—", "—"],
+                  ["d", 20, "—", "—", "—", "—"]]
+    alone = [*found(tmp_path, page(("分布", dist, dist_rows))),
+             *found(tmp_path, page(("移り変わり", cross, cross_rows)))]
+    assert alone == []
+    details = found(tmp_path, page(("分布", dist, dist_rows), ("移り変わり", cross, cross_rows)))
+    assert any("「c」" in d and ": 3" in d for d in details)
+
+
+def test_a_rate_row_named_like_an_answer_is_that_answers_count(tmp_path: Path) -> None:
+    # the distribution alone keeps 時々ある (8) and しばしば (28) hidden together (36); the
+    # headline row 「しばしばある・常にある」 on the same 637 respondents shows its 28
+    head = ["指標", "回答者数", "該当者数", "割合（%）"]
+    head_rows = [["しばしばある・常にある", 637, 28, 4.4]]
+    dist = ["孤独感（直接質問）", "人数", "構成比（%）"]
+    dist_rows = [["全体", 637, 100.0], ["決してない", 129, 20.3], ["ほとんどない", 286, 44.9],
+                 ["たまにある", 186, 29.2], ["時々ある", "—", "—"],
+                 ["しばしばある・常にある", "—", "—"]]
+    assert found(tmp_path, page(("分布", dist, dist_rows))) == []
+    assert found(tmp_path, page(("全体", head, head_rows))) == []
+    details = found(tmp_path, page(("全体", head, head_rows), ("分布", dist, dist_rows)))
+    assert any("時々ある" in d and ": 8" in d for d in details)
+
+
+# --- 0 vs —, raw fractions, chart data ---
+
+
+def test_zero_next_to_dash_in_a_small_group_is_caught(tmp_path: Path) -> None:
+    header = ["性別", "年代", "回答者数", "該当者数", "割合（%）"]
+    rows = [["その他・答えたくない", "全体", "—", "—", "—"],
+            ["その他・答えたくない", "20代", 0, 0, "—"],
+            ["その他・答えたくない", "30代", "—", "—", "—"],
+            ["その他・答えたくない", "40代", 0, 0, "—"]]
+    details = found(tmp_path, page(("性別・年代別", header, rows)))
+    assert sum("0 vs —" in d for d in details) == 2
+    hidden = [[*r[:2], "—", "—", "—"] for r in rows]
+    assert found(tmp_path, page(("性別・年代別", header, hidden))) == []
+
+
+def test_raw_fractions_are_caught(tmp_path: Path) -> None:
+    # the season transition table once printed 0.009709 (× 103 = 1)
+    header = ["春～秋の外出頻度", "回答者数", "週に2～3日（%）", "週に1日程度（%）"]
+    rows = [["週に1日程度", 103, "0.009709", "0.990291"]]
+    details = found(tmp_path, page(("移り変わり", header, rows)))
+    assert any("raw fraction" in d for d in details)
+    assert any("= 1" in d for d in details)  # and the count it gives
+
+
+def test_chart_data_shows_nothing_the_tables_do_not(tmp_path: Path) -> None:
+    rows = [["飯山", 242, 90, 37.2, 31.3, 43.4]]
+    trace = {"type": "bar", "x": ["飯山", "富倉"], "y": [37.2, None], "name": "割合",
+             "error_y": {"array": [6.2, None], "arrayminus": [5.9, None]}}
+    script = f'<script>Plotly.newPlot("fig", {json.dumps([trace])}, {{}}, {{}})</script>'
+    assert found(tmp_path, page(("地区別", RATES, rows), script=script)) == []
+    trace["y"] = [37.2, 50.0]  # a hidden district's bar
+    leaky = f'<script>Plotly.newPlot("fig", {json.dumps([trace])}, {{}}, {{}})</script>'
+    assert any("富倉" in d for d in found(tmp_path, page(("地区別", RATES, rows), script=leaky)))
+    trace["y"] = [37.1900001, None]  # unrounded
+    raw = f'<script>Plotly.newPlot("fig", {json.dumps([trace])}, {{}}, {{}})</script>'
+    assert any("one decimal" in d for d in found(tmp_path, page(("地区別", RATES, rows),
+                                                              script=raw)))
+
+
+def test_typed_chart_arrays_are_read_too(tmp_path: Path) -> None:
+    """plotly writes numpy data as base64 typed arrays; the audit decodes them."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    rows = [["飯山", 242, 90, 37.2, 31.3, 43.4]]
+    fig = go.Figure(go.Bar(x=["飯山", "富倉"], y=pd.Series([37.2, 50.0]).to_numpy()))
+    html = pio.to_html(fig, include_plotlyjs=False, full_html=False)
+    assert '"bdata"' in html
+    assert any("50" in d for d in found(tmp_path, page(("地区別", RATES, rows), script=html)))
+
+
+# --- the other published files ---
+
+
+def test_results_json_is_attacked_like_a_page() -> None:
+    ok = {"p": 50.0, "lo": 34.8, "hi": 65.2, "n": 40, "x": 20}
+    results = {"town": "t", "min_cell": 10, "headline": {"lonely": ok, "often_always": ok},
+               "district": {"lonely": {"title": "地区別", "rows": [
+                   {"district": "全体", "n": 100, "x": 40, "p": 40.0},
+                   {"district": "A", "n": 60, "x": 25, "p": 41.7},
+                   {"district": "B", "n": 40, "x": 15, "p": 37.5}]}}}
+    assert attack_results(results) == []
+    rows = results["district"]["lonely"]["rows"]
+    rows[0].update(x=30, p=30.0)
+    rows[2].update(x=None, p=12.5)  # share × base
+    assert any("12.5% × 回答者数 40 = 5" in str(f) for f in attack_results(results))
+    rows[0].update(x=40, p=40.0)
+    rows[2].update(x=None, p=None)
+    rows[1].update(n=None, x=None, p=None)  # totals minus parts: 100 − 40 = 60 (fine, ≥ 10)
+    assert attack_results(results) == []
+    rows[2].update(n=4, x=None, p=None)
+    assert any("a count of 4" in str(f) for f in attack_results(results))
+    rows[2].update(n=40, x=15, p=0.375)  # a raw fraction
+    assert any("raw fraction" in str(f) for f in attack_results(results))
+
+
+def test_workbooks_are_attacked_like_a_page(tmp_path: Path) -> None:
+    good = pd.DataFrame({"年代": ["20代", "30代"], "回答者数": [20, 30], "該当者数": [10, 12],
+                         "割合（%）": [50.0, 40.0]})
+    bad = pd.DataFrame({"年代": ["20代", "30代"], "回答者数": [14, "—"], "該当者数": [11, "—"],
+                        "割合（%）": [78.6, 20.0]})
+    path = write_tables({"表": [("良い表", good), ("悪い表", bad)]}, tmp_path / "x.xlsx", ["注記"])
+    details = [str(f) for f in attack_workbook(path, 10)]
+    assert len(details) == 2 and all("悪い表" in d for d in details)
+    assert any("14 − 該当者数 11 = 3" in d for d in details)  # the complement
+    assert any("30代" in d and "base is hidden" in d for d in details)  # a rate on a hidden base

@@ -14,17 +14,13 @@ from helpers import paths
 from helpers.analysis import (
     DisclosureError,
     Options,
-    Table,
     analyse_town,
     build_results,
-    disclosure_breaches,
-    workbook_breaches,
     write_outputs,
 )
-from helpers.analysis.common import distribution, hide_small_counts
+from helpers.build.attack import attack_results, attack_workbook
 from helpers.codebook import VarType, load_codebook
-from helpers.excel import write_tables
-from helpers.stats import fmt_ci, fmt_pct, points
+from helpers.stats import fmt_ci, fmt_pct, fmt_percent, percent, points
 from helpers.towns import Town
 
 DISTRICTS = ["北地区", "南地区", "東地区", "山間地区"]
@@ -123,7 +119,7 @@ def synthetic_town(smalltown: bool = True, margins: bool = True) -> Town:
 
 # --- tests -------------------------------------------------------------------------------------
 
-SEX_AGE_KEYS = {"sex", "age_band", "n", "x", "p", "lo", "hi", "suppressed"}
+SEX_AGE_KEYS = {"sex", "age_band", "n", "x", "p", "lo", "hi"}
 
 
 @pytest.fixture(scope="module")
@@ -141,58 +137,12 @@ def results(report):
     return build_results(report)
 
 
-def test_hide_small_counts_primary_and_secondary():
-    frame = pd.DataFrame({
-        "g": ["a", "b", "c", "d"], "n": [5, 40, 12, 0], "x": [2, 20, 3, 0],
-        "p": [0.4, 0.5, 0.25, np.nan], "lo": [0.1, 0.3, 0.1, np.nan], "hi": [0.8, 0.7, 0.5, np.nan],
-    })
-    out = hide_small_counts(frame, ["g"], 10)
-    a, b, c, d = (out.iloc[i] for i in range(4))
-    assert a[["n", "x", "p", "lo", "hi"]].isna().all() and a["suppressed"]  # n = 5: all hidden
-    assert c["base_hidden"] and pd.isna(c["n"]) and c["p"] == 0.25  # secondary: base only
-    assert pd.isna(c["x"])  # x = 3 is a small count
-    assert b["n"] == 40 and b["p"] == 0.5 and not b["base_hidden"]
-    assert d["n"] == 0 and pd.isna(d["p"])
-    shown = Table("t", "t", out).display()
-    assert list(shown["回答者数"]) == ["—", 40, "10人以上", 0]
-    assert list(shown["割合（%）"]) == ["—", "50.0", "25.0", "—"]
-
-
-def test_distribution_hides_the_share_of_a_hidden_count():
-    s = pd.Series(pd.Categorical(["a"] * 30 + ["b"] * 4 + ["c"] * 12, categories=["a", "b", "c"]))
-    out = distribution(pd.DataFrame({"v": s}), "v", 10)
-    assert out["count"].isna().tolist() == [False, True, True]  # b primary, c secondary
-    assert out["share"].isna().tolist() == [False, True, True]
-    assert out.loc[0, "share"] == pytest.approx(30 / 46)
-
-
-def test_distribution_with_no_answer_hides_small_cells_together():
-    values = ["男性"] * 300 + ["女性"] * 335 + ["その他"] * 3 + [None] * 5
-    s = pd.Series(pd.Categorical(values, categories=["男性", "女性", "その他"]))
-    out = distribution(pd.DataFrame({"v": s}), "v", 10, no_answer=True)
-    assert list(out["v"]) == ["男性", "女性", "その他", "無回答"]
-    assert out["count"].tolist()[:2] == [300, 335]  # the large groups stay visible
-    assert out["count"].isna().tolist() == [False, False, True, True]
-    assert out.loc[0, "share"] == pytest.approx(300 / 643)  # of all respondents
-
-
-def test_hide_small_counts_secondary_within_each_first_group():
-    frame = pd.DataFrame({
-        "sex": ["男性"] * 4 + ["女性"] * 3,
-        "age": ["全体", "20代", "30代", "40代", "全体", "20代", "30代"],
-        "n": [60, 4, 30, 26, 50, 25, 25],
-        "p": [0.3] * 7,
-    })
-    out = hide_small_counts(frame, ["sex", "age"], 10)
-    assert list(out["base_hidden"]) == [False, False, False, True, False, False, False]
-    assert out.loc[0, "n"] == 60  # the visible total stays
-
-
 def test_sections_and_headline(report, results, survey):
     assert all(results["sections"].values())
     lonely = results["headline"]["lonely"]
     assert lonely["n"] == int(survey["lonely"].notna().sum())
-    assert lonely["p"] == pytest.approx(survey["lonely"].astype(float).mean())
+    assert lonely["x"] == int(survey["lonely"].sum())
+    assert lonely["p"] == percent(survey["lonely"].astype(float).mean())  # published: % one decimal
     assert lonely["lo"] < lonely["p"] < lonely["hi"]
     assert {r["age_band"] for r in results["lonely_by_sex_age"]} >= {"全体", "20代", "80歳以上"}
     assert all(r.keys() >= SEX_AGE_KEYS for r in results["lonely_by_sex_age"])
@@ -214,15 +164,34 @@ def test_season_winter_lower(results, report):
     assert season["winter_lower"] is True
     w = season["wilcoxon"]
     assert w["p_value"] < 0.001 and w["effect_r"] > 0
-    assert w["share_less_in_winter"] > w["share_more_in_winter"]
+    change = {r["outing_change"]: r for r in season["tables"]["outing_change"]["rows"]}
+    assert change["冬に減る"]["share"] > change["冬に増える"]["share"]
+    assert change["全体"]["count"] == w["n"]
     assert "冬の外出頻度は春～秋より少なく" in report.sections["season"].text()
 
 
 def test_weighting_applied_with_efficiency(results):
     w = results["weighting"]
-    assert w["applied"] and 0 < w["efficiency"] <= 1 and w["margins"] == ["sex_age", "district"]
+    assert w["applied"] and 0 < w["efficiency"] <= 100 and w["margins"] == ["sex_age", "district"]
     row = next(r for r in results["lonely_by_sex_age"] if r["sex"] == "女性" and r["p"])
     assert row["p_weighted"] is not None
+
+
+def test_the_number_weighted_is_published_only_when_it_gives_nobody_away(survey):
+    # 3 respondents of 「その他・答えたくない」 and nobody else left out of the weighting: the
+    # number weighted, with the number of respondents, would give the 3 away
+    df = survey.copy()
+    df["sex"] = df["sex"].cat.set_categories(["男性", "女性", "その他・答えたくない"])
+    df.loc[df["sex"] == "その他・答えたくない", "sex"] = "女性"
+    df.loc[df.index[:3], "sex"] = "その他・答えたくない"
+    df = df[df["sex"].notna() & df["age_band"].notna() & df["district"].notna()]
+    report = analyse_town(df, synthetic_town())
+    w = build_results(report)["weighting"]
+    assert w["applied"] and w["n"] is None and w["n_eff"] is None and w["efficiency"] > 0
+    assert "対象" not in report.ctx.weighting.text()
+    df.loc[df.index[3:30], "sex"] = "その他・答えたくない"  # 30: nobody to give away
+    w = build_results(analyse_town(df, synthetic_town()))["weighting"]
+    assert w["n"] == len(df) - 30 and w["n_eff"] > 0
 
 
 def test_weighting_off_and_min_cell_override(survey):
@@ -230,7 +199,7 @@ def test_weighting_off_and_min_cell_override(survey):
     results = build_results(report)
     assert results["min_cell"] == 40 and not results["weighting"]["applied"]
     assert "p_weighted" not in results["lonely_by_sex_age"][0]
-    assert disclosure_breaches(results) == []
+    assert attack_results(results) == []
     small = [r for r in results["lonely_by_sex_age"] if r["p"] is None]
     assert len(small) > len([r for r in build_results(analyse_town(
         survey, synthetic_town(), weighting=False))["lonely_by_sex_age"] if r["p"] is None])
@@ -262,39 +231,10 @@ def test_write_outputs_pass_the_audit(report, tmp_path):
     json_path, xlsx_path = write_outputs(report, tmp_path)
     results = json.loads(json_path.read_text(encoding="utf-8"))
     assert results["town"] == "testtown" and results["synthetic"] is True
-    assert disclosure_breaches(results) == []
-    assert workbook_breaches(xlsx_path, 10) == []
+    assert attack_results(results) == []
+    assert attack_workbook(xlsx_path, 10) == []
     assert xlsx_path.name == "testtown_集計表.xlsx"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([json_path.name, xlsx_path.name])
-
-
-def test_disclosure_breaches_catch_planted_values(results):
-    assert disclosure_breaches(results) == []
-    planted = json.loads(json.dumps(results))
-    planted["lonely_by_sex_age"].append(
-        {"sex": "男性", "age_band": "90代", "n": 4, "x": 2, "p": 0.5, "lo": 0.1, "hi": 0.9}
-    )
-    planted["response"]["tables"]["sex"]["rows"][0]["count"] = 3
-    planted["district"]["lonely"]["rows"][0].update(n=None, p=0.3, base_hidden=False)
-    planted["response"]["tables"]["age_band"]["rows"][1].update(count=None, share=0.01)
-    found = disclosure_breaches(planted)
-    assert any("age_band.rows[1].share = 0.01: published on a base count = None" in b
-               for b in found)
-    assert any("lonely_by_sex_age[" in b and ".p = 0.5" in b for b in found)
-    assert any(".count = 3" in b for b in found)
-    assert any("district.lonely.rows[0].p = 0.3" in b for b in found)
-    assert any(".x = 2" in b for b in found)
-
-
-def test_workbook_breaches_catch_planted_cells(tmp_path):
-    good = pd.DataFrame({"年代": ["20代", "30代"], "回答者数": [12, "10人以上"],
-                         "割合（%）": [41.7, 30.0]})
-    bad = pd.DataFrame({"年代": ["20代", "30代"], "回答者数": [5, "—"], "該当者数": [3, "—"],
-                        "割合（%）": [40.0, 20.0]})
-    path = write_tables({"表": [("良い表", good), ("悪い表", bad)]}, tmp_path / "x.xlsx", ["注記"])
-    found = workbook_breaches(path, 10)
-    assert len(found) == 4  # 回答者数 5, 該当者数 3, and two percentages on small bases
-    assert all("悪い表" in b for b in found)
 
 
 def test_write_outputs_refuses_a_breach(report, tmp_path, monkeypatch):
@@ -302,7 +242,7 @@ def test_write_outputs_refuses_a_breach(report, tmp_path, monkeypatch):
 
     def leaky(rep):
         out = build_results(rep)
-        out["lonely_by_sex_age"].append({"sex": "男性", "age_band": "x", "n": 3, "p": 0.3})
+        out["lonely_by_sex_age"].append({"sex": "男性", "age_band": "x", "n": 3, "p": 33.3})
         return out
 
     monkeypatch.setattr(results_module, "build_results", leaky)
@@ -332,19 +272,23 @@ def test_sample_town_report_has_no_breach(town, tmp_path):
     json_path, xlsx_path = write_outputs(report, tmp_path)
     results = json.loads(json_path.read_text(encoding="utf-8"))
     assert results["sections"]["response"] and results["sections"]["loneliness"]
-    assert disclosure_breaches(results) == []
-    assert workbook_breaches(xlsx_path, results["min_cell"]) == []
+    assert attack_results(results) == []
+    assert attack_workbook(xlsx_path, results["min_cell"]) == []
 
 
 def test_iiyama_reproduces_brief_figures():
     df, params = _sample("iiyama")
     results = build_results(analyse_town(df, params))
     highlights = {h["sex"]: h for h in results["loneliness"]["highlights"]}
-    assert (highlights["男性"]["top_age_band"], fmt_pct(highlights["男性"]["top_p"])) == (
+    assert (highlights["男性"]["top_age_band"], fmt_percent(highlights["男性"]["top_p"])) == (
         "20代", "50.0%")
     women = highlights["女性"]
-    assert (women["top_age_band"], fmt_pct(women["top_p"])) == ("40代", "42.1%")
-    assert points(women["top_p"], women["total_p"]) == 9.3
+    assert (women["top_age_band"], fmt_percent(women["top_p"])) == ("40代", "42.1%")
+    assert points(women["top_p"], women["total_p"]) == 9.3 == women["points_above_total"]
+    rows = {(r["sex"], r["age_band"]): r for r in results["lonely_by_sex_age"]}
+    for cell in (("男性", "20代"), ("女性", "40代"), ("女性", "全体")):  # 10+ on both sides
+        row = rows[cell]
+        assert row["x"] >= 10 and row["n"] - row["x"] >= 10, cell
     for item in ("town_ties", "town_faces", "town_selfcontained"):
         entry = results["smalltown"]["items"][item]
         assert set(entry["above_overall"]) >= {"良くないと思う", "どちらともいえない"}
@@ -353,31 +297,41 @@ def test_iiyama_reproduces_brief_figures():
 
 def test_iiyama_weighted_numbers_agree_with_r_survey():
     # tests/fixtures/r_survey_iiyama holds R survey's numbers for the respondents the Iiyama
-    # raking uses: the report's weighted headline, rates, test and odds ratios are R's.
+    # raking uses: the report's weighted headline, rates, test and odds ratios are R's, and what
+    # it publishes is them rounded half up.
+    from helpers.stats import proportion
+
     df, params = _sample("iiyama")
     reference = json.loads((paths.ROOT / "tests" / "fixtures" / "r_survey_iiyama"
                             / "r_survey_reference.json").read_text(encoding="utf-8"))
     report = analyse_town(df, params)
     results = build_results(report)
-    lonely, r = results["headline_weighted"]["lonely"], reference["overall"]
-    assert (lonely["n"], lonely["method"]) == (r["n"], "logit")
-    assert (lonely["p"], lonely["se"]) == pytest.approx((r["p"], r["se"]), abs=1e-6)
-    assert (lonely["lo"], lonely["hi"]) == pytest.approx(r["ci_logit"], abs=1e-6)
-    shown = fmt_ci(*r["ci_logit"])
+    raw, r = proportion(df["lonely"], report.ctx.design), reference["overall"]
+    assert (raw.n, raw.method) == (r["n"], "logit")
+    assert (raw.p, raw.se) == pytest.approx((r["p"], r["se"]), abs=1e-6)
+    assert (raw.lo, raw.hi) == pytest.approx(r["ci_logit"], abs=1e-6)
+    lonely = results["headline_weighted"]["lonely"]
+    assert (lonely["p"], lonely["lo"], lonely["hi"]) == (
+        percent(r["p"]), *(percent(v) for v in r["ci_logit"]))
+    assert lonely["method"] == "logit"
+    shown = fmt_ci(lonely["lo"], lonely["hi"])
     assert shown == "（95%信頼区間 31.4～38.8%）"
     assert f"重み付けすると、孤独感がある人は{fmt_pct(r['p'])}{shown}" in (
         report.sections["loneliness"].text())
+    item = next(it for it in report.sections["smalltown"].items if it.item == "town_faces")
+    rates = item.groups.frame.set_index("town_faces")
     faces = results["smalltown"]["items"]["town_faces"]
-    rates = {g["town_faces"]: g for g in faces["groups"]}
+    published = {g["town_faces"]: g for g in faces["groups"]}
     for answer, expected in reference["town_faces"]["rates"].items():
-        assert rates[answer]["p_weighted"] == pytest.approx(expected["p"], abs=1e-6)
-    assert faces["rao_scott"]["f"] == pytest.approx(
+        assert rates.loc[answer, "p_weighted"] == pytest.approx(expected["p"], abs=1e-6)
+        assert published[answer]["p_weighted"] == percent(expected["p"])
+    assert item.rao_scott["f"] == pytest.approx(
         reference["town_faces"]["rao_scott_F"]["F"], abs=1e-6)
     assert faces["models"]["weighted"]["n"] == reference["logit_town_faces"]["n"]
-    odds = {g["level"]: g for g in faces["odds_ratios"]}
+    odds = item.odds.frame.set_index("level")
     for level, expected in reference["logit_town_faces"]["terms"].items():
-        assert odds[level]["odds_ratio_weighted"] == pytest.approx(expected["or"], abs=1e-6)
-        assert odds[level]["or_lo_weighted"] == pytest.approx(expected["or_lo"], abs=1e-6)
+        assert odds.loc[level, "odds_ratio_weighted"] == pytest.approx(expected["or"], abs=1e-6)
+        assert odds.loc[level, "or_lo_weighted"] == pytest.approx(expected["or_lo"], abs=1e-6)
 
 
 @pytest.mark.parametrize("interactive", [False, True])
@@ -393,20 +347,25 @@ def test_every_section_chart_has_a_caption_with_n(report, interactive):
 
 
 def test_weighted_rates_need_their_own_weighted_base():
-    # 12 respondents answered 「A」 but only 8 of them are in the weighting: the unweighted rate is
+    # 24 respondents answered 「A」 but only 8 of them are in the weighting: the unweighted rate is
     # published, the weighted one is not (it would rest on 8 respondents).
-    from helpers.analysis.common import rates
+    from helpers.analysis.common import RATES, Table, rates
+    from helpers.analysis.publish import Publication
     from helpers.stats import Design
 
     df = pd.DataFrame({
-        "g": pd.Categorical(["A"] * 12 + ["B"] * 30, categories=["A", "B"]),
-        "lonely": pd.array([True, False] * 21, dtype="boolean"),
+        "g": pd.Categorical(["A"] * 24 + ["B"] * 60, categories=["A", "B"]),
+        "lonely": pd.array([True, False] * 42, dtype="boolean"),
     })
-    design = Design.from_weights(pd.Series(1.5, index=df.index[4:]))
-    out = rates(df, "lonely", ["g"], 10, design).set_index("g")
-    assert out.loc["A", "n"] == 12 and out.loc["A", "p"] == pytest.approx(0.5)
+    design = Design.from_weights(pd.Series(1.5, index=df.index[16:]))
+    table = Table("g", "t", rates(df, "lonely", ["g"], design), RATES)
+    pub = Publication()
+    pub.add(table)
+    pub.publish(10)
+    out = table.published.set_index("g")
+    assert out.loc["A", "n"] == 24 and out.loc["A", "p"] == 50.0
     assert np.isnan(out.loc["A", ["p_weighted", "lo_weighted", "hi_weighted"]].astype(float)).all()
-    assert out.loc["B", "p_weighted"] == pytest.approx(0.5)
+    assert out.loc["B", "p_weighted"] == 50.0
 
 
 def test_report_text_shows_user_strings_as_typed(survey):

@@ -21,9 +21,9 @@ def table() -> pd.DataFrame:
         "sex": ["男性", "男性", "男性", "女性", "女性", "女性"],
         "age_band": ["20代", "30代", "80歳以上"] * 2,
         "n": [20, 30, 5, 19, 25, 40],
-        "p": [0.5, 0.3, np.nan, 0.421, 0.35, 0.2],
-        "lo": [0.3, 0.15, np.nan, 0.23, 0.2, 0.1],
-        "hi": [0.7, 0.5, np.nan, 0.63, 0.55, 0.35],
+        "p": [50.0, 30.0, np.nan, 42.1, 35.0, 20.0],  # published percentages
+        "lo": [30.0, 15.0, np.nan, 23.0, 20.0, 10.0],
+        "hi": [70.0, 50.0, np.nan, 63.1, 55.0, 35.0],
     })
 
 
@@ -49,7 +49,7 @@ def test_static_chart_draws_only_published_bars(table, tmp_path):
     assert sorted(round(b.get_height(), 1) for b in bars) == [20.0, 30.0, 35.0, 42.1, 50.0]
     colours = {to_hex(b.get_facecolor()).upper() for b in bars}
     assert colours == {figures.OKABE_ITO["blue"], figures.OKABE_ITO["vermillion"]}
-    assert "n = 139" in chart.caption and "10人未満の1区分" in chart.caption
+    assert "n = 139" in chart.caption and "1区分は、回答者保護のため" in chart.caption
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font" would fail here
         chart.figure.savefig(tmp_path / "chart.png")
@@ -65,7 +65,7 @@ def test_caption_without_suppression_or_ci(table):
 
 def test_interactive_chart_has_one_trace_per_group(table):
     chart = figures.bar_chart(table, "age_band", hue="sex", title="t", what="w", n=139,
-                              min_cell=10, reference=0.33, reference_label="全体",
+                              min_cell=10, reference=33.0, reference_label="全体",
                               interactive=True)
     fig = chart.figure
     assert isinstance(fig, go.Figure)
@@ -75,9 +75,11 @@ def test_interactive_chart_has_one_trace_per_group(table):
     assert list(men.text) == ["", "", figures.SUPPRESSED]
     assert [t.marker.color for t in fig.data] == figures.PALETTE[:2]
     assert fig.layout.shapes[0].y0 == pytest.approx(33.0)
+    women = fig.data[1].error_y
+    assert list(women.array[:1]) == [21.0] and list(women.arrayminus[:1]) == [19.1]  # no 20.99…
 
 
-HOSTILE = {"<b>北</b>地区": 0.3, "$x$地区": 0.4, "A*B地区": 0.5}  # short: no line wrap
+HOSTILE = {"<b>北</b>地区": 30.0, "$x$地区": 40.0, "A*B地区": 50.0}  # short: no line wrap
 
 
 def _hostile_table() -> pd.DataFrame:
@@ -93,7 +95,7 @@ def test_static_chart_labels_show_the_characters(tmp_path):
     figures.set_theme()
     chart = figures.bar_chart(_hostile_table(), "district", hue="group", ci=None,
                               title="$地区$別", what="w", n=100, min_cell=10,
-                              reference=0.2, reference_label="$全体$")
+                              reference=20.0, reference_label="$全体$")
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         chart.figure.savefig(tmp_path / "chart.svg")
     svg = (tmp_path / "chart.svg").read_text(encoding="utf-8")
@@ -108,7 +110,7 @@ def test_interactive_chart_labels_are_plotly_text():
 
     chart = figures.bar_chart(_hostile_table(), "district", hue="group", ci=None,
                               title="<i>題</i>", what="w", n=100, min_cell=10,
-                              reference=0.2, reference_label="<u>全体</u>", interactive=True)
+                              reference=20.0, reference_label="<u>全体</u>", interactive=True)
     fig = chart.figure
     bars = fig.data[0]
     assert [html.unescape(x) for x in bars.x] == list(HOSTILE)

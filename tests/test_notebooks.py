@@ -12,8 +12,8 @@ import papermill as pm
 import pytest
 
 from helpers import paths
-from helpers.analysis import disclosure_breaches, workbook_breaches
-from helpers.stats import fmt_pct, points
+from helpers.build.attack import attack_results, attack_workbook
+from helpers.stats import fmt_percent, points
 
 pytestmark = pytest.mark.slow
 REPORT = paths.NOTEBOOKS / "municipal_report.ipynb"
@@ -49,16 +49,16 @@ def test_iiyama_report(tmp_path):
     _check_sex_age(results, text)
     _check_small_town_items(results, text)
     _check_winter_outings(results, text)
-    assert disclosure_breaches(results) == []
-    assert workbook_breaches(out / "iiyama_集計表.xlsx", results["min_cell"]) == []
+    assert attack_results(results) == []
+    assert attack_workbook(out / "iiyama_集計表.xlsx", results["min_cell"]) == []
     _check_compare(out.parent, tmp_path / "compare.ipynb")
 
 
 def _check_sex_age(results: dict, text: str) -> None:
     rows = {(r["sex"], r["age_band"]): r for r in results["lonely_by_sex_age"]}
     men20, women40, women = rows["男性", "20代"], rows["女性", "40代"], rows["女性", "全体"]
-    assert fmt_pct(men20["p"]) == "50.0%" and men20["lo"] < men20["p"] < men20["hi"]
-    assert fmt_pct(women40["p"]) == "42.1%" and points(women40["p"], women["p"]) == 9.3
+    assert fmt_percent(men20["p"]) == "50.0%" and men20["lo"] < men20["p"] < men20["hi"]
+    assert fmt_percent(women40["p"]) == "42.1%" and points(women40["p"], women["p"]) == 9.3
     assert "男性では20代が50.0%と最も高く" in text
     assert "女性では40代が42.1%と最も高く" in text and "より9.3ポイント高く" in text
     assert results["headline"]["often_always"]["p"] < results["national"]["often_always"]
@@ -93,8 +93,8 @@ def test_town_without_small_town_and_season_items(tmp_path):
     assert results["sections"]["smalltown"] is False and results["sections"]["season"] is False
     assert "須坂市の調査では市での生活についての考え方" in text
     assert "須坂市の調査では季節別（春～秋と冬）の外出頻度を尋ねていないため" in text
-    assert disclosure_breaches(results) == []
-    assert workbook_breaches(tmp_path / "suzaka_集計表.xlsx", results["min_cell"]) == []
+    assert attack_results(results) == []
+    assert attack_workbook(tmp_path / "suzaka_集計表.xlsx", results["min_cell"]) == []
 
 
 def _check_compare(results_dir: Path, executed: Path) -> None:

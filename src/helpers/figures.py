@@ -1,10 +1,11 @@
 """One visual theme for every report figure: static (matplotlib/seaborn) and interactive (plotly).
 
 Every figure function returns a :class:`Chart`: the figure plus a Japanese caption that says what
-the figure shows and on how many respondents it rests. Bars whose value is missing (suppressed
-because fewer than ``min_cell`` respondents answered) are not drawn: a "—" marks their place and
-the caption says why. Labels, titles and captions are text: they pass ``helpers.escape`` on the
-way into plotly, matplotlib or Markdown.
+the figure shows and on how many respondents it rests. Figures draw published values only
+(percentages with one decimal, from ``helpers.analysis.publish``): bars whose value is missing
+(hidden to protect respondents) are not drawn, a "—" marks their place and the caption says why;
+the chart data inside a page (plotly) hold no number a table does not show. Labels, titles and
+captions are text: they pass ``helpers.escape`` on the way into plotly, matplotlib or Markdown.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from helpers import escape
+from helpers.stats.format import round_half_up
 
 #: Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), in the order the figures use it.
 OKABE_ITO: dict[str, str] = {
@@ -82,21 +84,19 @@ def _wrap(label: Any, width: int) -> str:
 def _tidy(
     table: pd.DataFrame, x: str, value: str, hue: str | None, ci: tuple[str, str] | None
 ) -> pd.DataFrame:
-    """Long frame: x, hue, value, lo, hi (all in %), missing value = suppressed."""
-    out = pd.DataFrame(
-        {
-            "x": table[x].astype(str).to_numpy(),
-            "hue": table[hue].astype(str).to_numpy() if hue else "",
-            "value": pd.to_numeric(table[value], errors="coerce").astype(float).to_numpy() * 100,
-        }
-    )
-    for name, col in zip(("lo", "hi"), ci or (None, None), strict=True):
-        out[name] = (
-            pd.to_numeric(table[col], errors="coerce").astype(float).to_numpy() * 100
-            if col
-            else np.nan
-        )
-    return out
+    """Long frame: x, hue, value, lo, hi (published %), missing value = hidden."""
+
+    def column(col: str | None) -> np.ndarray:
+        if col is None:
+            return np.full(len(table), np.nan)
+        return pd.to_numeric(table[col], errors="coerce").astype(float).to_numpy()
+
+    lo, hi = ci or (None, None)
+    return pd.DataFrame({
+        "x": table[x].astype(str).to_numpy(),
+        "hue": table[hue].astype(str).to_numpy() if hue else "",
+        "value": column(value), "lo": column(lo), "hi": column(hi),
+    })
 
 
 def _caption(what: str, n: int, ci: bool, suppressed: int, min_cell: int) -> str:
@@ -105,10 +105,16 @@ def _caption(what: str, n: int, ci: bool, suppressed: int, min_cell: int) -> str
         text += "棒は割合、線は95%信頼区間。"
     if suppressed:
         text += (
-            f"回答者が{min_cell}人未満の{suppressed}区分は、回答者保護のため表示していません"
-            f"（{SUPPRESSED}）。"
+            f"{suppressed}区分は、回答者保護のため表示していません（{SUPPRESSED}：{min_cell}人未満"
+            "の区分と、計算で人数が分かってしまう区分）。"
         )
     return text
+
+
+def _error(a: pd.Series, b: pd.Series) -> list[float | None]:
+    """Error-bar lengths a − b of published percentages, rounded as published (no float tails)."""
+    return [None if pd.isna(u) or pd.isna(v) else round_half_up(u - v, 1)
+            for u, v in zip(a, b, strict=True)]
 
 
 def _draw_static(
@@ -137,7 +143,7 @@ def _draw_static(
         for p in pos[~shown]:
             ax.text(p, top * 0.02, SUPPRESSED, ha="center", va="bottom", color="#555555")
     if reference is not None:
-        ax.axhline(reference * 100, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
+        ax.axhline(reference, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
                    label=escape.mpl(reference_label))
     ax.set_xticks(np.arange(len(xs)), [escape.mpl(_wrap(x, 10 if len(xs) <= 4 else 6)) for x in xs])
     ax.set_ylim(0, top * 1.15)
@@ -160,17 +166,18 @@ def _draw_interactive(
         extra = "%{fullData.name}" if hue else ""  # the trace's (escaped) name, not raw text
         fig.add_bar(
             x=part["x"].map(escape.plotly),
-            y=part["value"].round(1),
+            y=part["value"],
             name=escape.plotly(hue) or "割合",
             marker_color=PALETTE[i % 8],
-            error_y={"type": "data", "symmetric": False, "array": part["hi"] - part["value"],
-                     "arrayminus": part["value"] - part["lo"], "visible": bool(has_ci)},
+            error_y={"type": "data", "symmetric": False,
+                     "array": _error(part["hi"], part["value"]),
+                     "arrayminus": _error(part["value"], part["lo"]), "visible": bool(has_ci)},
             text=[SUPPRESSED if pd.isna(v) else "" for v in part["value"]],
             textposition="outside",
             hovertemplate=f"%{{x}}: %{{y:.1f}}%<extra>{extra}</extra>",
         )
     if reference is not None:
-        fig.add_hline(y=reference * 100, line_dash="dash", line_color=OKABE_ITO["black"],
+        fig.add_hline(y=reference, line_dash="dash", line_color=OKABE_ITO["black"],
                       annotation_text=escape.plotly(reference_label),
                       annotation_position="top left")
     fig.update_layout(title=escape.plotly(title), barmode="group", yaxis_title="割合（%）",
@@ -194,10 +201,11 @@ def bar_chart(
     reference_label: str = "全体",
     interactive: bool = False,
 ) -> Chart:
-    """Bars of shares (0–1 in ``value``, shown in %) by ``x`` (and ``hue``), with CIs if given.
+    """Bars of published percentages (``value``, 0–100) by ``x`` (and ``hue``), with CIs if given.
 
-    Missing values are suppressed cells: no bar, a "—" in its place, and a note in the caption.
-    ``reference`` draws a dashed line (e.g. the overall rate) labelled ``reference_label``.
+    Missing values are hidden cells: no bar, a "—" in its place, and a note in the caption.
+    ``reference`` (a published percentage) draws a dashed line (e.g. the overall rate) labelled
+    ``reference_label``.
     """
     data = _tidy(table, x, value, hue, ci)
     draw = _draw_interactive if interactive else _draw_static

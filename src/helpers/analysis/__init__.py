@@ -14,8 +14,6 @@ from helpers.analysis.report import SECTIONS, Report, analyse_town
 from helpers.analysis.results import (
     DisclosureError,
     build_results,
-    disclosure_breaches,
-    workbook_breaches,
     write_json,
     write_outputs,
 )
@@ -29,9 +27,7 @@ __all__ = [
     "Table",
     "analyse_town",
     "build_results",
-    "disclosure_breaches",
     "prepare",
-    "workbook_breaches",
     "write_json",
     "write_outputs",
 ]

@@ -1,10 +1,16 @@
-"""Shared pieces of the report sections: options, published tables, suppression, labels."""
+"""Shared pieces of the report sections: options, tables, labels.
+
+A section computes its tables *raw* (counts and unrounded shares of every group, small ones too)
+with :func:`rates`, :func:`distribution` and :func:`cross_counts`; the publication boundary
+(:mod:`helpers.analysis.publish`) then decides what may be shown and rounds it, and the section's
+text, charts and records read only the published values (:meth:`Table.records`).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,15 +22,19 @@ from helpers.stats import (
     chi_square,
     crosstab,
     fmt_p,
+    proportion,
     rao_scott,
     rate_table,
-    suppress_counts,
 )
 from helpers.towns import Town
 
 SUPPRESSED = "—"
 TOTAL = "全体"
 NO_ANSWER = "無回答"
+
+#: Kinds of published table: rates of a flag by group (n, x, p, lo, hi); the distribution of one
+#: answer (count, share); a cross table (n and row shares per answer); groups with statistics.
+RATES, DISTRIBUTION, CROSSTAB, GROUPS = "rates", "distribution", "crosstab", "groups"
 
 #: Column names of published tables → Japanese headers (tables, xlsx).
 HEADERS: dict[str, str] = {
@@ -54,16 +64,22 @@ HEADERS: dict[str, str] = {
     "level": "回答",
     "answer": "回答",
     "group": "回答",
+    "indicator": "指標",
     "median": "中央値",
 }
-#: Columns holding shares 0–1 (shown in %); the others are counts or labels.
+#: Columns holding shares (raw 0–1, published in % with one decimal).
 PERCENT_COLUMNS = {"p", "lo", "hi", "share", "pop_share", "p_weighted", "lo_weighted",
                    "hi_weighted", "national", "share_weighted"}
-#: Columns holding ratios or scores (shown with two decimals) and p-values.
+#: Shares from outside the survey (population, national survey): not respondent data.
+EXTERNAL_COLUMNS = {"pop_share", "national"}
+#: Columns holding ratios or scores (published with two decimals) and p-values.
 DECIMAL_COLUMNS = {"odds_ratio", "or_lo", "or_hi", "odds_ratio_weighted", "or_lo_weighted",
                    "or_hi_weighted", "mean", "median"}
 P_COLUMNS = {"p_value", "p_value_weighted"}
-#: Columns holding counts of respondents (0 or ≥ min_cell when published).
+#: The weighted rates' own bases (respondents in the design): never published, they decide
+#: whether the weighted figures of a row may be.
+DESIGN_BASES = ("n_weighted", "x_weighted")
+#: Columns holding counts of respondents.
 COUNT_COLUMNS = {"n", "x", "count"}
 
 #: Short Japanese names of the standard variables used as table columns.
@@ -85,6 +101,7 @@ VARIABLE_NAMES: dict[str, str] = {
     "outing_summer": "春～秋の外出頻度",
     "outing_winter": "冬の外出頻度",
     "outing_less_in_winter": "冬に外出が減る",
+    "outing_change": "冬の外出の変化",
     "rely_on": "頼れる人",
     "consult": "相談相手",
     "participation": "活動への参加",
@@ -147,41 +164,74 @@ def _two_decimals(v: float) -> str:
 
 @dataclass
 class Table:
-    """A published table: suppressed cells are missing; column names as in :data:`HEADERS`.
+    """A table of a report: computed ``frame`` (raw), and ``published`` once it has passed the
+    publication boundary (:func:`helpers.analysis.publish.publish`).
 
-    ``percent`` names further columns holding shares 0–1 (e.g. one per answer of a cross
-    table); they are shown in % under their own name.
+    ``kind`` is one of :data:`RATES`, :data:`DISTRIBUTION`, :data:`CROSSTAB`, :data:`GROUPS`;
+    ``labels`` names the label columns (default: the first column); rows labelled "全体" are
+    totals of the rows below them. The 全体 row of a table with a ``universe`` counts the same
+    respondents as every other table of that universe (e.g. "lonely": everyone who answered the
+    loneliness question). ``answers`` are a cross table's answer columns (counts, published as
+    row shares in %).
     """
 
     key: str
     title: str
     frame: pd.DataFrame
-    percent: tuple[str, ...] = ()
+    kind: str = RATES
+    labels: tuple[str, ...] = ()
+    universe: str | None = None
+    flag: str | None = None
+    answers: tuple[str, ...] = ()
+    published: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def label_columns(self) -> tuple[str, ...]:
+        return self.labels or (str(self.frame.columns[0]),)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The labels of each raw row, as text."""
+        cols = list(self.label_columns)
+        return [tuple(str(v) for v in row) for row in self.frame[cols].itertuples(index=False)]
+
+    def _shown(self) -> pd.DataFrame:
+        if self.published is None:
+            raise RuntimeError(f"table {self.key!r} has not passed the publication boundary")
+        return self.published
 
     def records(self) -> list[dict[str, Any]]:
-        """Rows as JSON-ready dicts; suppressed cells become None, counts are integers."""
-        cols = list(self.frame.columns)
-        out = []
-        for row in self.frame.itertuples(index=False):
-            rec = {str(c): _json_value(v) for c, v in zip(cols, row, strict=True)}
-            for c in COUNT_COLUMNS & rec.keys():
-                rec[c] = None if rec[c] is None else int(rec[c])
-            out.append(rec)
-        return out
+        """Published rows as JSON-ready dicts; hidden values are None, counts are integers."""
+        frame = self._shown()
+        cols = list(frame.columns)
+        return [{str(c): _json_value(v) for c, v in zip(cols, row, strict=True)}
+                for row in frame.itertuples(index=False)]
+
+    def parts(self) -> pd.DataFrame:
+        """Published rows without the 全体 and 無回答 rows (for charts and sentences)."""
+        frame = self._shown()
+        keep = np.ones(len(frame), bool)
+        for col in self.label_columns:
+            keep &= ~frame[col].astype(str).isin([TOTAL, NO_ANSWER]).to_numpy()
+        return frame[keep].reset_index(drop=True)
+
+    def total(self) -> dict[str, Any] | None:
+        """The published 全体 row (all labels 全体), if the table has one."""
+        for rec in self.records():
+            if all(rec[c] == TOTAL for c in self.label_columns):
+                return rec
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return {"title": self.title, "rows": self.records()}
 
     def display(self, text: bool = True) -> pd.DataFrame:
         """Japanese headers, shares in %; ``text=True`` formats every cell and shows "—"."""
-        out = pd.DataFrame(index=range(len(self.frame)))
-        for col in self.frame.columns:
-            if col in ("suppressed", "base_hidden"):
-                continue
-            values = self.frame[col].reset_index(drop=True)
-            if col in PERCENT_COLUMNS or col in self.percent:
-                values = pd.to_numeric(values, errors="coerce").astype(float) * 100
-                values = values.round(1)
+        frame = self._shown()
+        out = pd.DataFrame(index=range(len(frame)))
+        for col in frame.columns:
+            values = frame[col].reset_index(drop=True)
+            if col in PERCENT_COLUMNS or col in self.answers:
+                values = pd.to_numeric(values, errors="coerce").astype(float)
                 if text:
                     values = values.map(lambda v: SUPPRESSED if pd.isna(v) else f"{v:.1f}")
             elif col in DECIMAL_COLUMNS | P_COLUMNS:
@@ -189,155 +239,121 @@ class Table:
                 if text:
                     values = values.map(fmt_p if col in P_COLUMNS else _two_decimals)
             elif col in COUNT_COLUMNS:
-                values = pd.to_numeric(values, errors="coerce").astype("Float64")
-                values = values.map(lambda v: SUPPRESSED if pd.isna(v) else int(v)).astype(object)
-                if col == "n" and "base_hidden" in self.frame.columns:
-                    at_least = f"{self.frame.attrs.get('min_cell', '')}人以上"
-                    hidden = self.frame["base_hidden"].to_numpy(dtype=bool)
-                    values[hidden] = at_least
+                values = values.astype("Int64").astype(object).where(values.notna(), SUPPRESSED)
             else:
                 values = values.astype(object).where(values.notna(), SUPPRESSED)
-            header = f"{col}（%）" if col in self.percent else HEADERS.get(col, name_of(col))
+            header = f"{col}（%）" if col in self.answers else HEADERS.get(col, name_of(col))
             out[header] = values
         return out
 
 
-def hide_small_counts(
-    frame: pd.DataFrame,
-    by: Sequence[str],
-    min_cell: int,
-    rates: Sequence[str] = ("p", "lo", "hi"),
-) -> pd.DataFrame:
-    """Apply the disclosure rule to a table of rates (columns ``by…, n, [x], rates…``).
-
-    A row whose base ``n`` is 1 … min_cell−1 is hidden entirely; rates need a base of at least
-    ``min_cell``; counts ``x`` of 1 … min_cell−1 are hidden. So that a hidden base cannot be
-    worked out from the visible total (the "全体" row or the section's total), one more base in
-    the same group of the first ``by`` column is hidden (secondary suppression); that row keeps
-    its rate (its base is at least ``min_cell``), is marked ``base_hidden`` and its base is shown
-    as "<min_cell>人以上" (``min_cell`` is kept in ``attrs``).
-    """
-    out = frame.copy()
-    out.attrs["min_cell"] = min_cell
-    rates = [c for c in rates if c in out.columns]
-    counts = [c for c in ("n", "x") if c in out.columns]
-    values = {c: np.array(pd.to_numeric(out[c], errors="coerce"), dtype=float)
-              for c in [*counts, *rates]}
-    n = np.nan_to_num(values["n"])
-    is_total = np.zeros(len(out), dtype=bool)
-    for col in by:
-        is_total |= out[col].astype(str).eq(TOTAL).to_numpy()
-    first = out[by[0]].astype(str).to_numpy() if len(by) > 1 else np.full(len(out), "")
-    secondary = np.zeros(len(out), dtype=bool)
-    for value in pd.unique(first):
-        rows = np.flatnonzero((first == value) & ~is_total)
-        base = pd.DataFrame({"n": n[rows]})
-        secondary[rows] = suppress_counts(base, min_cell)["n"].to_numpy()
-    small = n < min_cell
-    primary = small & (n > 0)
-    secondary &= ~primary
-    for col in rates:
-        values[col][small] = np.nan
-    for col in counts:
-        values[col][primary | secondary] = np.nan
-    if "x" in values:
-        x = values["x"]
-        x[(x > 0) & (x < min_cell)] = np.nan
-    for col, arr in values.items():
-        out[col] = arr
-    out["base_hidden"] = secondary
-    out["suppressed"] = small
-    return out
+def with_no_answer(s: pd.Series) -> pd.Series:
+    """A categorical answer with 無回答 as its last category for the missing answers."""
+    cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(
+        s.dropna().unique().tolist()
+    )
+    labels = [*map(str, cats), NO_ANSWER]
+    values = s.astype(object).map(lambda v: NO_ANSWER if pd.isna(v) else str(v))
+    return pd.Series(pd.Categorical(values, categories=labels), index=s.index, name=s.name)
 
 
 def rates(
-    df: pd.DataFrame,
-    flag: str,
-    by: list[str],
-    min_cell: int,
-    design: Design | None = None,
+    df: pd.DataFrame, flag: str, by: Sequence[str], design: Design | None = None
 ) -> pd.DataFrame:
-    """Rate of ``flag`` per group (``rate_table``) with the disclosure rule applied.
+    """Raw rates of ``flag`` per group: a 全体 row, then every group of ``by`` (``rate_table``).
 
-    ``design`` (the raked respondents) adds weighted rates with design-based intervals
-    ``p_weighted``, ``lo_weighted``, ``hi_weighted`` among the rows of ``df`` in the design;
-    they are suppressed on the unweighted bases and on the design's own bases.
+    Respondents who did not answer a ``by`` question form a 無回答 group, so the groups of
+    each level add up to their 全体 row. When anyone left the question blank, every level
+    lists its 無回答 group, empty or not (an empty one is shown as hidden like any small group:
+    a reader cannot tell it is empty, so it protects a small group beside it); when nobody
+    did, there is none. With two ``by`` columns, the 無回答 group of the first is not broken
+    down. ``design`` (the raked respondents) adds weighted rates with design-based intervals
+    ``p_weighted``, ``lo_weighted``, ``hi_weighted`` among the rows of ``df`` in the design, and
+    their own bases ``n_weighted``, ``x_weighted``.
     """
-    table = rate_table(df, flag, by, min_cell=min_cell)
-    cols = [*by, "n", "x", "p", "lo", "hi"]
-    rate_cols = ["p", "lo", "hi"]
+    by = list(by)
+    answered = df[df[flag].notna()]
+    table = _rate_rows(answered, flag, by, None)
     if design is not None:
-        w = rate_table(df, flag, by, design=design, min_cell=min_cell)
+        w = _rate_rows(answered, flag, by, design)
         for col in ("p", "lo", "hi"):
             table[f"{col}_weighted"] = w[col].to_numpy()
-            rate_cols.append(f"{col}_weighted")
-        cols += rate_cols[3:]
-    return hide_small_counts(table[cols], by, min_cell, rates=rate_cols)
+        table["n_weighted"], table["x_weighted"] = w["n"].to_numpy(), w["x"].to_numpy()
+    asked_all = [v for v in by if answered[v].notna().all()]  # nobody left these blank
+    keep = ~table[asked_all].eq(NO_ANSWER).any(axis=1)
+    if len(by) > 1:
+        keep &= ~(table[by[0]].eq(NO_ANSWER) & table[by[-1]].ne(TOTAL))
+    return table[keep].reset_index(drop=True)
+
+
+def _rate_rows(df: pd.DataFrame, flag: str, by: list[str], design: Design | None) -> pd.DataFrame:
+    """``rate_table`` on the groups with 無回答, under a first 全体 row; labels as text."""
+    data = df.assign(**{v: with_no_answer(df[v]) for v in by})
+    table = rate_table(data, flag, by, design=design, min_cell=0)
+    whole = proportion(df[flag], design)
+    top = {**dict.fromkeys(by, TOTAL), "n": whole.n, "x": whole.x, "p": whole.p,
+           "lo": whole.lo, "hi": whole.hi}
+    table = table[[*by, "n", "x", "p", "lo", "hi"]].astype({v: str for v in by})
+    return pd.concat([pd.DataFrame([top]), table], ignore_index=True)
 
 
 def distribution(
     df: pd.DataFrame,
     var: str,
-    min_cell: int,
     design: Design | None = None,
     *,
     no_answer: bool = False,
+    label: str | None = None,
 ) -> pd.DataFrame:
-    """Answers of ``var`` in category order: ``count`` and ``share`` (0–1) of those answering.
+    """Raw distribution of ``var``: a 全体 row, then ``count`` and ``share`` (0–1) per answer.
 
-    Counts follow the count rule (1 … min_cell−1 hidden, with secondary suppression against
-    the total) and the share of a hidden count is hidden too (it would give the count away);
-    shares need a total base of at least ``min_cell``. ``design`` (the raked respondents) adds
-    the weighted share ``share_weighted`` among the rows of ``df`` in the design.
-    ``no_answer`` adds a 「無回答」 row and takes shares of all respondents, as the national
-    tables do: then a small category and a small no-answer count hide each other instead of a
-    large category.
+    Shares are of those answering, or with ``no_answer`` of all respondents with a 無回答 row
+    (as the national tables do; left out when everyone answered). ``design`` (the raked
+    respondents) adds the weighted share ``share_weighted`` among the rows of ``df`` in the
+    design. ``label`` names the label column (default ``var``).
     """
-    s = df[var]
+    s = with_no_answer(df[var]) if no_answer else df[var]
     cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(
-        s.dropna().unique()
-    )
+        s.dropna().unique())
     counts = s.value_counts().reindex(cats, fill_value=0).astype(float)
-    if no_answer and s.isna().any():
-        cats = [*map(str, cats), NO_ANSWER]
-        counts = pd.concat([counts, pd.Series({NO_ANSWER: float(s.isna().sum())})])
+    if no_answer and counts.get(NO_ANSWER, 0) == 0:
+        counts = counts.drop(NO_ANSWER)
     total = counts.sum()
-    hidden = suppress_counts(counts.to_frame("count"), min_cell)["count"].to_numpy()
-    out = pd.DataFrame({var: cats, "count": counts.to_numpy()})
-    out["share"] = counts.to_numpy() / total if total >= min_cell else np.nan
+    out = pd.DataFrame({label or var: [TOTAL, *map(str, counts.index)],
+                        "count": [total, *counts.to_numpy()]})
+    out["share"] = out["count"] / total if total > 0 else np.nan
     if design is not None:
         pos = design.positions(df.index)
-        ws = s[pos >= 0]
+        ws = df[var][pos >= 0]
         w = pd.Series(design.weights[pos[pos >= 0]], index=ws.index).where(ws.notna(), 0.0)
-        wsum = w.groupby(ws, observed=False).sum().reindex(cats, fill_value=0.0)
-        out["share_weighted"] = wsum.to_numpy() / wsum.sum() if total >= min_cell else np.nan
-    out.loc[hidden, [c for c in ("count", "share", "share_weighted") if c in out]] = np.nan
+        wsum = w.groupby(ws, observed=False).sum().reindex(counts.index, fill_value=0.0)
+        out["share_weighted"] = [1.0, *(wsum / wsum.sum()).to_numpy()] if wsum.sum() > 0 else np.nan
     return out
 
 
-def shares_by(
-    df: pd.DataFrame, row: str, col: str, min_cell: int
-) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Row shares of ``col`` per answer of ``row`` (``crosstab``), disclosure rule applied.
+def cross_counts(df: pd.DataFrame, row: str, col: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Raw cross table of ``row`` × ``col`` (respondents with both): a 全体 row, then per answer
+    of ``row`` its base ``n`` and one count column per answer of ``col``.
 
-    Returns the frame (``row``, ``n``, one share column per answer of ``col``) and the names of
-    the share columns.
+    Returns the frame and the names of the count columns.
     """
-    tab = crosstab(df, row, col, min_cell=min_cell)
-    labels = tuple(str(c) for c in tab.row_pct.columns)
-    frame = tab.row_pct.set_axis(labels, axis=1).reset_index()
-    frame.insert(1, "n", tab.base.to_numpy())
-    frame[row] = frame[row].astype(str)
-    return hide_small_counts(frame, [row], min_cell, rates=labels), labels
+    counts = crosstab(df, row, col, min_cell=0).counts
+    answers = tuple(str(c) for c in counts.columns)
+    body = counts.set_axis(answers, axis=1).reset_index()
+    body[row] = body[row].astype(str)
+    body.insert(1, "n", counts.sum(axis=1).to_numpy())
+    top = {row: TOTAL, "n": int(counts.to_numpy().sum()),
+           **dict(zip(answers, counts.sum(axis=0).to_numpy(), strict=True))}
+    return pd.concat([pd.DataFrame([top]), body], ignore_index=True), answers
 
 
 def chi_square_test(df: pd.DataFrame, row: str, col: str) -> dict[str, Any] | None:
-    """``chi_square`` as a results record (chi2, dof, p_value, cramers_v, n); None if undefined."""
+    """``chi_square`` as a results record (chi2, dof, p_value, cramers_v); None if undefined."""
     try:
         c = chi_square(df, row, col)
     except ValueError:
         return None
-    return {"chi2": c.chi2, "dof": c.dof, "p_value": c.p, "cramers_v": c.cramers_v, "n": c.n}
+    return {"chi2": c.chi2, "dof": c.dof, "p_value": c.p, "cramers_v": c.cramers_v}
 
 
 def rao_scott_test(
@@ -348,7 +364,7 @@ def rao_scott_test(
 
     Keys: ``f``, ``ndf``, ``ddf``, ``p_value`` (second order, the one reported), ``chi2``,
     ``dof``, ``p_value_chi2`` (first order), ``cramers_v`` (from the adjusted statistic),
-    ``mean_deff``, ``n``.
+    ``mean_deff``.
     """
     if design is None:
         return None
@@ -359,12 +375,11 @@ def rao_scott_test(
     if r.n < min_cell:
         return None
     return {"f": r.f, "ndf": r.ndf, "ddf": r.ddf, "p_value": r.p, "chi2": r.chi2, "dof": r.dof,
-            "p_value_chi2": r.p_chi2, "cramers_v": r.cramers_v, "mean_deff": r.mean_deff,
-            "n": r.n}
+            "p_value_chi2": r.p_chi2, "cramers_v": r.cramers_v, "mean_deff": r.mean_deff}
 
 
 def tests_note(chi2: dict[str, Any] | None, rao: dict[str, Any] | None) -> str:
-    """「（カイ二乗検定 p=…、重み付けのRao–Scott検定 p=…）」 for the tests that were computed."""
+    """「（カイ二乗検定 p=…、重み付けのRao–Scott検定 p=…）」 for the tests that are published."""
     parts = []
     if chi2 is not None:
         parts.append(f"カイ二乗検定 {fmt_p(chi2['p_value'])}")
@@ -373,9 +388,24 @@ def tests_note(chi2: dict[str, Any] | None, rao: dict[str, Any] | None) -> str:
     return f"（{'、'.join(parts)}）" if parts else ""
 
 
+def all_groups_shown(table: Table) -> bool:
+    """True when every answer group of a published table with respondents shows its figures.
+
+    A test or model statistic computed over the groups is published only then: from a
+    statistic and the shown groups, a hidden group could be solved for.
+    """
+    col = "p" if table.kind == RATES else "n"
+    shown = table._shown()
+    figures = dict(zip(table.rows(), shown[col], strict=True)) if len(shown) == len(
+        table.frame) else {}
+    answered = [r for r, n in zip(table.rows(), table.frame["n"], strict=True)
+                if n > 0 and not {TOTAL, NO_ANSWER} & set(r)]
+    return bool(figures) and all(pd.notna(figures[r]) for r in answered)
+
+
 def stack_by_item(tables: dict[str, Table]) -> pd.DataFrame:
-    """Rate tables of several items (variable → table) as one frame with ``item`` (its Japanese
-    name) and ``answer`` columns, for a grouped chart."""
-    frames = [t.frame.rename(columns={var: "answer"}).assign(item=name_of(var))
+    """Published rate tables of several items (variable → table) as one frame with ``item``
+    (its Japanese name) and ``answer`` columns, for a grouped chart."""
+    frames = [t.parts().rename(columns={var: "answer"}).assign(item=name_of(var))
               for var, t in tables.items()]
     return pd.concat(frames, ignore_index=True)

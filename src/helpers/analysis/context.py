@@ -16,7 +16,9 @@ from helpers.stats import (
     add_sex_age,
     fmt_n,
     fmt_pct,
+    percent,
     rake,
+    round_half_up,
     sex_age_margins,
 )
 from helpers.towns import Town, town_file
@@ -48,6 +50,9 @@ class Weighting:
     max_margin_error: float | None = None
     trimmed: int = 0
     design: Design | None = field(default=None, repr=False)
+    #: ``n`` as published, set by the publication boundary: hidden (None) when, with the number
+    #: of all respondents, it would give away the few left out (「その他」 of sex, say).
+    shown_n: int | None = None
 
     @property
     def variance(self) -> str | None:
@@ -57,16 +62,20 @@ class Weighting:
         return CALIBRATED if self.design.calibrated else FIXED_WEIGHTS
 
     def to_json(self) -> dict[str, Any]:
+        """As published: the respondents weighted and the effective sample size only when they
+        give nobody away (``shown_n``); the efficiency in %."""
+        shown = self.shown_n is not None
         return {
             "applied": self.applied,
             "reason": self.reason,
             "margins": list(self.margins),
             "margin_names": [MARGIN_NAMES[m] for m in self.margins],
-            "n": self.n,
-            "n_eff": self.n_eff,
-            "efficiency": self.efficiency,
+            "n": self.shown_n,
+            "n_eff": round_half_up(self.n_eff) if shown and self.n_eff is not None else None,
+            "efficiency": None if self.efficiency is None else percent(self.efficiency),
             "converged": self.converged,
-            "max_margin_error": self.max_margin_error,
+            "max_margin_error": (None if self.max_margin_error is None
+                                 else round_half_up(self.max_margin_error, 4)),
             "trimmed": self.trimmed > 0,
             "variance": self.variance,
         }
@@ -79,8 +88,9 @@ class Weighting:
         names = "・".join(MARGIN_NAMES[m] for m in self.margins)
         text = (
             f"重み付け集計では、{names}の人口構成に合わせたレイキングによる重みを用いました"
-            f"（対象 {fmt_n(self.n)}、有効標本数 {self.n_eff:,.0f}、重み付けの効率 "
-            f"{fmt_pct(self.efficiency)}）。"
+            + (f"（対象 {fmt_n(self.shown_n)}、有効標本数 {round_half_up(self.n_eff):,.0f}、"
+               if self.shown_n is not None else "（")
+            + f"重み付けの効率 {fmt_pct(self.efficiency)}）。"
         )
         if self.trimmed:
             text += (

@@ -1,15 +1,19 @@
-"""Section 6 地区別: loneliness by district, with small districts suppressed."""
+"""Section 6 地区別: loneliness by district, with small districts hidden."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.analysis.common import Table, has, rates
+import pandas as pd
+
+from helpers.analysis.common import RATES, Table, has, rates
 from helpers.analysis.context import Context
+from helpers.analysis.loneliness import UNIVERSE
+from helpers.analysis.publish import Publication
 from helpers.escape import md
 from helpers.figures import Chart, bar_chart
-from helpers.stats import fmt_pct
+from helpers.stats import fmt_percent
 
 TITLE = "地区別"
 
@@ -19,53 +23,55 @@ class District:
     """Lonely rate per district (unweighted and, when weighting, weighted)."""
 
     lonely: Table
-    overall: float | None
-    n: int
     min_cell: int
 
     def tables(self) -> list[Table]:
         return [self.lonely]
 
+    def links(self, pub: Publication) -> None:
+        """Nothing beyond the table's own sums and the shared 全体."""
+
     def to_json(self) -> dict[str, Any]:
         return {"lonely": self.lonely.to_json()}
 
     def text(self) -> str:
-        rows = self.lonely.records()
-        shown = [r for r in rows if r["p"] is not None]
-        hidden = [md(r["district"]) for r in rows if r["p"] is None]
+        rows = self.lonely.parts().to_dict("records")
+        shown = [r for r in rows if pd.notna(r["p"])]
+        hidden = [md(r["district"]) for r in rows if pd.isna(r["p"])]
+        overall = (self.lonely.total() or {}).get("p")
         text = ""
         if shown:
             top = max(shown, key=lambda r: r["p"])
             low = min(shown, key=lambda r: r["p"])
             text = (
                 f"孤独感がある人の割合（重み付けなし）は、地区別では「{md(top['district'])}」が"
-                f"{fmt_pct(top['p'])}で最も高く、「{md(low['district'])}」が{fmt_pct(low['p'])}で"
-                "最も低くなっています"
-                f"（回答者全体 {fmt_pct(self.overall)}）。地区ごとの回答者は少ないため、"
+                f"{fmt_percent(top['p'])}で最も高く、「{md(low['district'])}」が"
+                f"{fmt_percent(low['p'])}で最も低くなっています"
+                f"（回答者全体 {fmt_percent(overall)}）。地区ごとの回答者は少ないため、"
                 "信頼区間の幅にも注意してください。"
             )
         if hidden:
             text += (
-                f"{'、'.join(hidden)}は回答者が{self.min_cell}人未満のため、割合を公表していません"
-                "（—）。"
+                f"{'、'.join(hidden)}の割合は、回答者保護のため表示していません（—）。"
+                f"回答者や該当者が{self.min_cell}人未満の地区と、その人数を合計から計算で"
+                "求められないよう併せて伏せた地区です。"
             )
         return text
 
     def charts(self, interactive: bool = False) -> list[Chart]:
+        total = self.lonely.total() or {}
         return [bar_chart(
-            self.lonely.frame, "district", title="地区別 孤独感がある人の割合",
-            what="地区別の孤独感がある人の割合", n=self.n, min_cell=self.min_cell,
-            reference=self.overall, reference_label="回答者全体", interactive=interactive,
+            self.lonely.parts(), "district", title="地区別 孤独感がある人の割合",
+            what="地区別の孤独感がある人の割合", n=total.get("n") or 0, min_cell=self.min_cell,
+            reference=total.get("p"), reference_label="回答者全体", interactive=interactive,
         )]
 
 
 def analyse_district(ctx: Context) -> District | None:
     """Section 6, or None when the data have no district."""
-    df, k = ctx.df, ctx.min_cell
+    df = ctx.df
     if not has(df, "district") or not has(df, "lonely"):
         return None
-    table = rates(df, "lonely", ["district"], k, ctx.design)
-    answered = df["lonely"].notna()
-    overall = float(df.loc[answered, "lonely"].astype(float).mean())
-    return District(Table("lonely_by_district", "地区別 孤独感がある人の割合", table),
-                    overall if answered.sum() >= k else None, int(answered.sum()), k)
+    table = rates(df, "lonely", ["district"], ctx.design)
+    return District(Table("lonely_by_district", "地区別 孤独感がある人の割合", table, RATES,
+                          universe=UNIVERSE, flag="lonely"), ctx.min_cell)

@@ -8,7 +8,9 @@ from typing import Any
 import pandas as pd
 
 from helpers.analysis.common import (
+    RATES,
     Table,
+    all_groups_shown,
     chi_square_test,
     has,
     name_of,
@@ -18,9 +20,11 @@ from helpers.analysis.common import (
     tests_note,
 )
 from helpers.analysis.context import Context
+from helpers.analysis.loneliness import UNIVERSE
+from helpers.analysis.publish import Publication, published_record
 from helpers.escape import md
 from helpers.figures import Chart, bar_chart
-from helpers.stats import fmt_pct
+from helpers.stats import fmt_percent
 
 TITLE = "孤立"
 ITEMS = ["rely_on", "consult", "participation", "contact_inperson", "contact_remote"]
@@ -36,17 +40,27 @@ class Isolation:
     by: dict[str, Table]
     tests: dict[str, dict[str, Any] | None]
     rao_scott: dict[str, dict[str, Any] | None]
-    overall_n: int
     min_cell: int
 
     def tables(self) -> list[Table]:
         return list(self.by.values())
 
+    def links(self, pub: Publication) -> None:
+        """Nothing beyond each table's own sums and the shared 全体."""
+
+    def test(self, var: str, tests: dict[str, dict[str, Any] | None] | None = None
+             ) -> dict[str, Any] | None:
+        """A test of ``var`` (chi-square, or those of ``tests``), published only when every
+        group of it is."""
+        record = (self.tests if tests is None else tests)[var]
+        return published_record(record) if all_groups_shown(self.by[var]) else None
+
     def to_json(self) -> dict[str, Any]:
         return {
             "items": {
                 var: {"question": name_of(var), "groups": t.records(),
-                      "chi_square": self.tests[var], "rao_scott": self.rao_scott[var]}
+                      "chi_square": self.test(var),
+                      "rao_scott": self.test(var, self.rao_scott)}
                 for var, t in self.by.items()
             }
         }
@@ -54,15 +68,15 @@ class Isolation:
     def text(self) -> str:
         lines = []
         for var, table in self.by.items():
-            rows = [r for r in table.records() if r["p"] is not None]
+            rows = [r for r in table.parts().to_dict("records") if pd.notna(r["p"])]
             if len(rows) < 2:
                 continue
-            parts = "、".join(f"「{md(r[var])}」{fmt_pct(r['p'])}" for r in rows)
-            tail = tests_note(self.tests[var], self.rao_scott[var])
+            parts = "、".join(f"「{md(r[var])}」{fmt_percent(r['p'])}" for r in rows)
+            tail = tests_note(self.test(var), self.test(var, self.rao_scott))
             lines.append(
                 f"{md(name_of(var))}別の孤独感がある人の割合（重み付けなし）は、{parts}です{tail}。"
             )
-        return "\n\n".join(lines) or "回答者が少ないため、この節の割合は公表していません。"
+        return "\n\n".join(lines) or "回答者保護のため、この節の割合は表示していません。"
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         shown = {v: t for v, t in self.by.items() if v in CHARTED}
@@ -72,7 +86,8 @@ class Isolation:
             stack_by_item(shown), "answer", hue="item",
             title="頼れる人・相談相手・活動への参加別 孤独感がある人の割合",
             what="頼れる人・相談相手の有無、活動への参加別の孤独感がある人の割合",
-            n=self.overall_n, min_cell=self.min_cell, interactive=interactive,
+            n=(next(iter(shown.values())).total() or {}).get("n") or 0,
+            min_cell=self.min_cell, interactive=interactive,
         )]
 
 
@@ -86,7 +101,7 @@ def _participation(df: pd.DataFrame) -> pd.Series:
 
 def analyse_isolation(ctx: Context) -> Isolation | None:
     """Section 5, or None when the town asked none of the isolation items."""
-    df, k = ctx.df, ctx.min_cell
+    df = ctx.df
     if has(df, NONE_OPTION):
         df = df.assign(participation=_participation(df))
     items = [v for v in ITEMS if has(df, v)]
@@ -95,7 +110,8 @@ def analyse_isolation(ctx: Context) -> Isolation | None:
     by, tests, rao = {}, {}, {}
     for var in items:
         title = f"{name_of(var)}別 孤独感がある人の割合"
-        by[var] = Table(var, title, rates(df, "lonely", [var], k, ctx.design))
+        by[var] = Table(var, title, rates(df, "lonely", [var], ctx.design), RATES,
+                        universe=UNIVERSE, flag="lonely")
         tests[var] = chi_square_test(df, var, "lonely")
-        rao[var] = rao_scott_test(df, var, "lonely", ctx.design, k)
-    return Isolation(by, tests, rao, int(df["lonely"].notna().sum()), k)
+        rao[var] = rao_scott_test(df, var, "lonely", ctx.design, ctx.min_cell)
+    return Isolation(by, tests, rao, ctx.min_cell)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from helpers.analysis.common import (
+    DISTRIBUTION,
+    NO_ANSWER,
+    RATES,
     TOTAL,
     Table,
     distribution,
@@ -16,20 +19,24 @@ from helpers.analysis.common import (
     rates,
 )
 from helpers.analysis.context import Context
+from helpers.analysis.publish import Publication, universe_key
+from helpers.codebook import load_codebook
 from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import (
-    Proportion,
     fmt_ci,
     fmt_n,
-    fmt_pct,
+    fmt_percent,
     fmt_points,
     national_reference,
+    percent,
     points,
     proportion,
 )
 
 TITLE = "孤独感"
+UNIVERSE = "lonely"  # every respondent who answered the direct loneliness question
+LONELY = "孤独感がある"
 OFTEN_ALWAYS = "しばしばある・常にある"
 #: Attributes scanned for groups that stand out (孤独層).
 STANDOUT_VARS = ["household", "marital", "employment", "living_standard", "health", "consult",
@@ -37,33 +44,27 @@ STANDOUT_VARS = ["household", "marital", "employment", "living_standard", "healt
 #: A group stands out when its rate is this many points above the overall rate (and the lower
 #: bound of its interval is above the overall rate).
 STANDOUT_POINTS = 10.0
-STANDOUT_COLUMNS = ["variable", "group", "n", "p", "lo", "hi", "base_hidden"]
 
 
-def estimate(p: Proportion, min_cell: int) -> dict[str, Any]:
-    """A headline estimate as published: p, lo, hi, se (None below ``min_cell``), n, x, and the
-    interval's ``method`` (see :class:`~helpers.stats.Proportion`)."""
-    shown = p.n >= min_cell
-    return {
-        "p": float(p.p) if shown else None,
-        "lo": float(p.lo) if shown else None,
-        "hi": float(p.hi) if shown else None,
-        "se": float(p.se) if shown else None,
-        "method": p.method,
-        "n": int(p.n) if shown or p.n == 0 else None,
-        "x": int(p.x) if shown and (p.x == 0 or p.x >= min_cell) else None,
-    }
+def _lonely_answers() -> tuple[list[str], list[str]]:
+    """Answers of the direct question that count as lonely, and the others (codebook)."""
+    book = load_codebook()
+    labels = book["lonely_direct"].labels()
+    rule = book["lonely"].derive
+    lonely = [labels[c] for c in (rule.codes if rule and rule.codes else [])]
+    return lonely, [v for v in labels.values() if v not in lonely]
 
 
 @dataclass
 class SexHighlight:
-    """The highest age band of one sex, and the bands 5 points or more above that sex overall."""
+    """The highest age band of one sex, and the bands 5 points or more above that sex overall
+    (published percentages)."""
 
     sex: str
     total_p: float
     top_band: str
     top_p: float
-    above: list[str] = field(default_factory=list)
+    above: list[str]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,9 +79,9 @@ class SexHighlight:
     def sentence(self) -> str:
         sex = md(self.sex)
         text = (
-            f"{sex}では{md(self.top_band)}が{fmt_pct(self.top_p)}と最も高く、"
-            f"{sex}全体（{fmt_pct(self.total_p)}）より{fmt_points(self.top_p, self.total_p)}"
-            "高くなっています。"
+            f"{sex}では{md(self.top_band)}が{fmt_percent(self.top_p)}と最も高く、"
+            f"{sex}全体（{fmt_percent(self.total_p)}）より"
+            f"{fmt_points(self.top_p, self.total_p)}高くなっています。"
         )
         others = [md(band) for band in self.above if band != self.top_band]
         if others:
@@ -90,25 +91,80 @@ class SexHighlight:
 
 @dataclass
 class Loneliness:
-    """Results of section 2."""
+    """Results of section 2 (tables raw until published)."""
 
-    headline: dict[str, dict[str, Any]]
-    weighted: dict[str, dict[str, Any]] | None
+    headline_table: Table
     national: dict[str, Any]
     direct: Table
     ucla: Table | None
     by_sex_age: Table
-    highlights: list[SexHighlight]
     standout: Table
+    weighted_methods: dict[str, str] | None  # how each weighted headline interval was made
     min_cell: int
     town_name: str
 
     def tables(self) -> list[Table]:
-        return [t for t in (self.direct, self.ucla, self.by_sex_age, self.standout) if t]
+        tables = (self.headline_table, self.direct, self.ucla, self.by_sex_age, self.standout)
+        return [t for t in tables if t is not None]
+
+    def links(self, pub: Publication) -> None:
+        """The headline counts are the direct question's answers added up."""
+        head, direct = self.headline_table, self.direct
+        lonely, others = _lonely_answers()
+        answer = {r[0]: pub.key(direct, r, "count") for r in direct.rows()}
+        for col in ("n", "x", "y"):
+            what = ("n",) if col == "n" else ("lonely", col)
+            pub.same(pub.key(head, (LONELY,), col), universe_key(UNIVERSE, *what))
+        pub.same(pub.key(head, (OFTEN_ALWAYS,), "n"), universe_key(UNIVERSE, "n"))
+        pub.same(pub.key(head, (OFTEN_ALWAYS,), "x"), answer[OFTEN_ALWAYS])
+        pub.sum(pub.key(head, (OFTEN_ALWAYS,), "y"),
+                [answer[a] for a in answer if a not in (TOTAL, OFTEN_ALWAYS)])
+        pub.sum(universe_key(UNIVERSE, "lonely", "x"), [answer[a] for a in lonely])
+        pub.sum(universe_key(UNIVERSE, "lonely", "y"), [answer[a] for a in others])
+
+    def _headline(self, suffix: str = "") -> dict[str, dict[str, Any]]:
+        rows = {r["indicator"]: r for r in self.headline_table.records()}
+        out = {}
+        for name, label in (("lonely", LONELY), ("often_always", OFTEN_ALWAYS)):
+            out[name] = {k: rows[label][k + suffix] for k in ("p", "lo", "hi")}
+            if not suffix:
+                out[name].update(n=rows[label]["n"], x=rows[label]["x"])
+        return out
+
+    @property
+    def headline(self) -> dict[str, dict[str, Any]]:
+        """Published headline rates (percent), their intervals, n and x."""
+        return self._headline()
+
+    @property
+    def headline_weighted(self) -> dict[str, dict[str, Any]] | None:
+        """Published weighted headline rates with their intervals and the interval method."""
+        if self.weighted_methods is None:
+            return None
+        out = self._headline("_weighted")
+        for name, method in self.weighted_methods.items():
+            out[name]["method"] = method
+        return out
+
+    @property
+    def highlights(self) -> list[SexHighlight]:
+        """Per sex, from the published rates: the highest age band and those 5 points above."""
+        table = self.by_sex_age.records()
+        out = []
+        for sex in dict.fromkeys(r["sex"] for r in table):
+            total = next((r for r in table if r["sex"] == sex and r["age_band"] == TOTAL), None)
+            bands = [r for r in table if r["sex"] == sex and r["age_band"] not in (TOTAL, NO_ANSWER)
+                     and r["p"] is not None]
+            if sex in (TOTAL, NO_ANSWER) or not total or total["p"] is None or not bands:
+                continue
+            top = max(bands, key=lambda r: r["p"])
+            above = [r["age_band"] for r in bands if points(r["p"], total["p"]) >= 5]
+            out.append(SexHighlight(sex, total["p"], top["age_band"], top["p"], above))
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "headline_weighted": self.weighted,
+            "headline_weighted": self.headline_weighted,
             "national": self.national,
             "highlights": [h.to_json() for h in self.highlights],
             "tables": {t.key: t.to_json() for t in self.tables()},
@@ -119,33 +175,35 @@ class Loneliness:
         nat = self.national
         lines = [
             f"孤独感が「たまにある」「時々ある」「しばしばある・常にある」と答えた人（孤独感がある人）"
-            f"は{fmt_pct(lonely['p'])}{fmt_ci(lonely['lo'], lonely['hi'])}でした"
+            f"は{fmt_percent(lonely['p'])}{fmt_ci(lonely['lo'], lonely['hi'])}でした"
             f"（重み付けなし、回答者 {fmt_n(lonely['n'])}）。全国調査（{nat['round_name']}）では"
-            f"{fmt_pct(nat['lonely'])}です。",
-            f"「しばしばある・常にある」は{fmt_pct(often['p'])}で、全国の"
-            f"{fmt_pct(nat['often_always'])}{_compare(often['p'], nat['often_always'])}。",
+            f"{fmt_percent(nat['lonely'])}です。",
+            f"「しばしばある・常にある」は{fmt_percent(often['p'])}で、全国の"
+            f"{fmt_percent(nat['often_always'])}{_compare(often['p'], nat['often_always'])}。",
         ]
         if self.ucla is not None:
-            high = self.ucla.records()[-1]
+            high = self.ucla.parts().iloc[-1]
             national = (
-                f"（全国調査 {nat['round_name']}：{fmt_pct(nat['ucla_high'])}）"
+                f"（全国調査 {nat['round_name']}：{fmt_percent(nat['ucla_high'])}）"
                 if nat["ucla_high"] is not None else ""
             )
             lines.append(
                 f"UCLA孤独感尺度の合計点が10～12点（孤独感が最も強い区分）の人は"
-                f"{fmt_pct(high['share'])}でした{national}。"
+                f"{fmt_percent(high['share'])}でした{national}。"
             )
-        if self.weighted:
-            w = self.weighted["lonely"]
+        weighted = self.headline_weighted
+        if weighted and weighted["lonely"]["p"] is not None:
+            w = weighted["lonely"]
             lines.append(
-                f"人口構成で重み付けすると、孤独感がある人は{fmt_pct(w['p'])}"
+                f"人口構成で重み付けすると、孤独感がある人は{fmt_percent(w['p'])}"
                 f"{fmt_ci(w['lo'], w['hi'])}です。"
             )
         lines += [h.sentence() for h in self.highlights]
         groups = [r for r in self.standout.records() if r["p"] is not None]
         if groups:
-            shown = "、".join(f"{md(r['variable'])}が「{md(r['group'])}」の人（{fmt_pct(r['p'])}）"
-                             for r in groups[:6])
+            shown = "、".join(
+                f"{md(r['variable'])}が「{md(r['group'])}」の人（{fmt_percent(r['p'])}）"
+                for r in groups[:6])
             lines.append(
                 f"全体より{STANDOUT_POINTS:.0f}ポイント以上高く、95%信頼区間の下限も全体の割合を"
                 f"上回る孤独層は、{shown}です。"
@@ -153,9 +211,8 @@ class Loneliness:
         return "\n\n".join(lines)
 
     def charts(self, interactive: bool = False) -> list[Chart]:
-        table = self.by_sex_age.frame
-        table = table[table["age_band"].astype(str) != TOTAL]
-        table = table[table["sex"].astype(str).isin([h.sex for h in self.highlights])]
+        table = self.by_sex_age.parts()
+        table = table[table["sex"].isin([h.sex for h in self.highlights])]
         lonely = self.headline["lonely"]
         return [
             bar_chart(
@@ -174,8 +231,8 @@ class Loneliness:
         ]
 
     def _direct_vs_national(self) -> pd.DataFrame:
-        """The direct item's shares for the town and the national survey, stacked."""
-        d = self.direct.frame
+        """The direct item's published shares for the town and the national survey, stacked."""
+        d = self.direct.parts()
         town = pd.DataFrame({"answer": d["lonely_direct"], "survey": self.town_name,
                              "share": d["share"]})
         national = pd.DataFrame({"answer": d["lonely_direct"], "survey": "全国",
@@ -184,98 +241,96 @@ class Loneliness:
 
 
 def _compare(p: float | None, ref: float) -> str:
-    """「…より x ポイント低く/高くなっています」 against a reference share."""
+    """「…より x ポイント低く/高くなっています」 against a reference percentage."""
     if p is None:
-        return "と比べられません（回答者が少ないため）"
+        return "と比べられません（回答者保護のため割合を表示していません）"
     diff = points(p, ref)
     if diff == 0:
         return "と同じです"
     return f"より{abs(diff):.1f}ポイント{'低く' if diff < 0 else '高く'}なっています"
 
 
-def _highlights(table: pd.DataFrame) -> list[SexHighlight]:
-    out = []
-    for sex, part in table.groupby("sex", observed=True, sort=False):
-        total = part[part["age_band"].astype(str) == TOTAL]
-        bands = part[(part["age_band"].astype(str) != TOTAL) & part["p"].notna()]
-        if total.empty or total["p"].isna().all() or bands.empty:
-            continue
-        t = total.iloc[0]
-        top = bands.loc[bands["p"].idxmax()]
-        above = [str(r.age_band) for r in bands.itertuples() if points(r.p, t.p) >= 5]
-        out.append(SexHighlight(str(sex), float(t.p), str(top.age_band), float(top.p), above))
-    return out
+def _headline(ctx: Context, often: pd.Series) -> tuple[pd.DataFrame, dict[str, str] | None]:
+    """Raw headline rates: lonely and しばしばある・常にある, unweighted (and weighted, with
+    the design's own bases), and how each weighted interval was made."""
+    df, rows, methods = ctx.df, [], {}
+    for name, label, flag in (("lonely", LONELY, df["lonely"]),
+                              ("often_always", OFTEN_ALWAYS, often)):
+        est = proportion(flag)
+        row = {"indicator": label, "n": est.n, "x": est.x, "p": est.p, "lo": est.lo,
+               "hi": est.hi}
+        if ctx.design is not None:
+            west = proportion(flag, ctx.design)
+            row.update(p_weighted=west.p, lo_weighted=west.lo, hi_weighted=west.hi,
+                       n_weighted=west.n, x_weighted=west.x)
+            methods[name] = west.method
+        rows.append(row)
+    return pd.DataFrame(rows), (methods if ctx.design is not None else None)
 
 
-def _standout(df: pd.DataFrame, overall: float, min_cell: int) -> pd.DataFrame:
+def _standout(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Raw rates of the groups whose rate is well above the overall rate (STANDOUT_POINTS).
+
+    Only groups whose rate may be published are looked at (at least ``min_cell`` with and
+    without the flag): that a hidden group stands out would say something about its count.
+    """
+    overall = proportion(df["lonely"])
     rows = []
     for var in STANDOUT_VARS:
         if not has(df, var):
             continue
-        t = rates(df, "lonely", [var], min_cell)
-        for r in t.itertuples():
-            if pd.notna(r.p) and points(r.p, overall) >= STANDOUT_POINTS and r.lo > overall:
-                rows.append((name_of(var), str(getattr(r, var)), r.n, r.p, r.lo, r.hi,
-                             r.base_hidden))
-    frame = pd.DataFrame(rows, columns=STANDOUT_COLUMNS)
-    frame.attrs["min_cell"] = min_cell
+        for r in rates(df, "lonely", [var]).itertuples():
+            group = str(getattr(r, var))
+            if group in (TOTAL, NO_ANSWER) or min(r.x, r.n - r.x) < min_cell:
+                continue
+            if points(percent(r.p), percent(overall.p)) >= STANDOUT_POINTS and r.lo > overall.p:
+                rows.append((name_of(var), group, r.n, r.x, r.p, r.lo, r.hi))
+    frame = pd.DataFrame(rows, columns=["variable", "group", "n", "x", "p", "lo", "hi"])
     return frame.sort_values("p", ascending=False, ignore_index=True)
 
 
 def _national(ctx: Context) -> dict[str, Any]:
     ref = national_reference()
     year = ctx.options.national_round
+    high = ref.round(year).ucla_high
     return {
         "round": year,
         "round_name": ref.round(year).name,
-        "lonely": ref.lonely_rate(year),
-        "often_always": ref.often_always(year),
-        "ucla_high": ref.round(year).ucla_high / 100 if ref.round(year).ucla_high else None,
+        "lonely": percent(ref.lonely_rate(year)),
+        "often_always": percent(ref.often_always(year)),
+        "ucla_high": None if high is None else percent(high / 100),
         "source": ref.source(year),
     }
 
 
 def analyse_loneliness(ctx: Context) -> Loneliness | None:
     """Section 2, or None without the direct item (the UCLA table when the scale was asked)."""
-    df, k = ctx.df, ctx.min_cell
+    df = ctx.df
     if not has(df, "lonely_direct") or not has(df, "lonely"):
         return None
     often = (df["lonely_direct"] == OFTEN_ALWAYS).astype("boolean")
     often[df["lonely_direct"].isna()] = pd.NA
-    headline = {
-        "lonely": estimate(proportion(df["lonely"]), k),
-        "often_always": estimate(proportion(often), k),
-    }
-    weighted = None
-    if ctx.design is not None:
-        weighted = {
-            "lonely": estimate(proportion(df["lonely"], ctx.design), k),
-            "often_always": estimate(proportion(often, ctx.design), k),
-        }
-    national = _national(ctx)
     ref = national_reference().direct_item(ctx.options.national_round)
-    direct = distribution(df, "lonely_direct", k, ctx.design)
-    direct["national"] = ref["p"].to_numpy()
+    direct = distribution(df, "lonely_direct", ctx.design)
+    direct["national"] = [1.0, *ref["p"].to_numpy()]
     ucla = None
     if has(df, "ucla_band"):
         ucla = Table("ucla_band", "UCLA孤独感尺度（3項目）の合計点の分布",
-                     distribution(df, "ucla_band", k, ctx.design))
-    by_sex_age = rates(df, "lonely", ["sex", "age_band"], k, ctx.design)
-    overall = headline["lonely"]["p"]
-    standout = (
-        _standout(df, overall, k) if overall is not None
-        else pd.DataFrame(columns=STANDOUT_COLUMNS)
-    )
+                     distribution(df, "ucla_band", ctx.design), DISTRIBUTION,
+                     universe="ucla")
+    headline, methods = _headline(ctx, often)
     return Loneliness(
-        headline=headline,
-        weighted=weighted,
-        national=national,
-        direct=Table("lonely_direct", "孤独感（直接質問）の回答分布と全国調査", direct),
+        headline_table=Table("headline", "孤独感がある人の割合（回答者全体）", headline, RATES),
+        national=_national(ctx),
+        direct=Table("lonely_direct", "孤独感（直接質問）の回答分布と全国調査", direct,
+                     DISTRIBUTION, universe=UNIVERSE),
         ucla=ucla,
-        by_sex_age=Table("lonely_by_sex_age", "性別・年代別 孤独感がある人の割合", by_sex_age),
-        highlights=_highlights(by_sex_age),
-        standout=Table("standout", "孤独感がある人の割合が全体より高い層（孤独層）", standout),
-        min_cell=k,
+        by_sex_age=Table("lonely_by_sex_age", "性別・年代別 孤独感がある人の割合",
+                         rates(df, "lonely", ["sex", "age_band"], ctx.design), RATES,
+                         labels=("sex", "age_band"), universe=UNIVERSE, flag="lonely"),
+        standout=Table("standout", "孤独感がある人の割合が全体より高い層（孤独層）",
+                       _standout(df, ctx.min_cell), RATES, labels=("variable", "group")),
+        weighted_methods=methods,
+        min_cell=ctx.min_cell,
         town_name=ctx.town.name.ja,
     )
-

@@ -1,7 +1,9 @@
 """The report's adjusted models, described the same way everywhere: which respondents enter a
 model, which levels each variable has (with n) and which is the reference.
 
-:func:`describe` turns a fitted model (``stats.logistic_odds_ratios``) into a results record;
+A model's counts are published like any table's (:func:`counts_table`: one block per variable,
+its levels adding up to the model's respondents, registered at the publication boundary);
+:func:`describe` turns the fitted model and those published counts into a results record, and
 :func:`sentence` says it in Japanese. The town page shows that sentence and results.json keeps
 the record (with the sentence), from which the methods page lists each town's models.
 """
@@ -12,33 +14,41 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.analysis.common import name_of
-from helpers.stats import fmt_n, suppress_counts
+from helpers.analysis.common import DISTRIBUTION, TOTAL, Table, name_of
+from helpers.stats import fmt_n
+
+
+def counts_table(key: str, fitted: pd.DataFrame) -> Table:
+    """The model's respondents per level of each variable (a 全体 row per variable: the model's
+    n), to pass the publication boundary; not shown as a table of its own."""
+    rows = []
+    for term in pd.unique(fitted["term"]):
+        part = fitted[fitted["term"] == term]
+        rows.append({"term": str(term), "level": TOTAL, "count": int(fitted.attrs["n"])})
+        rows += [{"term": str(term), "level": str(r.level), "count": int(r.n)}
+                 for r in part.itertuples()]
+    return Table(key, "モデルの対象の人数", pd.DataFrame(rows), DISTRIBUTION,
+                 labels=("term", "level"), universe=key)
 
 
 def describe(
-    fitted: pd.DataFrame, outcome: str, min_cell: int, weighted_by: list[str] | None = None
+    fitted: pd.DataFrame, outcome: str, counts: Table, weighted_by: list[str] | None = None
 ) -> dict[str, Any]:
     """A model's record: ``weighted``, ``n``, ``terms`` (``variable``, ``name``,
-    ``reference``, ``levels``: ``level``, ``n``, ``base_hidden``, ``estimable``), ``left_out``
-    (who is not in the model, in words) and ``text`` (:func:`sentence`).
+    ``reference``, ``levels``: ``level``, ``n``, ``estimable``), ``left_out`` (who is not in
+    the model, in words) and ``text`` (:func:`sentence`).
 
-    ``fitted`` is the full table of ``logistic_odds_ratios`` (every term and level);
-    ``weighted_by`` names the margins of a weighted model's raking (None: unweighted). Level
-    counts follow the count rule within each variable (1 … min_cell−1 hidden, and one more so
-    that a hidden count cannot be worked out from the model's n: that one is ``base_hidden``).
+    ``fitted`` is the full table of ``logistic_odds_ratios`` (every term and level); ``counts``
+    its :func:`counts_table` once published (hidden counts are None); ``weighted_by`` names the
+    margins of a weighted model's raking (None: unweighted).
     """
+    shown = {(r["term"], r["level"]): r["count"] for r in counts.records()}
     terms = []
     records = fitted.to_dict("records")
     for term in pd.unique(fitted["term"]):
         rows = [r for r in records if r["term"] == term]
-        counts = pd.DataFrame({"n": [r["n"] for r in rows]})
-        hidden = suppress_counts(counts, min_cell)["n"].tolist()
-        levels = [
-            {"level": str(r["level"]), "n": None if h else int(r["n"]),
-             "base_hidden": bool(h and r["n"] >= min_cell), "estimable": bool(r["estimable"])}
-            for r, h in zip(rows, hidden, strict=True)
-        ]
+        levels = [{"level": str(r["level"]), "n": shown[(str(term), str(r["level"]))],
+                   "estimable": bool(r["estimable"])} for r in rows]
         reference = [str(r["level"]) for r in rows if r["is_reference"]]
         terms.append({
             "variable": str(term),
@@ -51,25 +61,20 @@ def describe(
     if weighted_by is not None:
         margins = "・".join(weighted_by)
         left_out.append(f"重み付けの対象外の回答者（{margins}が不明な人や、人口構成の区分にない人）")
+    first = str(fitted["term"].iloc[0]) if len(fitted) else None
     record = {
         "weighted": weighted_by is not None,
         "outcome": outcome,
-        "n": int(fitted.attrs["n"]),
+        "n": shown.get((first, TOTAL)),
         "terms": terms,
         "left_out": left_out,
     }
-    record["text"] = sentence(record, min_cell)
+    record["text"] = sentence(record)
     return record
 
 
-def _level_text(level: dict[str, Any], reference: str | None, min_cell: int) -> str:
-    if level["n"] is not None:
-        n = fmt_n(level["n"])
-    elif level["base_hidden"]:
-        n = f"{min_cell}人以上"
-    else:
-        n = f"{min_cell}人未満"
-    notes = [n]
+def _level_text(level: dict[str, Any], reference: str | None) -> str:
+    notes = [fmt_n(level["n"]) if level["n"] is not None else "人数は非表示"]
     if level["level"] == reference:
         notes.insert(0, "基準")
     if not level["estimable"]:
@@ -77,12 +82,11 @@ def _level_text(level: dict[str, Any], reference: str | None, min_cell: int) -> 
     return f"「{level['level']}」（{'、'.join(notes)}）"
 
 
-def sentence(record: dict[str, Any], min_cell: int) -> str:
+def sentence(record: dict[str, Any]) -> str:
     """The model in one paragraph: kind, respondents, every variable's levels and reference."""
     kind = f"{'重み付け' if record['weighted'] else '重み付けなし'}のロジスティック回帰"
     terms = "；".join(
-        f"{t['name']}は" + "・".join(_level_text(lv, t["reference"], min_cell)
-                                     for lv in t["levels"])
+        f"{t['name']}は" + "・".join(_level_text(lv, t["reference"]) for lv in t["levels"])
         for t in record["terms"]
     )
     return (

@@ -12,6 +12,7 @@ from helpers import escape
 from helpers.analysis import district, isolation, loneliness, response, season, smalltown
 from helpers.analysis.common import Table
 from helpers.analysis.context import Context, prepare
+from helpers.analysis.publish import Publication
 from helpers.figures import Chart
 from helpers.towns import Town
 
@@ -20,6 +21,7 @@ class Section(Protocol):
     """What every section result offers (see the section modules)."""
 
     def tables(self) -> list[Table]: ...
+    def links(self, pub: Publication) -> None: ...
     def to_json(self) -> dict[str, Any]: ...
     def text(self) -> str: ...
     def charts(self, interactive: bool = False) -> list[Chart]: ...
@@ -119,9 +121,22 @@ class Report:
         )
         lines.append(
             "割合は無回答を除いた回答者に対する割合で、かっこ内に95%信頼区間を示します。"
-            f"回答者保護のため、回答者が{self.ctx.min_cell}人未満の区分の数値は「—」としています。"
+            f"回答者保護のため、{self.ctx.min_cell}人未満の人数と、それが計算で分かってしまう"
+            "数値は「—」としています（調査と集計の方法を参照）。"
         )
         return "\n\n".join(lines)
+
+    def publish(self) -> None:
+        """Pass every table through the publication boundary (``helpers.analysis.publish``):
+        from here on, text, charts, records and sheets show only what may be published."""
+        pub = Publication()
+        present = [s for s in self.sections.values() if s is not None]
+        for section in present:
+            for table in section.tables():
+                pub.add(table)
+        for section in present:
+            section.links(pub)
+        pub.publish(self.ctx.min_cell)
 
     def sheets(self) -> dict[str, list[tuple[str, pd.DataFrame]]]:
         """Every published table for the Excel workbook: one sheet per present section."""
@@ -137,4 +152,6 @@ def analyse_town(
 ) -> Report:
     """Run every section for a town; ``min_cell``/``weighting`` override its ``report:``."""
     ctx = prepare(df, town, min_cell=min_cell, weighting=weighting)
-    return Report(ctx, {key: spec.analyse(ctx) for key, spec in SECTIONS.items()})
+    report = Report(ctx, {key: spec.analyse(ctx) for key, spec in SECTIONS.items()})
+    report.publish()
+    return report

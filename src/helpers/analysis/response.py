@@ -8,36 +8,65 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers.analysis.common import Table, distribution, has
-from helpers.analysis.context import Context
+from helpers.analysis.common import DISTRIBUTION, TOTAL, Table, distribution, has
+from helpers.analysis.context import Context, Weighting
+from helpers.analysis.publish import Publication
 from helpers.escape import md
 from helpers.figures import Chart, bar_chart
-from helpers.stats import SEX_AGE, add_sex_age, fmt_n, fmt_pct, sex_age_margins
+from helpers.stats import SEX_AGE, add_sex_age, fmt_n, fmt_pct, percent, sex_age_margins
 
 TITLE = "回答の状況"
+UNIVERSE = "all"  # every valid respondent
 
 
 @dataclass
 class Response:
     """Counts by mode, sex, age band and district; sample against population shares."""
 
-    n: int
     distributed: int
     returned: int
     response_rate: float
     by: dict[str, Table]
-    weighting: str
+    weighting: Weighting
     min_cell: int
+    sexes: tuple[str, ...]  # the sexes of the population margins
+    unknown_age: int  # respondents of those sexes without an age band (never shown)
 
     def tables(self) -> list[Table]:
         return list(self.by.values())
+
+    def links(self, pub: Publication) -> None:
+        """Respondents of the sex × age table (and those weighted) plus the other sexes and
+        the rest left out are everyone: a reader can subtract, so the other sexes are protected
+        too, and the number weighted is published only when it gives nobody away."""
+        if "sex" not in self.by:
+            return
+        sex = self.by["sex"]
+        everyone = pub.key(sex, (TOTAL,), "count")
+        others = [pub.key(sex, r, "count") for r in sex.rows()
+                  if r != (TOTAL,) and r[0] not in self.sexes]
+        if "sex_age" in self.by:
+            unknown = pub.latent(("sex_age", "unknown age"), self.unknown_age)
+            pub.sum(everyone, [pub.key(self.by["sex_age"], (TOTAL,), "count"), *others, unknown])
+        w = self.weighting
+        if w.applied and w.n:
+            left_out = pub.ledger.value(everyone) - w.n - sum(map(pub.ledger.value, others))
+            weighted = pub.ledger.cell(("weighting", "n"), w.n)
+            pub.sum(everyone, [weighted, *others, pub.latent(("weighting", "left out"), left_out)])
+            pub.after(lambda shown: setattr(w, "shown_n", shown(weighted)))
+
+    @property
+    def n(self) -> int | None:
+        """Number of valid respondents (the 全体 of the tables)."""
+        total = self.by["mode"].total()
+        return None if total is None else total["count"]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
             "distributed": self.distributed,
             "returned": self.returned,
-            "response_rate": self.response_rate,
+            "response_rate": percent(self.response_rate),
             "tables": {k: t.to_json() for k, t in self.by.items()},
         }
 
@@ -46,66 +75,69 @@ class Response:
             f"調査票は{fmt_n(self.distributed)}に配布し、{fmt_n(self.returned)}から回答を得ました"
             f"（回収率 {fmt_pct(self.response_rate)}）。集計の対象は有効回答の{fmt_n(self.n)}です。"
         ]
-        if "mode" in self.by:
-            parts = [f"{md(r['mode'])} {fmt_n(r['count'])}" for r in self.by["mode"].records()]
-            lines.append("回答方法の内訳は " + "、".join(parts) + " です。")
+        parts = [f"{md(r['mode'])} {fmt_n(r['count'])}" for r in self.by["mode"].parts()
+                 .to_dict("records")]
+        lines.append("回答方法の内訳は " + "、".join(parts) + " です。")
         if any(k in self.by for k in ("sex_age", "district")):
             lines.append(
                 "下の表では、回答者の構成比を人口構成比と比べています。差が大きい区分は、"
                 "重み付け集計で補正しています。"
             )
-        lines.append(self.weighting)
+        lines.append(self.weighting.text())
         return "\n\n".join(lines)
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         if "age_band" not in self.by:
             return []
-        table = self.by["age_band"].frame
         return [
             bar_chart(
-                table, "age_band", value="share", ci=None, title="回答者の年代構成",
-                what="回答者の年代別構成比", n=self.n, min_cell=self.min_cell,
-                interactive=interactive,
+                self.by["age_band"].parts(), "age_band", value="share", ci=None,
+                title="回答者の年代構成", what="回答者の年代別構成比", n=self.n or 0,
+                min_cell=self.min_cell, interactive=interactive,
             )
         ]
 
 
-def _with_population(
-    table: pd.DataFrame, var: str, population: dict[str, float]
-) -> pd.DataFrame:
+def _with_population(table: pd.DataFrame, var: str, population: dict[str, float]) -> pd.DataFrame:
     total = sum(population.values())
-    table["pop_share"] = [population.get(str(v), np.nan) / total for v in table[var]]
-    return table
+    shares = [1.0 if v == TOTAL else population.get(str(v), np.nan) / total for v in table[var]]
+    return table.assign(pop_share=shares)
 
 
 def analyse_response(ctx: Context) -> Response:
     """Section 1 for a town: counts and shares of the respondents, response rate."""
-    df, town, k = ctx.df, ctx.town, ctx.min_cell
-    names = {
-        "mode": "回答方法別の回答者数",
-        "sex": "性別の回答者数",
-        "age_band": "年代別の回答者数",
-    }
-    by = {var: Table(var, title, distribution(df, var, k, no_answer=True))
+    df, town = ctx.df, ctx.town
+    names = {"mode": "回答方法別の回答者数", "sex": "性別の回答者数",
+             "age_band": "年代別の回答者数"}
+    by = {var: Table(var, title, distribution(df, var, no_answer=True), DISTRIBUTION,
+                     universe=UNIVERSE)
           for var, title in names.items() if has(df, var)}
-    margins = town.margins
+    margins, unknown_age, sexes = town.margins, 0, ()
     if margins is not None and has(df, "sex") and has(df, "age_band"):
-        data = add_sex_age(df)
         pop = sex_age_margins(margins.sex_age_band)
-        table = _with_population(distribution(data, SEX_AGE, k), SEX_AGE, pop)
-        table = table[table["pop_share"].notna()].reset_index(drop=True)  # sexes in the margins
-        by["sex_age"] = Table("sex_age", "性別×年代の回答者構成と人口構成", table)
+        sexes = tuple(margins.sex_age_band)
+        of_sexes = df["sex"].astype(str).isin(sexes)
+        unknown_age = int((of_sexes & df["age_band"].isna()).sum())
+        data = add_sex_age(df[of_sexes & df["age_band"].notna()])
+        data[SEX_AGE] = data[SEX_AGE].cat.set_categories(
+            [c for c in data[SEX_AGE].cat.categories if c in pop])
+        by["sex_age"] = Table("sex_age", "性別×年代の回答者構成と人口構成",
+                              _with_population(distribution(data, SEX_AGE), SEX_AGE, pop),
+                              DISTRIBUTION)
     if has(df, "district"):
-        table = distribution(df, "district", k, no_answer=True)
+        table = distribution(df, "district", no_answer=True)
         if margins is not None and margins.district:
             table = _with_population(table, "district", dict(margins.district))
-        by["district"] = Table("district", "地区別の回答者数", table)
+        by["district"] = Table("district", "地区別の回答者数", table, DISTRIBUTION,
+                               universe=UNIVERSE)
     return Response(
-        n=len(df),
         distributed=town.survey.distributed,
         returned=town.survey.returned,
         response_rate=town.survey.response_rate,
         by=by,
-        weighting=ctx.weighting.text(),
-        min_cell=k,
+        weighting=ctx.weighting,
+        min_cell=ctx.min_cell,
+        sexes=sexes,
+        unknown_age=unknown_age,
     )
+

@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from helpers.analysis.common import (
+    GROUPS,
+    RATES,
     Table,
+    all_groups_shown,
     chi_square_test,
     has,
-    hide_small_counts,
     name_of,
     rao_scott_test,
     rates,
     stack_by_item,
 )
 from helpers.analysis.context import MARGIN_NAMES, Context
-from helpers.analysis.loneliness import estimate
-from helpers.analysis.models import describe
+from helpers.analysis.loneliness import UNIVERSE
+from helpers.analysis.models import counts_table, describe
+from helpers.analysis.publish import Publication, published_record
 from helpers.escape import md
 from helpers.figures import Chart, bar_chart
-from helpers.stats import (
-    Design,
-    compare_groups,
-    fmt_n,
-    fmt_p,
-    fmt_pct,
-    logistic_odds_ratios,
-    proportion,
-)
+from helpers.stats import Design, compare_groups, fmt_p, fmt_percent, logistic_odds_ratios
 
 TITLE = "小規模都市ならではの孤独"
 ITEMS = ["town_ties", "town_faces", "town_selfcontained"]
@@ -40,6 +35,7 @@ ADJUST = ["sex", "age_band", "household"]
 #: Columns of the odds-ratio table: unweighted model, then the weighted one (when weighting).
 ODDS = {"odds_ratio": "odds_ratio", "or_lo": "lo", "or_hi": "hi", "p_value": "p"}
 WEIGHTED_ODDS = {f"{k}_weighted": v for k, v in ODDS.items()}
+MODELS = ("unweighted", "weighted")
 
 
 @dataclass
@@ -48,21 +44,59 @@ class SmalltownItem:
     (weighted), adjusted odds ratios (both models, described in ``models``), UCLA by answer."""
 
     item: str
-    overall: dict[str, Any]
     groups: Table
     chi2: dict[str, Any] | None
     rao_scott: dict[str, Any] | None
     odds: Table | None
-    models: dict[str, dict[str, Any]]
+    fits: dict[str, pd.DataFrame]
+    weighted_by: list[str]
     adjusted_for: list[str]
     ucla: Table | None
     ucla_test: dict[str, Any] | None
+    counts: dict[str, Table] = field(default_factory=dict)
+
+    def tables(self) -> list[Table]:
+        return [t for t in (self.groups, self.odds, self.ucla) if t is not None]
+
+    def links(self, pub: Publication) -> None:
+        """The models' counts pass the boundary too (the odds table's n are the unweighted
+        model's); an odds ratio is hidden with its group's rate (it would give the count)."""
+        for kind, fit in self.fits.items():
+            self.counts[kind] = counts_table(f"{self.item}_model_{kind}", fit)
+            pub.add(self.counts[kind])
+        if self.odds is None:
+            return
+        for (level,) in self.odds.rows():
+            pub.same(pub.key(self.odds, (level,), "n"),
+                     pub.key(self.counts["unweighted"], (self.item, level), "count"))
+            cells = [pub.key(self.groups, (level,), c) for c in ("x", "y")]
+            if all(c in pub.ledger for c in cells):
+                pub.hide_with(pub.key(self.odds, (level,), "n"), cells)
+
+    @property
+    def models(self) -> dict[str, dict[str, Any]]:
+        """Each model described with its published counts."""
+        return {kind: describe(fit, "lonely", self.counts[kind],
+                               self.weighted_by if kind == "weighted" else None)
+                for kind, fit in self.fits.items()}
+
+    @property
+    def overall(self) -> dict[str, Any]:
+        total = self.groups.total() or {}
+        return {k: total.get(k) for k in ("p", "lo", "hi", "n", "x")}
 
     @property
     def above_overall(self) -> list[str]:
-        """Answer groups whose lonely rate is above the overall rate."""
-        return [str(r[self.item]) for r in self.groups.records()
-                if r["p"] is not None and r["p"] > self.overall["p"]]
+        """Answer groups whose published lonely rate is above the overall rate."""
+        overall = self.overall["p"]
+        return [str(r[self.item]) for r in self.groups.parts().to_dict("records")
+                if overall is not None and pd.notna(r["p"]) and r["p"] > overall]
+
+    def test(self, record: dict[str, Any] | None, table: Table | None = None
+             ) -> dict[str, Any] | None:
+        """A test, published only when every group it compares is."""
+        shown = all_groups_shown(table or self.groups)
+        return published_record(record) if shown else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,21 +104,22 @@ class SmalltownItem:
             "overall": self.overall,
             "groups": self.groups.records(),
             "above_overall": self.above_overall,
-            "chi_square": self.chi2,
-            "rao_scott": self.rao_scott,
+            "chi_square": self.test(self.chi2),
+            "rao_scott": self.test(self.rao_scott),
             "odds_ratios": None if self.odds is None else self.odds.records(),
             "models": self.models,
             "adjusted_for": self.adjusted_for,
             "ucla": None if self.ucla is None else self.ucla.records(),
-            "ucla_test": self.ucla_test,
+            "ucla_test": None if self.ucla is None else self.test(self.ucla_test, self.ucla),
         }
 
     def text(self) -> str:
         name = md(name_of(self.item))
-        parts = [f"「{md(r[self.item])}」{fmt_pct(r['p'])}" for r in self.groups.records()]
+        parts = [f"「{md(r[self.item])}」{fmt_percent(r['p'])}"
+                 for r in self.groups.parts().to_dict("records")]
         text = (
             f"**{name}**：孤独感がある人の割合（重み付けなし）は、" + "、".join(parts)
-            + f"で、回答者全体は{fmt_pct(self.overall['p'])}です。"
+            + f"で、回答者全体は{fmt_percent(self.overall['p'])}です。"
         )
         above = [md(g) for g in self.above_overall if g != GOOD]
         if above:
@@ -92,19 +127,17 @@ class SmalltownItem:
                 "「" + "」「".join(above) + "」と答えた人は、全体より孤独感がある割合が"
                 "高くなっています。"
             )
-        if self.chi2 is not None:
-            c = self.chi2
+        if (c := self.test(self.chi2)) is not None:
             text += (
                 f"回答と孤独感の関連は、重み付けなしのカイ二乗検定で χ²={c['chi2']:.1f}"
                 f"（自由度{c['dof']}）、{fmt_p(c['p_value'])}、効果量 Cramér's V="
-                f"{c['cramers_v']:.2f}（{fmt_n(c['n'])}）です。"
+                f"{c['cramers_v']:.2f}です。"
             )
-        if self.rao_scott is not None:
-            r = self.rao_scott
+        if (r := self.test(self.rao_scott)) is not None:
             text += (
                 f"重み付けの集計では、Rao–Scott補正のカイ二乗検定で F={r['f']:.2f}（自由度 "
                 f"{r['ndf']:.2f}, {r['ddf']:.1f}）、{fmt_p(r['p_value'])}、補正後の効果量 "
-                f"Cramér's V={r['cramers_v']:.2f}（{fmt_n(r['n'])}）です。"
+                f"Cramér's V={r['cramers_v']:.2f}です。"
             )
         if self.odds is not None:
             adjust = "・".join(md(name_of(v)) for v in self.adjusted_for)
@@ -115,10 +148,10 @@ class SmalltownItem:
                         f"{adjust}を調整したロジスティック回帰（{kind}）では、「{GOOD}」と比べた"
                         f"オッズ比が{ors}です。"
                     )
-        if self.ucla_test is not None:
+        if self.ucla is not None and (u := self.test(self.ucla_test, self.ucla)) is not None:
             text += (
                 f"UCLA孤独感尺度の合計点も回答によって異なります（Kruskal–Wallis検定 "
-                f"{fmt_p(self.ucla_test['p_value'])}）。"
+                f"{fmt_p(u['p_value'])}）。"
             )
         # a model's sentence (results.json "text") is plain text naming the answer labels
         return "\n\n".join([text, *(md(model["text"]) for model in self.models.values())])
@@ -141,10 +174,11 @@ class Smalltown:
     min_cell: int
 
     def tables(self) -> list[Table]:
-        out: list[Table] = []
+        return [t for it in self.items for t in it.tables()]
+
+    def links(self, pub: Publication) -> None:
         for it in self.items:
-            out += [t for t in (it.groups, it.odds, it.ucla) if t is not None]
-        return out
+            it.links(pub)
 
     def to_json(self) -> dict[str, Any]:
         return {"items": {it.item: it.to_json() for it in self.items}}
@@ -178,46 +212,43 @@ def _fit(
 
 def _odds(
     ctx: Context, item: str, adjust: list[str]
-) -> tuple[Table | None, dict[str, dict[str, Any]]]:
-    """The item's adjusted odds ratios (unweighted, and weighted when weighting) as a published
-    table, and the description of each model."""
-    k = ctx.min_cell
+) -> tuple[Table | None, dict[str, pd.DataFrame]]:
+    """The item's adjusted odds ratios (unweighted, and weighted when weighting) as a raw
+    table, and the fitted models."""
     fits = {"unweighted": _fit(ctx, item, adjust, None)}
     if ctx.design is not None:
         fits["weighted"] = _fit(ctx, item, adjust, ctx.design)
-    weighted_by = [MARGIN_NAMES[m] for m in ctx.weighting.margins]
-    models = {key: describe(fit, "lonely", k, weighted_by if key == "weighted" else None)
-              for key, fit in fits.items() if fit is not None}
-    plain = fits["unweighted"]
+    fits = {kind: fit for kind, fit in fits.items() if fit is not None}
+    plain = fits.get("unweighted")
     if plain is None:
-        return None, models
+        return None, fits
     table = plain[plain["term"] == item].rename(columns={v: c for c, v in ODDS.items()})
     columns = dict(ODDS)
     weighted = fits.get("weighted")
     if weighted is not None:
         w = weighted[weighted["term"] == item].set_index("level")
-        w = w[w["n"] >= k]  # the weighted model's own base of the level
+        w = w[w["n"] >= ctx.min_cell]  # the weighted model's own base of the level
         for col, src in WEIGHTED_ODDS.items():
             table[col] = table["level"].map(w[src]).astype(float)
         columns |= WEIGHTED_ODDS
-    table = hide_small_counts(table[["level", "n", *columns]], ["level"], k, rates=list(columns))
+    table = table.assign(level=table["level"].astype(str))[["level", "n", *columns]]
     return Table(
         f"{item}_odds",
         f"「{name_of(item)}」の調整オッズ比（{'・'.join(name_of(v) for v in adjust)}を調整）",
         table.reset_index(drop=True),
-    ), models
+        GROUPS,
+    ), fits
 
 
 def _ucla(ctx: Context, item: str) -> tuple[Table | None, dict[str, Any] | None]:
     if not has(ctx.df, "ucla_total"):
         return None, None
     try:
-        res = compare_groups(ctx.df, "ucla_total", item, min_cell=ctx.min_cell)
+        res = compare_groups(ctx.df, "ucla_total", item, min_cell=0)
     except ValueError:
         return None, None
-    summary = res.summary.rename(columns={"group": item})[[item, "n", "mean", "median"]].copy()
-    summary.loc[(summary["n"] > 0) & (summary["n"] < ctx.min_cell), "n"] = float("nan")
-    table = Table(f"{item}_ucla", f"「{name_of(item)}」別 UCLA孤独感尺度の合計点", summary)
+    summary = res.summary.rename(columns={"group": item})[[item, "n", "mean", "median"]]
+    table = Table(f"{item}_ucla", f"「{name_of(item)}」別 UCLA孤独感尺度の合計点", summary, GROUPS)
     test = {"test": res.test, "statistic": res.statistic, "p_value": res.p,
             "effect": res.effect, "effect_name": res.effect_name}
     return table, test
@@ -230,23 +261,22 @@ def analyse_smalltown(ctx: Context) -> Smalltown | None:
         return None
     df, k = ctx.df, ctx.min_cell
     adjust = [v for v in ADJUST if has(df, v)]
-    overall = estimate(proportion(df["lonely"]), k)
     results = []
     for item in items:
-        groups = rates(df, "lonely", [item], k, ctx.design)
         ucla, ucla_test = _ucla(ctx, item)
-        odds, models = _odds(ctx, item, adjust)
+        odds, fits = _odds(ctx, item, adjust)
         results.append(SmalltownItem(
             item=item,
-            overall=overall,
-            groups=Table(item, f"「{name_of(item)}」への考え方別 孤独感がある人の割合", groups),
+            groups=Table(item, f"「{name_of(item)}」への考え方別 孤独感がある人の割合",
+                         rates(df, "lonely", [item], ctx.design), RATES, universe=UNIVERSE,
+                         flag="lonely"),
             chi2=chi_square_test(df, item, "lonely"),
             rao_scott=rao_scott_test(df, item, "lonely", ctx.design, k),
             odds=odds,
-            models=models,
+            fits=fits,
+            weighted_by=[MARGIN_NAMES[m] for m in ctx.weighting.margins],
             adjusted_for=adjust,
             ucla=ucla,
             ucla_test=ucla_test,
         ))
     return Smalltown(results, k)
-

@@ -61,7 +61,9 @@ _ROLES: dict[str, str] = {
     **dict.fromkeys(("人口構成比（%）", "pop_share", "全国（%）", "national"), "external"),
     **dict.fromkeys(("調整オッズ比", "odds_ratio", "オッズ比 95%信頼区間 下限", "or_lo",
                      "オッズ比 95%信頼区間 上限", "or_hi", "p値", "p_value", "平均", "mean",
-                     "中央値", "median"), "stat"),
+                     "中央値", "median", "重み付け 調整オッズ比", "odds_ratio_weighted",
+                     "重み付け オッズ比 下限", "or_lo_weighted", "重み付け オッズ比 上限",
+                     "or_hi_weighted", "重み付け p値", "p_value_weighted"), "stat"),
 }
 ROLES = {" ".join(unicodedata.normalize("NFKC", k).split()): v for k, v in _ROLES.items()}
 #: Roles several columns of one table may have (their cells are kept per column).

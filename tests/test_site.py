@@ -70,20 +70,20 @@ def _executed_notebook(path: Path, front: str | None = None) -> Path:
 
 
 def _results(path: Path, n: int = 643, lonely_n: int = 640) -> Path:
-    est = {"p": 0.349, "lo": 0.313, "hi": 0.386, "n": lonely_n, "x": 223}
+    est = {"p": 34.9, "lo": 31.3, "hi": 38.6, "n": lonely_n, "x": 223}  # published: in %
     results = {
         "town": "iiyama",
         "min_cell": 10,
         "n": n,
-        "response_rate": 0.429,
-        "headline": {"lonely": est, "often_always": {**est, "p": 0.044, "lo": 0.031, "hi": 0.063}},
+        "response_rate": 42.9,
+        "headline": {"lonely": est, "often_always": {**est, "p": 4.4, "lo": 3.1, "hi": 6.3}},
     }
     path.write_text(json.dumps(results), encoding="utf-8")
     return path
 
 
 def test_numbers_follow_the_disclosure_rule() -> None:
-    est = {"p": 0.3281, "lo": 0.29, "hi": 0.367, "n": 320}
+    est = {"p": 32.8, "lo": 29.0, "hi": 36.7, "n": 320}
     assert rate_with_ci(est, 10) == "32.8%（29.0～36.7%）"
     assert rate_with_ci({**est, "n": 9}, 10) == "—"
     assert rate_with_ci({**est, "p": None}, 10) == "—"

@@ -6,6 +6,8 @@ The format is documented in ``config/towns/README.md``; copy an example to add a
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -300,3 +302,16 @@ def _load_town(path: Path) -> Town:
             hint=f"rename the file to {town.id}.yml or set id: {path.stem}",
         )
     return town
+
+
+def town_labels(towns: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """Town id → how pages name it: its name, with the prefecture when another town has the
+    same name (府中市 is in 東京都 and in 広島県). ``towns`` are (id, name, prefecture).
+
+    >>> town_labels([("fuchu-tokyo", "府中市", "東京都"), ("fuchu-hiroshima", "府中市", "広島県"),
+    ...              ("iiyama", "飯山市", "長野県")])
+    {'fuchu-tokyo': '府中市（東京都）', 'fuchu-hiroshima': '府中市（広島県）', 'iiyama': '飯山市'}
+    """
+    towns = list(towns)
+    clash = Counter(name for _, name, _ in towns)
+    return {i: f"{name}（{pref}）" if clash[name] > 1 else name for i, name, pref in towns}

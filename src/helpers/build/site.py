@@ -29,7 +29,9 @@ import yaml
 
 from helpers import escape, paths
 from helpers.codebook import Codebook, VarType, load_codebook
-from helpers.towns import Town
+from helpers.stats.disclosure import rule_text
+from helpers.stats.format import fmt_ci, fmt_pct, fmt_percent, percent
+from helpers.towns import Town, town_labels
 
 QUARTO_YML = paths.ROOT / "_quarto.yml"
 SITE_SRC = paths.ROOT / "site"
@@ -66,22 +68,15 @@ def plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-# --- numbers ---
-
-
-def pct(value: float | None) -> str:
-    """A proportion (0–1) as a percentage with one decimal, or "—"."""
-    return SUPPRESSED if value is None else f"{100 * value:.1f}%"
+# --- numbers (as published in results.json: percentages with one decimal) ---
 
 
 def rate_with_ci(est: Mapping[str, Any] | None, min_cell: int) -> str:
-    """「32.8%（29.1～36.7%）」, or "—" when the estimate is missing or its base n < min_cell."""
+    """「32.8%（29.1～36.7%）」, or "—" when the estimate is hidden or its base n < min_cell."""
     if not est or est.get("p") is None or (est.get("n") or 0) < min_cell:
         return SUPPRESSED
-    ci = ""
-    if est.get("lo") is not None and est.get("hi") is not None:
-        ci = f"（{100 * est['lo']:.1f}～{100 * est['hi']:.1f}%）"
-    return pct(est["p"]) + ci
+    ci = fmt_ci(est.get("lo"), est.get("hi")).replace("95%信頼区間 ", "")
+    return fmt_percent(est["p"]) + ci
 
 
 def count(n: int | None, min_cell: int) -> str:
@@ -233,20 +228,21 @@ def index_page(pages: Iterable[Page]) -> str:
         "<th>集計表</th></tr>"
     )
     rows = []
+    labels = _labels(ok)
     for p in ok:
         r = _read_results(p.results)
         t = p.town
         mc = int(r.get("min_cell") or t.report.min_cell)
         headline = r.get("headline") or {}
-        rate = r.get("response_rate", t.survey.response_rate)
-        name = escape.html(t.name.ja) + ("（合成データ）" if t.synthetic else "")
+        rate = r.get("response_rate", percent(t.survey.response_rate))
+        name = escape.html(labels[t.id]) + ("（合成データ）" if t.synthetic else "")
         xlsx = (
             f"<a href='downloads/{quote(xlsx_name(t.id))}'>Excel</a>" if p.xlsx is not None else "—"
         )
         rows.append(
             f"<tr><td><a href='towns/{t.id}.html'>{name}</a></td>"
             f"<td>{escape.html(t.prefecture)}</td>"
-            f"<td class='num'>{count(r.get('n'), mc)}</td><td class='num'>{pct(rate)}</td>"
+            f"<td class='num'>{count(r.get('n'), mc)}</td><td class='num'>{fmt_percent(rate)}</td>"
             f"<td class='num'>{rate_with_ci(headline.get('lonely'), mc)}</td>"
             f"<td class='num'>{rate_with_ci(headline.get('often_always'), mc)}</td>"
             f"<td>{xlsx}</td></tr>"
@@ -285,6 +281,12 @@ def index_page(pages: Iterable[Page]) -> str:
             )
         text += ["</ul>", "```"]
     return "\n".join(text) + "\n"
+
+
+def _labels(pages: Iterable[Page]) -> dict[str, str]:
+    """Town id → its name on the site, with the prefecture where two towns share a name."""
+    return town_labels((p.town.id, p.town.name.ja, p.town.prefecture)
+                       for p in pages if p.town is not None)
 
 
 def _codes_text(var: Any, districts: bool) -> str:
@@ -364,16 +366,18 @@ def _weighting_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]
         "| 市町村 | 重み付け | 合わせた人口構成 | 対象 | 有効標本数 | 重み付けの推計の標準誤差 |",
         "|---|---|---|---|---|---|",
     ]
+    names = town_labels((t.id, t.name.ja, t.prefecture) for t in towns)
     for t in towns:
         w = results.get(t.id, {}).get("weighting")
         if not w:
             cells = [NO_RESULTS, "—", "—", "—", "—"]
         elif not w["applied"]:
             cells = [f"なし（{escape.md(w['reason'])}）", "—", "—", "—", "—"]
-        else:
-            cells = ["あり", "・".join(w["margin_names"]), f"{w['n']:,}人",
-                     f"{w['n_eff']:,.0f}", VARIANCE_JA[w["variance"]]]
-        rows.append(f"| {escape.md(t.name.ja)} | " + " | ".join(cells) + " |")
+        else:  # the numbers weighted are hidden when they would give the few left out away
+            n = SUPPRESSED if w["n"] is None else f"{w['n']:,}人"
+            n_eff = SUPPRESSED if w["n_eff"] is None else f"{w['n_eff']:,.0f}"
+            cells = ["あり", "・".join(w["margin_names"]), n, n_eff, VARIANCE_JA[w["variance"]]]
+        rows.append(f"| {escape.md(names[t.id])} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -419,10 +423,11 @@ def _models_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -
         "| 項目（基準の区分）：モデルの対象（重み付けなし／重み付け） |",
         "|---|---|---|",
     ]
+    names = town_labels((t.id, t.name.ja, t.prefecture) for t in towns)
     for t in towns:
         r = results.get(t.id)
         items = ((r or {}).get("smalltown") or {}).get("items") or {}
-        town = escape.md(t.name.ja)
+        town = escape.md(names[t.id])
         if r is None:
             rows.append(f"| {town} | {NO_RESULTS} | — |")
             continue
@@ -457,6 +462,9 @@ def methods_page(
     """Fill ``site/methods.qmd`` from the codebook, the town parameter files and what was
     computed for each town (``results``: town id → its results.json)."""
     towns = list(towns)
+    names = town_labels((t.id, t.name.ja, t.prefecture) for t in towns)
+    mins = {t.report.min_cell for t in towns}
+    one_min_cell = mins.pop() if len(mins) == 1 else None
     direct = book["lonely_direct"]
     rule = book["lonely"].derive
     lonely_codes = rule.codes if rule and rule.codes else []
@@ -473,7 +481,7 @@ def methods_page(
         surveys.append(
             f"| {escape.md(where)} | {escape.md(s.target)} | {escape.md(how)} | "
             f"{s.start:%Y年%m月%d日}～{s.end:%m月%d日} | {s.distributed:,} | "
-            f"{s.returned:,}（{100 * s.response_rate:.1f}%） |"
+            f"{s.returned:,}（{fmt_pct(s.response_rate)}） |"
         )
     values = {
         "synthetic": (
@@ -493,7 +501,8 @@ def methods_page(
         "weighting": _weighting_table(towns, results),
         "variance": _variance_text(towns, results),
         "models": _models_table(towns, results),
-        "min_cells": "、".join(f"{escape.md(t.name.ja)} {t.report.min_cell}人" for t in towns),
+        "min_cells": "、".join(f"{escape.md(names[t.id])} {t.report.min_cell}人" for t in towns),
+        "rule": "\n".join(f"- {line}" for line in rule_text(one_min_cell)),
     }
     return Template(template).substitute(values)
 
@@ -506,11 +515,9 @@ def site_config(pages: Iterable[Page], render: list[str], stage: Path, out_dir: 
     config = yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
     config["project"]["output-dir"] = os.path.relpath(out_dir, stage)
     config["project"]["render"] = render
-    menu = [
-        {"href": f"towns/{p.id}.ipynb", "text": escape.meta(p.town.name.ja)}
-        for p in pages
-        if p.error is None and p.town is not None
-    ]
+    shown = [p for p in pages if p.error is None and p.town is not None]
+    labels = _labels(shown)
+    menu = [{"href": f"towns/{p.id}.ipynb", "text": escape.meta(labels[p.id])} for p in shown]
     items = config["website"]["navbar"]["left"]
     for item in items:
         if "menu" in item:

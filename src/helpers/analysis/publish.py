@@ -137,7 +137,7 @@ class Publication:
         for total, parts in _blocks(rows):
             cells = [self.key(table, p, "count") for p in parts]
             self.sum(self.key(table, total, "count"), cells)
-            self.ledger.group(self.key(table, total, "count"), cells)
+            self.ledger.group(self.key(table, total, "count"), cells, whole=False)
             self._share_universe(table, total, "count")  # each block: the same respondents
 
     def _add_crosstab(self, table: Table) -> None:

@@ -61,7 +61,7 @@ class Ledger:
         self._latent: set[int] = set()
         self._unprotected: set[int] = set()
         self._sums: list[tuple[int, tuple[int, ...]]] = []
-        self._groups: list[tuple[int, tuple[int, ...]]] = []
+        self._groups: list[tuple[int, tuple[int, ...], bool]] = []
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._index
@@ -115,9 +115,11 @@ class Ledger:
         """``total`` = the sum of ``parts`` (all registered cells)."""
         self._sums.append((self._index[total], tuple(self._index[p] for p in parts)))
 
-    def group(self, base: Hashable, members: Iterable[Hashable]) -> None:
-        """A group: when ``base`` is under the minimum or hidden, its ``members`` are hidden."""
-        self._groups.append((self._index[base], tuple(self._index[m] for m in members)))
+    def group(self, base: Hashable, members: Iterable[Hashable], *, whole: bool = True) -> None:
+        """A group: when ``base`` is under the minimum, its ``members`` are hidden with it; and
+        when ``base`` is hidden for any reason too, unless not ``whole`` (a distribution's
+        total, whose parts stay meaningful without it)."""
+        self._groups.append((self._index[base], tuple(self._index[m] for m in members), whole))
 
     def _find(self, i: int) -> int:
         while self._parent[i] != i:
@@ -151,7 +153,7 @@ class _Protection:
         self.ledger, self.roots, self.k = ledger, roots, min_cell
         self.value = np.array([ledger._values[r] for r in roots])
         self.sums = [(at(t), tuple(at(p) for p in parts)) for t, parts in ledger._sums]
-        self.groups = [(at(b), tuple(at(m) for m in ms)) for b, ms in ledger._groups]
+        self.groups = [(at(b), tuple(at(m) for m in ms), whole) for b, ms, whole in ledger._groups]
         self.latent = np.zeros(len(roots), bool)
         self.latent[[at(i) for i in ledger._latent]] = True
         protected = np.ones(len(roots), bool)
@@ -165,9 +167,12 @@ class _Protection:
                 self.sums_of[c].append(row)
         self.members = [np.flatnonzero(row) for row in self.equations]
         self.small_group = np.zeros(len(roots), bool)
-        for base, members in self.groups:
+        for base, members, _ in self.groups:
             if self.value[base] < min_cell:
                 self.small_group[[base, *members]] = True
+        self.protected = protected
+        self.is_base = np.zeros(len(roots), bool)
+        self.is_base[[b for b, members, _ in self.groups if members]] = True
         v = self.value
         self.must_stay = protected & (v < min_cell) & ((v > 0) | self.small_group)
         # results by component (the hidden cells linked by sums): hiding only adds cells
@@ -196,15 +201,19 @@ class _Protection:
 
     def _complement(self, hidden: np.ndarray) -> int | None:
         """A published part whose complement in its sum (total − part: the other parts
-        together) is 1 … min_cell−1 and not all published; it must be hidden too."""
+        together, answers all) is 1 … min_cell−1 and not all published; it is hidden too.
+
+        A complement that holds non-response (an unprotected count above 0) is no group of
+        answers and is let be."""
         v = self.value
         for t, parts in self.sums:
             if hidden[t]:
                 continue
             for c in parts:
-                rest = v[t] - v[c]
-                if not hidden[c] and 0 < rest < self.k and any(hidden[p] for p in parts
-                                                                if p != c):
+                others = [p for p in parts if p != c]
+                if (not hidden[c] and 0 < v[t] - v[c] < self.k
+                        and any(hidden[p] for p in others)
+                        and all(self.protected[p] or v[p] == 0 for p in others)):
                     return c
         return None
 
@@ -240,8 +249,8 @@ class _Protection:
     def _close(self, hidden: np.ndarray) -> np.ndarray:
         """Hide the members of every group whose base is hidden."""
         hidden = hidden.copy()
-        for base, members in self.groups:
-            if hidden[base]:
+        for base, members, whole in self.groups:
+            if hidden[base] and (whole or self.small_group[base]):
                 hidden[list(members)] = True
         return hidden
 
@@ -289,10 +298,10 @@ class _Protection:
         _, rows = self._component(hidden, cell)
         candidates = sorted({int(c) for row in rows for c in np.flatnonzero(self.equations[row])
                              if not hidden[c]}, key=self._cost)
-        tries = [(c,) for c in candidates]
         pairs = _PAIRS if fixed == self._linear else _PAIRS_BOUNDED
-        tries += sorted(itertools.combinations(candidates[:pairs], 2),
-                        key=lambda pair: sum(map(self._cost, pair)))
+        tries = sorted([(c,) for c in candidates]
+                       + list(itertools.combinations(candidates[:pairs], 2)),
+                       key=lambda cells: sum(map(self._cost, cells)))
         for cells in tries:
             trial = hidden.copy()
             trial[list(cells)] = True
@@ -309,10 +318,13 @@ class _Protection:
         return self._close(trial)
 
     def _cost(self, c: int) -> float:
-        """How much hiding cell ``c`` costs readers: its count; zeros, then totals, last."""
+        """How much hiding cell ``c`` costs readers: its count, a little more for a group's
+        base (it takes the group's figures with it); zeros, then totals, last."""
         if all(self.sums[row][0] == c for row in self.sums_of[c]) and self.sums_of[c]:
             return 1e12 + c
-        return (1e9 if self.value[c] == 0 else float(self.value[c])) + c * 1e-6
+        if self.value[c] == 0:
+            return 1e9 + c
+        return float(self.value[c]) * (1.01 if self.is_base[c] else 1.0) + c * 1e-6
 
     def _name(self, n: int) -> str:
         return repr(self.ledger._keys[self.roots[n]][0])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -21,6 +23,17 @@ def codebook() -> Codebook:
 @pytest.fixture(scope="session")
 def root():
     return paths.ROOT
+
+
+@pytest.fixture(scope="session")
+def recompute() -> ModuleType:
+    """The independent recomputation of small counts from published tables (tests/recompute.py),
+    kept apart from the audit's own code."""
+    path = Path(__file__).parent / "recompute.py"
+    spec = importlib.util.spec_from_file_location("recompute", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

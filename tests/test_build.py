@@ -6,6 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -169,8 +170,9 @@ REAL = [paths.processed_dir(t) / "survey.parquet" for t in ("iiyama", "tsukumi")
     reason="needs notebooks/municipal_report.ipynb, compare.ipynb and cleaned samples "
     "(`tsunagari clean`)",
 )
-def test_sample_towns_end_to_end(tmp_path: Path) -> None:
-    """Every sample town's real report, the comparison, the site (if Quarto) and the audit."""
+def test_sample_towns_end_to_end(tmp_path: Path, recompute: ModuleType) -> None:
+    """Every sample town's real report, the comparison, the site (if Quarto) and the audit; then
+    the independent recomputation recovers no small count from any results.json or HTML page."""
     layout = Layout(build=tmp_path / "build", reports=tmp_path / "reports", clean=False)
     summary = build(Options(), layout)
     assert summary.failed == {}, summary.failed
@@ -179,6 +181,12 @@ def test_sample_towns_end_to_end(tmp_path: Path) -> None:
         results = json.loads(layout.results(t.stem).read_text(encoding="utf-8"))
         assert results["town"] == t.stem
         assert layout.xlsx(t.stem).exists()
+        k = results["min_cell"]
+        assert recompute.recover(recompute.tables_of_results(results), k) == [], t.stem
+    pages = sorted(layout.site.rglob("*.html")) if layout.site.exists() else []
+    for page in pages:
+        tables = recompute.tables_of_html(page.read_text(encoding="utf-8"))
+        assert recompute.recover(tables, 10) == [], page.name
     executed = (layout.build / "towns" / "iiyama.ipynb").read_text(encoding="utf-8")
     assert "image/png" in executed, "static figures must reach the page as images"
     if quarto.find_quarto() is not None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.stats import suppress_counts, suppress_rates
+from helpers.stats import Ledger, rule_text, suppress_counts, suppress_rates
 
 
 def table(rows: list[list[int]]) -> pd.DataFrame:
@@ -78,3 +78,80 @@ def test_no_line_ever_has_a_single_hidden_cell(seed: int) -> None:
     assert mask[(value > 0) & (value < 10)].all()  # every small count is hidden
     assert (mask.sum(axis=1) != 1).all()  # no row total gives a hidden cell away
     assert (mask.sum(axis=0) != 1).all()  # nor a column total
+
+
+# --- the ledger behind the publication boundary ---
+
+
+def ledger(cells: dict[str, int], sums: dict[str, list[str]], **kinds: list[str]) -> Ledger:
+    book = Ledger()
+    for key, value in cells.items():
+        book.cell(key, value, latent=key in kinds.get("latent", []),
+                  protected=key not in kinds.get("unprotected", []))
+    for total, parts in sums.items():
+        book.sum(total, parts)
+    return book
+
+
+def test_a_count_shown_twice_is_hidden_twice() -> None:
+    book = ledger({"all": 40, "a": 22, "b": 15, "c": 3, "c again": 3}, {"all": ["a", "b", "c"]})
+    book.same("c", "c again")
+    assert book.protect(10) == {"b", "c", "c again"}
+    with pytest.raises(ValueError, match="cannot be the same count"):
+        book.same("a", "b")
+
+
+@pytest.mark.parametrize(("value", "hidden"), [(0, False), (1, True), (9, True), (10, False)])
+def test_primary_on_both_sides_of_min_cell(value: int, hidden: bool) -> None:
+    book = ledger({"all": 100 + value, "a": 100, "b": value}, {})
+    assert ("b" in book.protect(10)) is hidden
+
+
+def test_non_response_hides_a_small_group_but_need_not_stay_unknown() -> None:
+    # その他 3 and 無回答 4: each hides the other; nothing else is hidden
+    book = ledger({"all": 643, "男性": 300, "女性": 336, "その他": 3, "無回答": 4},
+                  {"all": ["男性", "女性", "その他", "無回答"]}, unprotected=["無回答"])
+    assert book.protect(10) == {"その他", "無回答"}
+    # 無回答 12 is shown; worked out or not, it says nobody's answer
+    book = ledger({"all": 643, "男性": 300, "女性": 331, "無回答": 12},
+                  {"all": ["男性", "女性", "無回答"]}, unprotected=["無回答"])
+    assert book.protect(10) == set()
+
+
+def test_a_latent_count_protects_but_is_never_shown() -> None:
+    book = ledger({"all": 50, "shown": 40, "small": 4, "skipped": 6},
+                  {"all": ["shown", "small", "skipped"]}, latent=["skipped"])
+    assert book.protect(10) == {"small", "skipped"}
+
+
+def test_a_hidden_zero_a_reader_can_work_out_protects_nothing() -> None:
+    # row a: 4 of 10, hidden; the empty row b (hidden, like an empty 無回答 row) would pair with
+    # it, but 30 − 10 − 20 = 0 fixes b, counts are never negative, so ax = 14 − 10 − 0 = 4
+    cells = {"N": 30, "a": 10, "b": 0, "c": 20, "X": 14, "ax": 4, "bx": 0, "cx": 10,
+             "Y": 16, "ay": 6, "by": 0, "cy": 10}
+    sums = {"N": ["a", "b", "c"], "X": ["ax", "bx", "cx"], "Y": ["ay", "by", "cy"],
+            "a": ["ax", "ay"], "b": ["bx", "by"], "c": ["cx", "cy"]}
+    book = ledger(cells, sums, unprotected=["b", "bx", "by"])
+    for base, members in (("a", ["ax", "ay"]), ("b", ["bx", "by"]), ("c", ["cx", "cy"])):
+        book.group(base, members)
+    hidden = book.protect(10)
+    assert {"ax", "ay", "b"} <= hidden
+    assert hidden & {"a", "c", "cx", "cy"}  # so more is hidden
+
+
+def test_a_group_under_min_cell_is_hidden_with_its_zeros() -> None:
+    book = ledger({"g": 3, "gx": 0, "gy": 3}, {"g": ["gx", "gy"]})
+    book.group("g", ["gx", "gy"])
+    assert book.protect(10) == {"g", "gx", "gy"}
+
+
+def test_the_complement_of_a_shown_cell_is_protected() -> None:
+    # a row 0 + 3 + 30 = 33: the 0 beside the 3 does not stop 33 − 30 = 3
+    mask = suppress_counts(table([[0, 3, 30], [20, 40, 12], [60, 25, 0]]))
+    assert (0, 2) in hidden_cells(mask) and (0, 1) in hidden_cells(mask)
+
+
+def test_rule_text_states_the_thresholds() -> None:
+    assert "1～9人" in rule_text(10)[0] and "10人未満" in rule_text(10)[1]
+    assert "1～4人" in rule_text(5)[0]
+    assert "基準の人数" in rule_text(None)[1]

@@ -29,7 +29,6 @@ but are not protected against recovery (the declared rule, ``helpers.analysis.re
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
@@ -752,7 +751,3 @@ def attack_workbook(path: Path, min_cell: int) -> list[Finding]:
     """Everything a reader can recover from one Excel workbook of a town."""
     return attack(grids_of_workbook(path), min_cell)
 
-
-def attack_results_file(path: Path, min_cell: int) -> list[Finding]:
-    results = json.loads(Path(path).read_text(encoding="utf-8"))
-    return attack_results(results, min_cell)

@@ -32,22 +32,25 @@ def counts_table(key: str, fitted: pd.DataFrame) -> Table:
 
 
 def describe(
-    fitted: pd.DataFrame, outcome: str, counts: Table, weighted_by: list[str] | None = None
+    fitted: pd.DataFrame,
+    outcome: str,
+    shown: dict[tuple[str, str], int | None],
+    weighted_by: list[str] | None = None,
 ) -> dict[str, Any]:
     """A model's record: ``weighted``, ``n``, ``terms`` (``variable``, ``name``,
     ``reference``, ``levels``: ``level``, ``n``, ``estimable``), ``left_out`` (who is not in
     the model, in words) and ``text`` (:func:`sentence`).
 
-    ``fitted`` is the full table of ``logistic_odds_ratios`` (every term and level); ``counts``
-    its :func:`counts_table` once published (hidden counts are None); ``weighted_by`` names the
-    margins of a weighted model's raking (None: unweighted).
+    ``fitted`` is the full table of ``logistic_odds_ratios`` (every term and level); ``shown``
+    its counts as published, (term, level) → n or None when hidden, with (term, 全体) for the
+    model's n (see :func:`shown_counts`); ``weighted_by`` names the margins of a weighted
+    model's raking (None: unweighted).
     """
-    shown = {(r["term"], r["level"]): r["count"] for r in counts.records()}
     terms = []
     records = fitted.to_dict("records")
     for term in pd.unique(fitted["term"]):
         rows = [r for r in records if r["term"] == term]
-        levels = [{"level": str(r["level"]), "n": shown[(str(term), str(r["level"]))],
+        levels = [{"level": str(r["level"]), "n": shown.get((str(term), str(r["level"]))),
                    "estimable": bool(r["estimable"])} for r in rows]
         reference = [str(r["level"]) for r in rows if r["is_reference"]]
         terms.append({
@@ -61,7 +64,7 @@ def describe(
     if weighted_by is not None:
         margins = "・".join(weighted_by)
         left_out.append(f"重み付けの対象外の回答者（{margins}が不明な人や、人口構成の区分にない人）")
-    first = str(fitted["term"].iloc[0]) if len(fitted) else None
+    first = str(fitted["term"].iloc[0]) if len(fitted) else ""
     record = {
         "weighted": weighted_by is not None,
         "outcome": outcome,
@@ -73,13 +76,18 @@ def describe(
     return record
 
 
+def shown_counts(counts: Table) -> dict[tuple[str, str], int | None]:
+    """A published :func:`counts_table` as (term, level) → n (None when hidden)."""
+    return {(r["term"], r["level"]): r["count"] for r in counts.records()}
+
+
 def _level_text(level: dict[str, Any], reference: str | None) -> str:
-    notes = [fmt_n(level["n"]) if level["n"] is not None else "人数は非表示"]
+    notes = [] if level["n"] is None else [fmt_n(level["n"])]
     if level["level"] == reference:
         notes.insert(0, "基準")
     if not level["estimable"]:
         notes.append("全員の回答が同じため推定できません")
-    return f"「{level['level']}」（{'、'.join(notes)}）"
+    return f"「{level['level']}」" + (f"（{'、'.join(notes)}）" if notes else "")
 
 
 def sentence(record: dict[str, Any]) -> str:
@@ -89,7 +97,11 @@ def sentence(record: dict[str, Any]) -> str:
         f"{t['name']}は" + "・".join(_level_text(lv, t["reference"]) for lv in t["levels"])
         for t in record["terms"]
     )
+    n = (f"の対象は{fmt_n(record['n'])}です" if record["n"] is not None
+         else "の対象の人数は、回答者保護のため表示していません")
+    hidden = any(lv["n"] is None for t in record["terms"] for lv in t["levels"])
     return (
-        f"{kind}の対象は{fmt_n(record['n'])}です（含まれないのは、"
-        f"{'と、'.join(record['left_out'])}）。区分と人数は、{terms}です。"
+        f"{kind}{n}（含まれないのは、{'と、'.join(record['left_out'])}）。"
+        f"区分{'と人数' if not hidden else ''}は、{terms}です"
+        + ("（人数のない区分は、回答者保護のため人数を表示していません）。" if hidden else "。")
     )

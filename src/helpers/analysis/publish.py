@@ -74,6 +74,18 @@ class Publication:
         """A reader can add ``parts`` up to ``total``."""
         self.ledger.sum(total, list(parts))
 
+    def within(self, outer: Hashable, inner: Hashable) -> None:
+        """``inner`` counts some of the respondents of ``outer`` (e.g. a group among those in a
+        model): outer = inner + the rest. The rest is never shown; when it is 0 a reader may
+        know it (nobody left the question blank), so the two are then the same count."""
+        rest = self.ledger.value(outer) - self.ledger.value(inner)
+        if rest < 0:
+            raise ValueError(f"{inner!r} counts more respondents than {outer!r}")
+        if rest == 0:
+            self.ledger.same(outer, inner)
+        else:
+            self.sum(outer, [inner, self.latent(("rest", outer, inner), rest)])
+
     def hide_with(self, member: Hashable, cells: Iterable[Hashable]) -> None:
         """Hide ``member`` whenever one of ``cells`` is hidden (a figure that would give them
         away, outside any sum)."""

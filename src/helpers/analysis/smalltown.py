@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ import pandas as pd
 from helpers.analysis.common import (
     GROUPS,
     RATES,
+    TOTAL,
     Table,
     all_groups_shown,
     chi_square_test,
@@ -21,8 +23,8 @@ from helpers.analysis.common import (
 )
 from helpers.analysis.context import MARGIN_NAMES, Context
 from helpers.analysis.loneliness import UNIVERSE
-from helpers.analysis.models import counts_table, describe
-from helpers.analysis.publish import Publication, published_record
+from helpers.analysis.models import counts_table, describe, shown_counts
+from helpers.analysis.publish import Publication, published_record, universe_key
 from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import Design, compare_groups, fmt_p, fmt_percent, logistic_odds_ratios
@@ -53,30 +55,61 @@ class SmalltownItem:
     adjusted_for: list[str]
     ucla: Table | None
     ucla_test: dict[str, Any] | None
-    counts: dict[str, Table] = field(default_factory=dict)
+    counts: dict[str, dict[tuple[str, str], int | None]] = field(default_factory=dict)
 
     def tables(self) -> list[Table]:
         return [t for t in (self.groups, self.odds, self.ucla) if t is not None]
 
     def links(self, pub: Publication) -> None:
-        """The models' counts pass the boundary too (the odds table's n are the unweighted
-        model's); an odds ratio is hidden with its group's rate (it would give the count)."""
-        for kind, fit in self.fits.items():
-            self.counts[kind] = counts_table(f"{self.item}_model_{kind}", fit)
-            pub.add(self.counts[kind])
+        """The unweighted model's counts pass the boundary too: the odds table's n are its
+        item levels, its respondents are among those of the rate tables (by answer, and by
+        sex). The weighted model's respondents are the unweighted model's but those left out of
+        the weighting: its n is shown only when that gives none of them away (「その他」 of
+        sex, say), its levels' counts never (they would give away how those few answered).
+        An odds ratio is hidden with its group's rate (it would give the count)."""
+        plain, weighted = self.fits.get("unweighted"), self.fits.get("weighted")
+        if plain is None:
+            return
+        counts = counts_table(f"{self.item}_model", plain)
+        pub.add(counts)
+        outer = {(self.item, level): pub.key(self.groups, (level,), "n")
+                 for (level,) in self.groups.rows()}
+        outer |= {("sex", sex): ("lonely_by_sex_age", (sex, TOTAL), "n")
+                  for term, sex in counts.rows() if term == "sex"}
+        for labels in counts.rows():
+            if labels in outer and outer[labels] in pub.ledger:
+                pub.within(outer[labels], pub.key(counts, labels, "count"))
+        everyone = universe_key(counts.key, "n")
+        if weighted is not None:
+            n = pub.ledger.cell(("model", self.item, "weighted n"), int(weighted.attrs["n"]))
+            sexes = set(weighted.loc[weighted["term"] == "sex", "level"].astype(str))
+            dropped = [pub.key(counts, labels, "count") for labels in counts.rows()
+                       if labels[0] == "sex" and labels[1] not in sexes | {TOTAL}]
+            rest = pub.ledger.value(everyone) - pub.ledger.value(n) - sum(
+                map(pub.ledger.value, dropped))
+            pub.sum(everyone, [n, *dropped, *([pub.latent(("model", self.item, "rest"), rest)]
+                                              if rest else [])])
+        pub.after(lambda shown: self._published(shown, counts))
         if self.odds is None:
             return
         for (level,) in self.odds.rows():
             pub.same(pub.key(self.odds, (level,), "n"),
-                     pub.key(self.counts["unweighted"], (self.item, level), "count"))
+                     pub.key(counts, (self.item, level), "count"))
             cells = [pub.key(self.groups, (level,), c) for c in ("x", "y")]
             if all(c in pub.ledger for c in cells):
                 pub.hide_with(pub.key(self.odds, (level,), "n"), cells)
 
+    def _published(self, shown: Callable[[Hashable], int | None], counts: Table) -> None:
+        """The models' counts as published."""
+        self.counts["unweighted"] = shown_counts(counts)
+        if "weighted" in self.fits:
+            first = str(self.fits["weighted"]["term"].iloc[0])
+            self.counts["weighted"] = {(first, TOTAL): shown(("model", self.item, "weighted n"))}
+
     @property
     def models(self) -> dict[str, dict[str, Any]]:
         """Each model described with its published counts."""
-        return {kind: describe(fit, "lonely", self.counts[kind],
+        return {kind: describe(fit, "lonely", self.counts.get(kind, {}),
                                self.weighted_by if kind == "weighted" else None)
                 for kind, fit in self.fits.items()}
 

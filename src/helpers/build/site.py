@@ -415,6 +415,12 @@ def _covariates(item: str, model: Mapping[str, Any]) -> str:
                      for t in model["terms"] if t["variable"] != item) or "なし"
 
 
+def _people(n: int | None, min_cell: int) -> str:
+    """「615人」, or "—" when the count is hidden."""
+    shown = count(n, min_cell)
+    return shown if shown == SUPPRESSED else f"{shown}人"
+
+
 def _models_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -> str:
     """Each town's adjusted models as computed: adjustment variables with their reference
     levels, and the respondents in each model (unweighted / weighted)."""
@@ -445,7 +451,7 @@ def _models_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -
                     adjusted.append(text)
             ref = next((tm["reference"] for m in models.values() for tm in m["terms"]
                         if tm["variable"] == item), None)
-            shown = "／".join(f"{count(models[k]['n'], mc)}人" for k in ("unweighted", "weighted")
+            shown = "／".join(_people(models[k]["n"], mc) for k in ("unweighted", "weighted")
                              if k in models)
             name = escape.md(entry["question"]) + (f"（「{escape.md(ref)}」）" if ref else "")
             targets.append(f"{name}：{shown or 'モデルを推定できませんでした'}")

@@ -38,7 +38,14 @@ class Response:
     def links(self, pub: Publication) -> None:
         """Respondents of the sex × age table (and those weighted) plus the other sexes and
         the rest left out are everyone: a reader can subtract, so the other sexes are protected
-        too, and the number weighted is published only when it gives nobody away."""
+        too, and the number weighted is published only when it gives nobody away. Each sex and
+        district counts, among its respondents, those of the loneliness tables."""
+        for var, table, rows in (("sex", "lonely_by_sex_age", lambda g: (g, TOTAL)),
+                                 ("district", "lonely_by_district", lambda g: (g,))):
+            for labels in self.by[var].rows() if var in self.by else []:
+                inner = (table, rows(labels[0]), "n")
+                if labels != (TOTAL,) and inner in pub.ledger:
+                    pub.within(pub.key(self.by[var], labels, "count"), inner)
         if "sex" not in self.by:
             return
         sex = self.by["sex"]

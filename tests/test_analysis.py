@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers import paths
+from helpers.ages import national_bands
 from helpers.analysis import (
     DisclosureError,
     Options,
@@ -19,16 +20,16 @@ from helpers.analysis import (
     write_outputs,
 )
 from helpers.build.attack import attack_results, attack_workbook
-from helpers.codebook import VarType, load_codebook
+from helpers.codebook import VarType
 from helpers.stats import fmt_ci, fmt_pct, fmt_percent, percent, points
 from helpers.towns import Town
 
 DISTRICTS = ["北地区", "南地区", "東地区", "山間地区"]
 
 
-def _categorical(codes: np.ndarray, var: str, districts: list[str] | None = None) -> pd.Series:
-    v = load_codebook()[var]
-    labels = v.labels(districts)
+def _categorical(codes: np.ndarray, var: str) -> pd.Series:
+    v = synthetic_town().codebook[var]
+    labels = v.labels()
     values = [labels.get(int(c)) if c > 0 else None for c in codes]
     return pd.Series(
         pd.Categorical(values, categories=list(labels.values()),
@@ -57,7 +58,7 @@ def synthetic_survey(n: int = 600, seed: int = 7, smalltown: bool = True,
         "mode": _categorical(rng.choice([1, 2], n, p=[0.8, 0.2]), "mode"),
         "sex": _categorical(sex, "sex"),
         "age_band": _categorical(age, "age_band"),
-        "district": _categorical(district, "district", DISTRICTS),
+        "district": _categorical(district, "district"),
         "household": _categorical(household, "household"),
         "lonely_direct": _categorical(direct, "lonely_direct"),
         "rely_on": _categorical(rng.choice([1, 2], n, p=[0.85, 0.15]), "rely_on"),
@@ -89,11 +90,10 @@ def synthetic_survey(n: int = 600, seed: int = 7, smalltown: bool = True,
 
 def synthetic_town(smalltown: bool = True, margins: bool = True) -> Town:
     """A town parameter set for :func:`synthetic_survey` (synthetic, with margins)."""
-    book = load_codebook()
     columns = {v: v for v in ["sex", "age", "district", "lonely_direct", "household"]}
     if smalltown:
         columns.update(town_faces="town_faces", town_ties="town_ties")
-    ages = list(book["age_band"].labels().values())
+    ages = national_bands(18, 110).labels
     raw: dict = {
         "id": "testtown",
         "name": {"ja": "試験市", "en": "Testtown"},
@@ -112,7 +112,7 @@ def synthetic_town(smalltown: bool = True, margins: bool = True) -> Town:
             "source": "合成データ",
             "sex_age_band": {s: {a: 300 + 40 * i for i, a in enumerate(ages)}
                              for s in ["男性", "女性"]},
-            "district": {"北地区": 8000, "南地区": 6000, "東地区": 4000, "山間地区": 2000},
+            "district": {"北地区": 2816, "南地区": 2112, "東地区": 1408, "山間地区": 704},
         }
     return Town.model_validate(raw)
 
@@ -144,7 +144,7 @@ def test_sections_and_headline(report, results, survey):
     assert lonely["x"] == int(survey["lonely"].sum())
     assert lonely["p"] == percent(survey["lonely"].astype(float).mean())  # published: % one decimal
     assert lonely["lo"] < lonely["p"] < lonely["hi"]
-    assert {r["age_band"] for r in results["lonely_by_sex_age"]} >= {"全体", "20代", "80歳以上"}
+    assert {r["age_band"] for r in results["lonely_by_sex_age"]} >= {"全体", "20～29歳", "80歳以上"}
     assert all(r.keys() >= SEX_AGE_KEYS for r in results["lonely_by_sex_age"])
     json.dumps(results, allow_nan=False)  # strictly valid JSON
 
@@ -281,12 +281,12 @@ def test_iiyama_reproduces_brief_figures():
     results = build_results(analyse_town(df, params))
     highlights = {h["sex"]: h for h in results["loneliness"]["highlights"]}
     assert (highlights["男性"]["top_age_band"], fmt_percent(highlights["男性"]["top_p"])) == (
-        "20代", "50.0%")
+        "20～29歳", "50.0%")
     women = highlights["女性"]
-    assert (women["top_age_band"], fmt_percent(women["top_p"])) == ("40代", "42.1%")
+    assert (women["top_age_band"], fmt_percent(women["top_p"])) == ("40～49歳", "42.1%")
     assert points(women["top_p"], women["total_p"]) == 9.3 == women["points_above_total"]
     rows = {(r["sex"], r["age_band"]): r for r in results["lonely_by_sex_age"]}
-    for cell in (("男性", "20代"), ("女性", "40代"), ("女性", "全体")):  # 10+ on both sides
+    for cell in (("男性", "20～29歳"), ("女性", "40～49歳"), ("女性", "全体")):  # 10+ on both sides
         row = rows[cell]
         assert row["x"] >= 10 and row["n"] - row["x"] >= 10, cell
     for item in ("town_ties", "town_faces", "town_selfcontained"):
@@ -412,7 +412,9 @@ def test_report_text_shows_user_strings_as_typed(survey):
 def _margin_without(district: str, allow: bool) -> Town:
     town = synthetic_town()
     assert town.margins is not None and town.margins.district is not None
-    margins = town.margins.model_copy(update={"district": {**town.margins.district, district: 0}})
+    counts = dict(town.margins.district)
+    counts["北地区"] += counts[district]  # the totals of the margins still agree
+    margins = town.margins.model_copy(update={"district": {**counts, district: 0}})
     report = town.report.model_copy(update={"allow_unweighted": allow})
     return town.model_copy(update={"margins": margins, "report": report})
 

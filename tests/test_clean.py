@@ -44,7 +44,7 @@ def test_every_output_is_written(result):
 
 def test_the_survey_follows_the_data_contract(result, codebook):
     survey = pd.read_parquet(result.out_dir / "survey.parquet")
-    build_schema(codebook, TOWN).validate(survey)
+    build_schema(TOWN.codebook, TOWN.id).validate(survey)
     assert survey["mode"].value_counts().to_dict() == {"郵送": 40, "Web": 40}
     assert list(survey["lonely_direct"].cat.categories) == list(
         codebook["lonely_direct"].labels().values())
@@ -146,14 +146,14 @@ def test_an_encoding_left_to_auto_is_detected(tmp_path):
 
 
 def test_the_schema_rejects_what_the_codebook_forbids(result, codebook):
-    schema = build_schema(codebook, TOWN)
+    schema = build_schema(TOWN.codebook, TOWN.id)
     too_big = result.survey.assign(household_size=result.survey["household_size"] + 20)
     with pytest.raises(Exception, match="household_size"):
         schema.validate(too_big)
     with pytest.raises(Exception, match="resp_id"):
         schema.validate(result.survey.assign(resp_id="M001"))
     with pytest.raises(UserError, match="breaks the codebook's rules") as info:
-        validate(too_big, codebook, TOWN)
+        validate(too_big, TOWN.codebook, TOWN.id)
     assert info.value.column == "household_size"
 
 

@@ -122,7 +122,7 @@ ERRORS = [
      "(郵送.xlsx row 6, web.csv row 4)", "整理番号 / id", [6, 4], "105", "unique",
      "郵送.xlsx, web.csv"),
     ("whole_float_ids", "2 rows share a respondent ID", "id", [6, 10], "12", "unique"),
-    ("margin_cell_without_respondents", "margins → sex_age_band → 男性 → 19歳以下 (100 "
+    ("margin_cell_without_respondents", "margins → sex_age_band → 男性 → 18～19歳 (100 "
      "residents): no respondent is in this cell", None, [], None, "allow_unweighted: true",
      "corpustown.yml"),
     ("margin_category_missing", "margins → sex_age_band → 女性: no count for 「80歳以上」",

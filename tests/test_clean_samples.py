@@ -35,11 +35,11 @@ def test_iiyama_reproduces_the_published_figures(iiyama):
     assert (iiyama["mode"] == "Web").sum() == 116
     rate = iiyama.groupby(["sex", "age_band"], observed=True)["lonely"].mean() * 100
     women = iiyama.loc[iiyama["sex"] == "女性", "lonely"].mean() * 100
-    assert round(rate[("男性", "20代")], 1) == 50.0
-    assert rate["男性"].idxmax() == "20代"
-    assert round(rate[("女性", "40代")], 1) == 42.1
-    assert rate["女性"].idxmax() == "40代"
-    assert round(rate[("女性", "40代")] - women, 1) == 9.3
+    assert round(rate[("男性", "20～29歳")], 1) == 50.0
+    assert rate["男性"].idxmax() == "20～29歳"
+    assert round(rate[("女性", "40～49歳")], 1) == 42.1
+    assert rate["女性"].idxmax() == "40～49歳"
+    assert round(rate[("女性", "40～49歳")] - women, 1) == 9.3
 
 
 def test_iiyama_keeps_both_layouts_in_one_format(iiyama):

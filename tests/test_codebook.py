@@ -51,8 +51,9 @@ def test_multi_answer_items_become_one_column_per_option(codebook):
     assert codebook["sex"].columns() == ["sex"]
 
 
-def test_district_codes_come_from_the_town(codebook):
-    assert codebook["district"].labels(["飯山", "秋津"]) == {1: "飯山", 2: "秋津"}
+def test_district_and_age_band_codes_come_from_the_town(codebook):
+    assert codebook["district"].codes == "town" and codebook["district"].labels() == {}
+    assert codebook["age_band"].codes == "town" and codebook["age_band"].labels() == {}
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ TOWN = Town.model_validate(yaml.safe_load((CORPUS / "corpustown.yml").read_text(
 def loaded(tmp_path_factory):
     out = tmp_path_factory.mktemp("ds") / "corpustown"
     result = clean_town(TOWN, raw_dir=CORPUS / "good", out_dir=out)
-    return result, load_survey("corpustown", processed_dir=out)
+    return result, load_survey(TOWN, processed_dir=out)
 
 
 def test_load_survey_restores_the_codebook_categories(loaded, codebook):
@@ -50,5 +50,5 @@ def test_a_variable_without_any_answer_is_not_available(loaded):
 
 def test_a_town_not_cleaned_yet_is_a_clear_error(tmp_path):
     with pytest.raises(UserError, match="no cleaned data") as info:
-        load_survey("corpustown", processed_dir=tmp_path)
+        load_survey(TOWN, processed_dir=tmp_path)
     assert "tsunagari clean corpustown" in (info.value.hint or "")

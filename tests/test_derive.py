@@ -15,6 +15,7 @@ from helpers.derive import (
     greater_than,
     sum_of,
 )
+from helpers.towns import load_town
 
 
 def _list(s: pd.Series) -> list:
@@ -49,7 +50,8 @@ def test_ucla_band_uses_codebook_codes(codebook):
     assert _list(derive_variable(df, codebook["ucla_band"])) == [1, 2, 2, 3, 3, 4, 4, None]
 
 
-def test_derive_all_adds_what_the_inputs_allow_and_keeps_a_raw_age_band(codebook):
+def test_derive_all_adds_what_the_inputs_allow_and_keeps_a_raw_age_band():
+    codebook = load_town("iiyama").codebook  # age bands 18～19歳, 20～29歳, …
     df = pd.DataFrame({
         "lonely_direct": [1, 3], "ucla_1": [1, 4], "ucla_2": [1, 4], "ucla_3": [1, 4],
         "age": [np.nan, 45], "age_band": [2, np.nan],

@@ -56,11 +56,11 @@ def test_iiyama_report(tmp_path):
 
 def _check_sex_age(results: dict, text: str) -> None:
     rows = {(r["sex"], r["age_band"]): r for r in results["lonely_by_sex_age"]}
-    men20, women40, women = rows["男性", "20代"], rows["女性", "40代"], rows["女性", "全体"]
+    men20, women40, women = rows["男性", "20～29歳"], rows["女性", "40～49歳"], rows["女性", "全体"]
     assert fmt_percent(men20["p"]) == "50.0%" and men20["lo"] < men20["p"] < men20["hi"]
     assert fmt_percent(women40["p"]) == "42.1%" and points(women40["p"], women["p"]) == 9.3
-    assert "男性では20代が50.0%と最も高く" in text
-    assert "女性では40代が42.1%と最も高く" in text and "より9.3ポイント高く" in text
+    assert "男性では20～29歳が50.0%と最も高く" in text
+    assert "女性では40～49歳が42.1%と最も高く" in text and "より9.3ポイント高く" in text
     assert results["headline"]["often_always"]["p"] < results["national"]["often_always"]
     assert results["synthetic"] is True and "合成データ" in text
 

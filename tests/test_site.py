@@ -194,7 +194,7 @@ def test_methods_page_claims_no_household_adjustment_without_household(
     results = _computed("iiyama", drop=("household",))
     text = _inference_part(methods_page(template, codebook, [load_town("iiyama")],
                                         {"iiyama": results}))
-    assert "性別（基準「男性」）・年代（基準「19歳以下」） |" in text
+    assert "性別（基準「男性」）・年代（基準「18～19歳」） |" in text
     assert "世帯" not in text
     for item in results["smalltown"]["items"].values():
         assert item["adjusted_for"] == ["sex", "age_band"]

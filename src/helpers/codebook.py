@@ -38,14 +38,27 @@ class Derivation(BaseModel):
     value: float | None = None
 
 
+class Condition(BaseModel):
+    """Who is asked a follow-up question: respondents whose answer to ``variable`` is one of
+    ``codes`` (for a multi-answer item: who chose one of these options). The others are not
+    applicable (非該当), which is not the same as not answering."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    variable: str
+    codes: list[int] = Field(min_length=1)
+
+
 class Variable(BaseModel):
-    """One standard variable of the survey."""
+    """One variable of the survey: a standard one, or a town's own question (``section: own``,
+    resolved from its parameter file, see ``helpers.towns``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     section: Literal[
-        "response", "attributes", "loneliness", "isolation", "wellbeing", "smalltown", "season"
+        "response", "attributes", "loneliness", "isolation", "wellbeing", "smalltown", "season",
+        "own",
     ]
     question: str
     type: VarType
@@ -55,6 +68,9 @@ class Variable(BaseModel):
     restricted: bool = False
     origin: Literal["national", "municipal", "survey"] = "national"
     derive: Derivation | None = None
+    asked_if: Condition | None = None
+    #: the name a town file uses for the variable, where it differs (a town's own question)
+    alias: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Variable:
@@ -72,6 +88,9 @@ class Variable(BaseModel):
                 raise ValueError(f"codes {sorted(clash)} are both answers and no_answer")
         if self.range is not None and self.range[0] > self.range[1]:
             raise ValueError(f"range {list(self.range)} has min above max")
+        if self.derive and self.derive.rule == "bins" and not self.derive.edges and (
+                self.codes != "town"):
+            raise ValueError("a 'bins' rule needs edges (or 'codes: town': the town's bands)")
         return self
 
     @property
@@ -82,11 +101,15 @@ class Variable(BaseModel):
     def is_derived(self) -> bool:
         return self.derive is not None
 
-    def labels(self, districts: list[str] | None = None) -> dict[int, str]:
-        """Codes and labels; for ``codes: town`` the town's districts numbered from 1."""
-        if self.codes == "town":
-            return {i: d for i, d in enumerate(districts or [], start=1)}
-        return dict(self.codes or {})
+    @property
+    def key(self) -> str:
+        """The variable's name in a town parameter file (``columns:``, ``labels:``)."""
+        return self.alias or self.name
+
+    def labels(self) -> dict[int, str]:
+        """Codes and labels; empty for ``codes: town`` until resolved for a town (its districts,
+        its age bands: see ``Town.codebook``)."""
+        return dict(self.codes) if isinstance(self.codes, dict) else {}
 
     def columns(self) -> list[str]:
         """Columns in the standard dataset: one per option for a multi-answer item."""
@@ -96,12 +119,15 @@ class Variable(BaseModel):
 
 
 class Codebook(BaseModel):
-    """All standard variables, raw and derived, in questionnaire order."""
+    """All variables, raw and derived, in questionnaire order: the standard codebook, or a
+    town's view of it (``Town.codebook``: its districts, age bands, own questions and answer
+    wording, with ``aliases`` from the names its parameter file uses to the dataset's)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     variables: list[Variable]
     derived: list[Variable] = Field(default_factory=list)
+    aliases: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> Codebook:
@@ -126,12 +152,14 @@ class Codebook(BaseModel):
         return [*self.variables, *self.derived]
 
     def __getitem__(self, name: str) -> Variable:
+        name = self.aliases.get(name, name)
         for v in self.all:
             if v.name == name:
                 return v
         raise KeyError(name)
 
     def __contains__(self, name: object) -> bool:
+        name = self.aliases.get(name, name) if isinstance(name, str) else name
         return any(v.name == name for v in self.all)
 
     def section(self, section: str) -> list[Variable]:

@@ -15,27 +15,28 @@ from helpers.cleaning.schema import category_dtype
 from helpers.cleaning.write import SURVEY
 from helpers.codebook import Codebook, Variable, VarType, load_codebook
 from helpers.errors import UserError
+from helpers.towns import Town, load_town
 
 SECTIONS = ["response", "attributes", "loneliness", "smalltown", "season", "isolation",
             "wellbeing"]
 
 
-def load_survey(town: str, processed_dir: Path | None = None) -> pd.DataFrame:
-    """The cleaned survey of a town: categoricals in codebook order, one row per respondent."""
-    folder = Path(processed_dir) if processed_dir is not None else paths.processed_dir(town)
+def load_survey(town: str | Town, processed_dir: Path | None = None) -> pd.DataFrame:
+    """The cleaned survey of a town (an id or its parameters): categoricals in the order of its
+    codebook, one row per respondent."""
+    town = town if isinstance(town, Town) else load_town(town)
+    folder = Path(processed_dir) if processed_dir is not None else paths.processed_dir(town.id)
     path = folder / SURVEY
     if not path.exists():
         raise UserError(
             "no cleaned data for this town",
             file=path,
-            hint=f"run `tsunagari clean {town}` first",
+            hint=f"run `tsunagari clean {town.id}` first",
         )
     frame = pd.read_parquet(path)
-    book = load_codebook()
-    for var in book.public:
+    for var in town.codebook.public:
         if var.name in frame and var.type in (VarType.SINGLE, VarType.ORDINAL):
-            districts = list(frame[var.name].cat.categories) if var.codes == "town" else None
-            frame[var.name] = frame[var.name].astype(category_dtype(var, districts))
+            frame[var.name] = frame[var.name].astype(category_dtype(var))
     return frame
 
 

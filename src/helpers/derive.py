@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from helpers.codebook import Codebook, Derivation, Variable
+from helpers.codebook import Codebook, Derivation, Variable, VarType
 
 
 def codes_in(df: pd.DataFrame, inputs: list[str], *, codes: list[int]) -> pd.Series:
@@ -85,3 +85,35 @@ def derive_all(df: pd.DataFrame, book: Codebook) -> pd.DataFrame:
         value = derive_variable(out, var)
         out[var.name] = value.fillna(out[var.name]) if var.name in out else value
     return out
+
+
+def applicable(df: pd.DataFrame, var: Variable, book: Codebook) -> pd.Series:
+    """Whether a follow-up question (``var.asked_if``) was asked of each respondent: their
+    answer to the parent question is one of the condition's (for a multi-answer parent: they
+    chose one of its options). Everyone for a question asked of all.
+
+    ``df`` holds numeric codes (while cleaning) or the standard dataset's labels; a respondent
+    without an answer to the parent is not asked (a follow-up of a follow-up inherits that).
+
+    >>> from helpers.codebook import Condition
+    >>> book = Codebook(variables=[
+    ...     Variable(name="q6", section="own", question="…", type="single",
+    ...              codes={1: "はい", 2: "いいえ"}),
+    ...     Variable(name="q7", section="own", question="…", type="single",
+    ...              codes={1: "a", 2: "b"}, asked_if=Condition(variable="q6", codes=[2]))])
+    >>> applicable(pd.DataFrame({"q6": [1, 2, None]}), book["q7"], book).tolist()
+    [False, True, False]
+    """
+    cond = var.asked_if
+    if cond is None:
+        return pd.Series(True, index=df.index)
+    parent = book[cond.variable]
+    if parent.type is VarType.MULTI:
+        chosen = [f"{parent.name}__{c}" for c in cond.codes if f"{parent.name}__{c}" in df]
+        return df[chosen].astype(float).eq(1).any(axis=1) if chosen else pd.Series(
+            False, index=df.index)
+    x = df[parent.name]
+    if isinstance(x.dtype, pd.CategoricalDtype):
+        labels = parent.labels()
+        return x.isin([labels[c] for c in cond.codes]).astype(bool)
+    return x.astype(float).isin([float(c) for c in cond.codes])

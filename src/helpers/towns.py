@@ -7,17 +7,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from helpers import paths
-from helpers.codebook import Codebook, VarType, load_codebook
+from helpers.ages import AgeBands, town_bands
+from helpers.codebook import Codebook, Condition, Variable, VarType, load_codebook
 from helpers.config import load_model
 from helpers.errors import ConfigError
+
+if TYPE_CHECKING:
+    from helpers.population import Population
 
 
 class _Strict(BaseModel):
@@ -86,36 +98,21 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
-class Source(_Strict):
-    """One raw file and how its columns and answers map onto the standard variables."""
+class _File(_Strict):
+    """A file of the town's raw-data folder and how to read it (the keys a file type uses)."""
 
     file: str
-    mode: Literal["郵送", "Web"] | None = None
-    mode_column: str | None = None
     sheet: str | None = None
     header_row: int | list[int] = Field(default=1)
     encoding: Literal["auto", "utf-8", "utf-8-sig", "cp932"] = "auto"
     delimiter: str = Field(default=",", min_length=1, max_length=1)
-    answers: Literal["labels", "codes"] = "labels"
-    code_sheet: CodeSheet | None = None
-    no_answer: list[str] = Field(default_factory=list)
-    columns: dict[str, str | Joined | Options]
-    labels: dict[str, dict[str, str | int | float]] = Field(default_factory=dict)
-    ignore: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _check(self) -> Source:
-        if (self.mode is None) == (self.mode_column is None):
-            raise ValueError("give exactly one of 'mode' (郵送 or Web) and 'mode_column'")
-        if self.code_sheet is not None and self.answers != "codes":
-            raise ValueError("a code_sheet needs 'answers: codes'")
+    def _check_file(self) -> _File:
         rows = self.header_rows
         if rows[0] < 1 or list(rows) != list(range(rows[0], rows[0] + len(rows))):
             raise ValueError("header_row: give one row number (1 = the first row) or a list "
                              "of consecutive rows, e.g. [1, 2]")
-        if self.file.lower().endswith(SPSS_SUFFIXES) and self.answers != "codes":
-            raise ValueError("an SPSS file holds numeric codes with value labels: set "
-                             "'answers: codes'")
         self._check_format_keys()
         return self
 
@@ -142,6 +139,40 @@ class Source(_Strict):
         return tuple(rows) if rows else (0,)
 
 
+class Source(_File):
+    """One raw file and how its columns and answers map onto the standard variables (and the
+    town's own questions)."""
+
+    mode: Literal["郵送", "Web"] | None = None
+    mode_column: str | None = None
+    answers: Literal["labels", "codes"] = "labels"
+    code_sheet: CodeSheet | None = None
+    no_answer: list[str] = Field(default_factory=list)
+    columns: dict[str, str | Joined | Options]
+    labels: dict[str, dict[str, str | int | float]] = Field(default_factory=dict)
+    ignore: list[str] = Field(default_factory=list)
+    not_used: list[str] | dict[str, str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Source:
+        if (self.mode is None) == (self.mode_column is None):
+            raise ValueError("give exactly one of 'mode' (郵送 or Web) and 'mode_column'")
+        if self.code_sheet is not None and self.answers != "codes":
+            raise ValueError("a code_sheet needs 'answers: codes'")
+        if self.file.lower().endswith(SPSS_SUFFIXES) and self.answers != "codes":
+            raise ValueError("an SPSS file holds numeric codes with value labels: set "
+                             "'answers: codes'")
+        return self
+
+    @property
+    def unused_questions(self) -> dict[str, str]:
+        """``not_used:`` as column → the question as the report names it (its wording when
+        given, else the column's header)."""
+        if isinstance(self.not_used, dict):
+            return dict(self.not_used)
+        return {column: column for column in self.not_used}
+
+
 class Report(_Strict):
     """Options of the town's report."""
 
@@ -151,12 +182,103 @@ class Report(_Strict):
     national_round: Literal[2021, 2022, 2023, 2024] = 2022
 
 
+class PopulationFile(_File):
+    """Population counts in a CSV or Excel file, as a statistics division or a 住民基本台帳
+    export gives them: ``age`` (ages or age bands), the sex (``count: {男性: column, 女性:
+    column}``, or ``sex:`` and one ``count:`` column), or ``district`` and ``count``. Read by
+    ``helpers.population``."""
+
+    age: str | None = None
+    sex: str | None = None
+    district: str | None = None
+    count: str | dict[str, str]
+
+
+def _file_or_counts(value: Any) -> str:
+    return "file" if isinstance(value, PopulationFile) or (
+        isinstance(value, dict) and "file" in value) else "counts"
+
+
+SexAgeCounts = Annotated[
+    Annotated[dict[str, dict[str, int]], Tag("counts")] | Annotated[PopulationFile, Tag("file")],
+    Discriminator(_file_or_counts),
+]
+DistrictCounts = Annotated[
+    Annotated[dict[str, int], Tag("counts")] | Annotated[PopulationFile, Tag("file")],
+    Discriminator(_file_or_counts),
+]
+
+
 class Margins(_Strict):
-    """Population counts for weighting: sex × age band (and district, where known)."""
+    """Population counts for weighting: sex × age band (and district, where known), typed
+    here or read from a population file."""
 
     source: str
-    sex_age_band: dict[str, dict[str, int]]
-    district: dict[str, int] | None = None
+    sex_age_band: SexAgeCounts
+    district: DistrictCounts | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Margins:
+        table = self.sex_age_band
+        if isinstance(table, PopulationFile):
+            if table.age is None:
+                raise ValueError("sex_age_band → age: name the column of the ages or age bands")
+            if table.district is not None:
+                raise ValueError("sex_age_band → district: a sex × age table takes no district "
+                                 "column (give district counts under margins → district)")
+            if isinstance(table.count, dict) == (table.sex is not None):
+                raise ValueError("sex_age_band: give either 'count: {男性: <column>, 女性: "
+                                 "<column>}' (a column per sex) or 'sex: <column>' with "
+                                 "'count: <column>'")
+        district = self.district
+        if isinstance(district, PopulationFile):
+            if district.district is None or not isinstance(district.count, str):
+                raise ValueError("district: give 'district: <column of the district names>' "
+                                 "and 'count: <column of the counts>'")
+            if district.sex is not None:
+                raise ValueError("district → sex: not used (the counts of every sex are added "
+                                 "up); remove the key")
+        return self
+
+    @property
+    def files(self) -> list[tuple[str, PopulationFile]]:
+        """(key, population file) of the margins read from files."""
+        return [(k, t) for k, t in (("sex_age_band", self.sex_age_band),
+                                    ("district", self.district)) if isinstance(t, PopulationFile)]
+
+
+class Question(_Strict):
+    """A town's own question (not in the codebook), worded and numbered as its questionnaire
+    printed it. ``asked_if``: a follow-up asked only of some respondents, e.g. ``{activity:
+    [参加していない]}``; the others are not applicable (非該当), which is not a missing answer."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    question: str
+    type: Literal["single", "multi", "ordinal", "number"]
+    answers: dict[int, str] | None = None
+    no_answer: list[int] = Field(default_factory=list)
+    range: tuple[float, float] | None = None
+    asked_if: dict[str, list[str | int]] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Question:
+        if self.type == "number":
+            if self.answers is not None:
+                raise ValueError(f"{self.name}: a number question takes no answers (give its "
+                                 "range, e.g. range: [0, 100])")
+        elif not self.answers or len(self.answers) < 2:
+            raise ValueError(f"{self.name}: give its answers as printed, e.g. answers: {{1: "
+                             "はい, 2: いいえ}}")
+        if self.range is not None and self.type != "number":
+            raise ValueError(f"{self.name}: range is for number questions only")
+        if self.asked_if is not None and len(self.asked_if) != 1:
+            raise ValueError(f"{self.name} → asked_if: name one question and the answers that "
+                             "lead to this one, e.g. asked_if: {activity: [参加していない]}")
+        return self
+
+
+#: What a town resolves once from its fields (cached properties of ``Town``).
+RESOLVED = ("bands", "codebook", "population")
 
 
 class Town(_Strict):
@@ -168,6 +290,9 @@ class Town(_Strict):
     synthetic: bool = False
     survey: Survey
     districts: list[str] = Field(default_factory=list)
+    age_bands: list[str | int] | None = None
+    questions: list[Question] = Field(default_factory=list)
+    wording: dict[str, dict[str | int, str]] = Field(default_factory=dict)
     sources: list[Source] = Field(min_length=1)
     margins: Margins | None = None
     report: Report = Report()
@@ -182,13 +307,14 @@ class Town(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Town:
-        book = load_codebook()
+        book = self.codebook
         for i, src in enumerate(self.sources):
             for var, spec in src.columns.items():
                 if var not in book or (book[var].is_derived and var != "age_band"):
                     raise ValueError(
-                        f"sources[{i}] → columns: 「{var}」 is not a standard variable "
-                        "of the codebook (config/codebook.yml)"
+                        f"sources[{i}] → columns: 「{var}」 is neither a standard variable "
+                        "of the codebook (config/codebook.yml) nor a question under "
+                        "'questions:'"
                     )
                 is_multi = book[var].type is VarType.MULTI
                 if is_multi != isinstance(spec, (Joined, Options)):
@@ -204,18 +330,30 @@ class Town(_Strict):
                                  "source's columns: (the labels would never be used)")
             if "district" in src.columns and not self.districts:
                 raise ValueError("a district column is mapped but 'districts:' is empty")
+        asked = {book[v].name for src in self.sources for v in src.columns}
+        unasked = [q.name for q in self.questions if book[q.name].name not in asked]
+        if unasked:
+            raise ValueError(f"questions: {unasked} not mapped under any source's columns: "
+                             "(map each to its column, or remove it)")
+        for q in self.questions:
+            parent = book[q.name].asked_if
+            if parent is not None and parent.variable not in asked:
+                raise ValueError(f"questions → {q.name} → asked_if: 「{book[parent.variable].key}」"
+                                 " is not mapped under any source's columns:, so who was asked "
+                                 "cannot be known")
         if self.margins:
-            self._check_margins(book)
+            self._check_margins()
         return self
 
-    def _check_margins(self, book: Codebook) -> None:
-        """Every margin category names a known category, and every known category has one."""
+    def _check_margins(self) -> None:
+        """Districts of the margins are the town's; counts typed here are read at once (a
+        population file is read when the data are checked or cleaned)."""
         assert self.margins is not None
         district = self.margins.district
-        if district is not None:
-            if "district" not in self.variables():
-                raise ValueError("margins → district: no source maps a district column, so "
-                                 "these counts would never be used")
+        if district is not None and "district" not in self.variables():
+            raise ValueError("margins → district: no source maps a district column, so "
+                             "these counts would never be used")
+        if isinstance(district, dict):
             extra = sorted(set(district) - set(self.districts))
             if extra:
                 raise ValueError(f"margins → district: not in districts: {extra}")
@@ -223,20 +361,45 @@ class Town(_Strict):
             if absent:
                 raise ValueError(f"margins → district: no count for {absent} (every district "
                                  "of districts: needs its count)")
-        book_ages = set(book["age_band"].labels().values())
-        for sex, bands in self.margins.sex_age_band.items():
-            if sex not in ("男性", "女性"):
-                raise ValueError(f"margins → sex_age_band: 「{sex}」 is not 男性 or 女性")
-            bad = sorted(set(bands) - book_ages)
-            if bad:
-                raise ValueError(f"margins → sex_age_band → {sex}: unknown age bands {bad}")
-        absent = [s for s in ("男性", "女性") if s not in self.margins.sex_age_band]
-        if absent:
-            raise ValueError(f"margins → sex_age_band: no counts for {absent}")
+        if isinstance(self.margins.sex_age_band, dict):
+            from helpers.population import sex_age_counts
+
+            sex_age_counts(self, self.margins.sex_age_band)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Town:
+        """A copy with ``update``; what is resolved from the fields (bands, codebook,
+        population) is resolved again for it."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in RESOLVED:
+            copied.__dict__.pop(name, None)
+        return copied
+
+    @cached_property
+    def bands(self) -> AgeBands:
+        """The survey's age bands: ``age_bands:``, or the national ones from ``min_age``."""
+        return town_bands(self.age_bands, self.survey.min_age, self.survey.max_age)
+
+    @cached_property
+    def codebook(self) -> Codebook:
+        """The town's view of the codebook, resolved once: the standard variables with its
+        districts, its age bands and its wording of answers, and its own questions (named
+        ``<town>_<name>`` in the dataset; the town file's names are ``aliases``). Cleaning,
+        schema, analysis, tables and the site ask this, never the town file and the codebook
+        separately."""
+        return _resolve_codebook(self)
+
+    @cached_property
+    def population(self) -> Population | None:
+        """The population margins in the town's sexes and age bands (read from the population
+        files where the town names them), or None without margins."""
+        from helpers.population import resolve
+
+        return resolve(self) if self.margins is not None else None
 
     def variables(self) -> set[str]:
-        """Standard variables this town asked (before derivation)."""
-        return {var for src in self.sources for var in src.columns}
+        """Variables this town asked (before derivation), as named in the dataset."""
+        book = self.codebook
+        return {book[var].name for src in self.sources for var in src.columns}
 
     @property
     def raw_dir(self) -> Path:
@@ -263,6 +426,104 @@ class Town(_Strict):
                 "e.g. 'file: export.csv' (links and '..' may not lead out of it)",
             )
         return path
+
+
+def _match(value: str | int, labels: dict[int, str], where: str) -> int:
+    """The code of an answer named by its code or its label (compared as answers are)."""
+    from helpers.cleaning.normalize import key
+
+    if isinstance(value, int) and value in labels:
+        return value
+    found = [c for c, label in labels.items() if key(label) == key(value)]
+    if not found:
+        shown = "、".join(f"{c} {label}" for c, label in labels.items())
+        raise ValueError(f"{where}: 「{value}」 is not one of its answers ({shown})")
+    return found[0]
+
+
+def _wording(town: Town, book: Codebook) -> dict[str, dict[int, str]]:
+    """``wording:`` as variable → its answers with the town's wording."""
+    out = {}
+    for name, changes in town.wording.items():
+        if name not in book or not isinstance(book[name].codes, dict) or book[name].is_derived:
+            raise ValueError(f"wording: 「{name}」 is not a standard question with fixed "
+                             "answers (a town's own questions are worded under 'questions:')")
+        labels = book[name].labels()
+        for old, text in changes.items():
+            labels[_match(old, book[name].labels(), f"wording → {name}")] = text
+        twice = sorted({x for x in labels.values() if list(labels.values()).count(x) > 1})
+        if twice:
+            raise ValueError(f"wording → {name}: two answers would read {twice}")
+        out[name] = labels
+    return out
+
+
+def _own_variables(town: Town, book: Codebook) -> tuple[list[Variable], dict[str, str]]:
+    """The town's own questions as variables named ``<town>_<name>``, and the aliases."""
+    prefix = town.id.replace("-", "_")
+    aliases = {q.name: f"{prefix}_{q.name}" for q in town.questions}
+    variables: list[Variable] = []
+    for i, q in enumerate(town.questions):
+        if q.name in book:
+            raise ValueError(f"questions[{i}]: 「{q.name}」 is a standard variable: map its "
+                             "column under columns: instead of declaring it")
+        if aliases[q.name] in book:
+            raise ValueError(f"questions[{i}] ({q.name}): its dataset name 「{aliases[q.name]}」 "
+                             "is a standard variable's: choose another name")
+        try:
+            variables.append(Variable(
+                name=aliases[q.name], section="own", question=q.question,
+                type=VarType(q.type), codes=q.answers, no_answer=q.no_answer, range=q.range,
+                origin="municipal", alias=q.name,
+            ))
+        except ValueError as exc:
+            raise ValueError(f"questions[{i}] ({q.name}): {exc}") from None
+    names = [q.name for q in town.questions]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"questions: names used twice: {twice}")
+    return variables, aliases
+
+
+def _condition(q: Question, i: int, book: Codebook) -> Condition | None:
+    """A follow-up's ``asked_if`` as the parent variable's name and answer codes."""
+    if q.asked_if is None:
+        return None
+    (parent, answers), = q.asked_if.items()
+    where = f"questions[{i}] ({q.name}) → asked_if → {parent}"
+    if parent not in book or not book[parent].is_categorical or parent == q.name:
+        raise ValueError(f"{where}: name another question with answers (a standard variable "
+                         "or one of questions:)")
+    labels = book[parent].labels()
+    return Condition(variable=book[parent].name,
+                     codes=sorted({_match(a, labels, where) for a in answers}))
+
+
+def _resolve_codebook(town: Town) -> Codebook:
+    """See ``Town.codebook``."""
+    book = load_codebook()
+    wording = _wording(town, book)
+    variables = []
+    for var in book.variables:
+        if var.name == "district":
+            var = var.model_copy(update={"codes": dict(enumerate(town.districts, start=1))})
+        elif var.name in wording:
+            var = var.model_copy(update={"codes": wording[var.name]})
+        variables.append(var)
+    own, aliases = _own_variables(town, book)
+    partial = Codebook(variables=[*variables, *own], derived=book.derived, aliases=aliases)
+    own = [var.model_copy(update={"asked_if": _condition(q, i, partial)})
+           for i, (q, var) in enumerate(zip(town.questions, own, strict=True))]
+    bands = town.bands
+    derived = []
+    for var in book.derived:
+        if var.name == "age_band" and var.derive is not None:
+            var = var.model_copy(update={
+                "codes": dict(enumerate(bands.labels, start=1)),
+                "derive": var.derive.model_copy(update={"edges": bands.edges}),
+            })
+        derived.append(var)
+    return Codebook(variables=[*variables, *own], derived=derived, aliases=aliases)
 
 
 def town_file(town_id: str) -> Path:

@@ -133,7 +133,7 @@ class Context:
 
 
 def _weigh(df: pd.DataFrame, town: Town) -> Weighting:
-    margins_cfg = town.margins
+    margins_cfg = town.population
     if margins_cfg is None:
         return Weighting(False, "この市町村の人口構成（母集団の周辺分布）が未設定のため")
     data = add_sex_age(df)

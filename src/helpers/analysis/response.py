@@ -119,7 +119,7 @@ def analyse_response(ctx: Context) -> Response:
     by = {var: Table(var, title, distribution(df, var, no_answer=True), DISTRIBUTION,
                      universe=UNIVERSE)
           for var, title in names.items() if has(df, var)}
-    margins, unknown_age, sexes = town.margins, 0, ()
+    margins, unknown_age, sexes = town.population, 0, ()
     if margins is not None and has(df, "sex") and has(df, "age_band"):
         pop = sex_age_margins(margins.sex_age_band)
         sexes = tuple(margins.sex_age_band)

@@ -289,9 +289,11 @@ def _labels(pages: Iterable[Page]) -> dict[str, str]:
                        for p in pages if p.town is not None)
 
 
-def _codes_text(var: Any, districts: bool) -> str:
+def _codes_text(var: Any) -> str:
     if var.codes == "town":
-        return "市町村ごとの地区（パラメータファイルの districts）" if districts else "地区"
+        return {"district": "市町村ごとの地区（パラメータファイルの districts）",
+                "age_band": "市町村ごとの年齢区分（パラメータファイルの age_bands。調査と集計の"
+                            "方法を参照）"}.get(var.name, "市町村ごと")
     if var.type in {VarType.NUMBER} and var.range:
         return f"{var.range[0]:g}～{var.range[1]:g}"
     return "　".join(f"{code} {label}" for code, label in var.labels().items())
@@ -346,9 +348,37 @@ def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
             else:
                 asked = "、".join(t.name.ja for t in towns if v.name in t.variables()) or "—"
             kind = TYPE_JA[v.type] + ("・非公開" if v.restricted else "")
-            cells = [v.question, kind, _codes_text(v, True), asked]
+            cells = [v.question, kind, _codes_text(v), asked]
             out.append(f"| `{v.name}` | " + " | ".join(map(escape.md, cells)) + " |")
-    return "\n".join(out) + "\n"
+    return "\n".join(out + _own_questions(towns)) + "\n"
+
+
+def _own_questions(towns: list[Town]) -> list[str]:
+    """The section of the towns' own questions (their parameter files' ``questions:``), with
+    whom each follow-up was asked of."""
+    rows = []
+    for t in towns:
+        book = t.codebook
+        for v in book.section("own"):
+            cells = [t.name.ja, v.question, TYPE_JA[v.type], _codes_text(v),
+                     _asked_of(v, book)]
+            rows.append(f"| `{v.name}` | " + " | ".join(map(escape.md, cells)) + " |")
+    if not rows:
+        return []
+    return ["", "## 市町村独自の設問", "",
+            "市町村が独自に尋ねた質問です（各市町村のパラメータファイルの questions から作成）。"
+            "市町村のページの「独自の設問」の節で集計しています。", "",
+            "| 変数 | 市町村 | 質問 | 回答の形式 | 選択肢 | 回答の対象 |",
+            "|---|---|---|---|---|---|", *rows]
+
+
+def _asked_of(var: Any, book: Codebook) -> str:
+    """「問…で「…」と答えた人」 for a follow-up question, 「全員」 otherwise."""
+    if var.asked_if is None:
+        return "全員"
+    parent = book[var.asked_if.variable]
+    answers = "」「".join(parent.labels()[c] for c in var.asked_if.codes)
+    return f"「{parent.question}」で「{answers}」と答えた人"
 
 
 #: How the standard errors of a town's weighted estimates were computed (results.json
@@ -459,6 +489,15 @@ def _models_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -
     return "\n".join(rows)
 
 
+def _age_bands_text(towns: list[Town]) -> str:
+    """Each town's age bands (its ``age_bands:``, or the national ones from its min_age)."""
+    lines = ["市町村ごとに、調査票の区分（パラメータファイルの age_bands）、指定がなければ国の"
+             "調査と同じ10歳刻み（最年少の区分は調査対象の下限年齢から）で集計しています。", ""]
+    lines += [f"- {escape.md(t.name.ja)}：{'、'.join(map(escape.md, t.bands.labels))}"
+              for t in towns]
+    return "\n".join(lines)
+
+
 def methods_page(
     template: str,
     book: Codebook,
@@ -503,7 +542,7 @@ def methods_page(
         "often_label": escape.md(labels[max(labels)]),
         "ucla_items": "\n".join(f"- {escape.md(book[f'ucla_{i}'].question)}" for i in (1, 2, 3)),
         "ucla_bands": "区分：" + "、".join(map(escape.md, ucla.labels().values())) + "。",
-        "age_bands": "、".join(map(escape.md, book["age_band"].labels().values())) + "。",
+        "age_bands": _age_bands_text(towns),
         "weighting": _weighting_table(towns, results),
         "variance": _variance_text(towns, results),
         "models": _models_table(towns, results),

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook, VarType
+from helpers.derive import applicable
 from helpers.errors import UserError
 from helpers.towns import Town
+
+if TYPE_CHECKING:
+    from helpers.population import Population
 
 # household code → (min, max) household size consistent with it
 HOUSEHOLD_SIZE = {1: (1, 1), 2: (2, 2), 3: (2, 15), 4: (3, 15)}
@@ -70,7 +75,9 @@ def duplicates(
 
 
 def value_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Invalid]:
-    """Ages outside the survey's range, numbers out of range, inconsistent households."""
+    """Ages outside the survey's range, numbers out of range, inconsistent households, answers
+    to a follow-up question from respondents it was not asked of (``book``: the town's
+    codebook)."""
     found: list[Invalid] = []
 
     def _add(variable: str | tuple[str, ...], mask: pd.Series,
@@ -103,6 +110,18 @@ def value_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Invali
         _add(("household_size", "household"), (size < low) | (size > high), lambda c: (
             c["household"].map(labels).astype("str") + " but household size "
             + _whole(c["household_size"])))
+    for var in book.variables:
+        columns = [c for c in var.columns() if c in codes]
+        if var.asked_if is None or not columns:
+            continue
+        parent = book[var.asked_if.variable]
+        answers = "・".join(parent.labels()[c] for c in var.asked_if.codes)
+        answered = codes[columns].notna().any(axis=1) if var.type is not VarType.MULTI else (
+            codes[columns].eq(1).any(axis=1))
+        _add(var.name, answered & ~applicable(codes, var, book),
+             lambda c, q=var.key, p=parent.key, a=answers: pd.Series(
+                 f"{q} answered, but it is asked only of those answering {p} 「{a}」 "
+                 "(not applicable, 非該当)", index=c.index))
     return found
 
 
@@ -131,19 +150,21 @@ def too_many(
     origin: pd.DataFrame,
     columns: dict[str, dict[str, str]],
     codes: pd.DataFrame,
+    book: Codebook,
 ) -> None:
     """Raise when a check fails more than 5 % of a file's answers to a question (and more than
     two): the column is probably mapped wrongly, so no answer of it can be trusted.
 
     ``columns``: variable → {file name: raw column}, for the message; ``codes``: the mapped
-    codes.
+    codes; ``book``: the town's codebook.
     """
     for inv in invalid:
         for file in dict.fromkeys(origin.loc[inv.mask, "file"]):
             in_file = (origin["file"] == file).to_numpy()
             mask = inv.mask & in_file
             count = int(mask.sum())
-            n = int((codes[inv.variable].notna().to_numpy() & in_file).sum())
+            answers = codes[[c for c in book[inv.variable].columns() if c in codes]]
+            n = int((answers.notna().any(axis=1).to_numpy() & in_file).sum())
             if count > 2 and count / n > MAX_REJECTED_SHARE:
                 raise UserError(
                     f"{count} of {n} answers to {inv.variable} fail the check (more than "
@@ -156,17 +177,16 @@ def too_many(
                 )
 
 
-def margin_problems(town: Town, survey: pd.DataFrame) -> list[str]:
+def margin_problems(margins: Population | None, survey: pd.DataFrame) -> list[str]:
     """Where the population margins and the data do not fit: a category of the data without a
-    count, a count without a respondent. Empty when the town has no margins."""
-    margins = town.margins
+    count, a count without a respondent. Empty without margins."""
     if margins is None:
         return []
     if "age_band" not in survey or "sex" not in survey:
         return ["margins → sex_age_band: the data have no sex or no age (band), so the "
                 "counts cannot be used"]
     problems = []
-    known = survey[survey["sex"].isin(["男性", "女性"]) & survey["age_band"].notna()]
+    known = survey[survey["sex"].isin(list(margins.sex_age_band)) & survey["age_band"].notna()]
     cells = known.groupby(["sex", "age_band"], observed=True).size()
     for (sex, band), n in cells.items():
         if not margins.sex_age_band.get(str(sex), {}).get(str(band)):

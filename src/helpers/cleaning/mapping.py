@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from helpers.ages import parse_band
 from helpers.cleaning.normalize import NO_ANSWER_WORDS, TOTAL_WORDS, key, unique_keys
 from helpers.cleaning.read import EXCEL_ERRORS, RawTable, column_letter, locate_header, read_table
 from helpers.codebook import Codebook, Variable, VarType
@@ -102,7 +103,7 @@ class Mapped:
     text: pd.DataFrame
     counts: dict[str, VarCounts]
     notes: list[str]
-    columns: dict[str, str] = field(default_factory=dict)  # standard variable → raw column
+    columns: dict[str, list[str]] = field(default_factory=dict)  # variable → its raw columns
 
 
 def _no_answer_keys(var: Variable, source: Source, table: RawTable, column: str) -> set[str]:
@@ -123,7 +124,7 @@ class _Answers:
 
     def __init__(self, var: Variable, source: Source, town: Town, table: RawTable,
                  column: str, vendor: dict[str, str] | None, numbered: bool) -> None:
-        labels = var.labels(town.districts)
+        labels = var.labels()
         self.var, self.town, self.vendor, self.numbered = var, town, vendor or {}, numbered
         self.exact = set(labels.values())
         by_label: dict[str, float] = {key(lab): float(c) for c, lab in labels.items()}
@@ -132,16 +133,29 @@ class _Answers:
         if source.answers == "codes" and not numbered:
             lookup |= {str(c): float(c) for c in labels}
             self.exact |= {str(c) for c in labels}
-        for raw, target in source.labels.get(var.name, {}).items():
+        for raw, target in source.labels.get(var.key, {}).items():
             lookup[key(raw)] = self._target(raw, target, by_label, missing)
         for code, label in self.vendor.items():
             if key(label) in lookup:
                 lookup[code] = lookup[key(label)]
         self.lookup = lookup
 
+    def find(self, k: str) -> float:
+        """The code of an answer key; an age band the file writes its own way (「20～24歳」)
+        falls into the town's band that holds its ages (straddling two: unknown)."""
+        code = self.lookup.get(k, _UNKNOWN)
+        if code == _UNKNOWN and self.var.name == "age_band":
+            survey = self.town.survey
+            ages = parse_band(k, survey.min_age, survey.max_age)
+            if ages is not None:
+                lo, hi = max(ages[0], survey.min_age), min(ages[1], survey.max_age)
+                band = self.town.bands.code_of(lo, hi) if lo <= hi else None
+                code = _UNKNOWN if band is None else float(band)
+        return code
+
     def _target(self, raw: str, target: str | int | float, by_label: dict[str, float],
                 missing: dict) -> float:
-        labels = self.var.labels(self.town.districts)
+        labels = self.var.labels()
         if isinstance(target, int) and target in labels:
             return float(target)
         if isinstance(target, int) and target in self.var.no_answer:
@@ -152,8 +166,8 @@ class _Answers:
             return np.nan
         answers = "、".join(labels.values())
         raise ConfigError(
-            f"labels → {self.var.name} → 「{raw}」: 「{target}」 is not an answer of "
-            f"{self.var.name}",
+            f"labels → {self.var.key} → 「{raw}」: 「{target}」 is not an answer of "
+            f"{self.var.key}",
             file=town_file(self.town.id),
             hint=f"use one of: {answers}, or 無回答 for no answer",
         )
@@ -173,13 +187,13 @@ def _fail(table: RawTable, column: str, codes: np.ndarray, raw: list, bad: list[
 def _map_single(table: RawTable, column: str, answers: _Answers, town: Town) -> tuple[
         np.ndarray, VarCounts]:
     codes, raw, keys = unique_keys(table.data[column])
-    mapped = np.array([answers.lookup.get(k, _UNKNOWN) for k in keys] + [np.nan], dtype=_F)
+    mapped = np.array([answers.find(k) for k in keys] + [np.nan], dtype=_F)
     bad = [i for i, m in enumerate(mapped[:-1]) if m == _UNKNOWN]
     if bad:
         _fail(table, column, codes, raw, bad, *_unknown_answer(answers, [keys[i] for i in bad],
                                                                raw[bad[0]], town))
     recoded = [str(key(v) if isinstance(v, float) else v) not in answers.exact for v in raw]
-    shown = {float(c): lab for c, lab in answers.var.labels(town.districts).items()}
+    shown = {float(c): lab for c, lab in answers.var.labels().items()}
     return mapped[codes], _tally(table, column, codes, raw, mapped, recoded, shown)
 
 
@@ -187,7 +201,14 @@ def _unknown_answer(answers: _Answers, bad: list[str], first: object,
                     town: Town) -> tuple[str, str]:
     """(problem, hint) for answers that map to nothing."""
     var = answers.var
-    choices = "、".join(f"{c} {lab}" for c, lab in var.labels(town.districts).items())
+    choices = "、".join(f"{c} {lab}" for c, lab in var.labels().items())
+    if var.name == "age_band" and parse_band(bad[0], 0, town.survey.max_age) is not None:
+        return (f"the age band 「{first}」 does not fit in one of the town's age bands "
+                f"({choices}): it spans two of them or lies outside the survey's ages "
+                f"{town.survey.min_age}–{town.survey.max_age}",
+                "set age_bands: in config/towns/"
+                f"{town.id}.yml to bands the file's bands fit in (e.g. the file's own), or "
+                "map this band under 'labels: age_band:'")
     named = [k for k in bad if k in answers.vendor]
     if named:
         said = ", ".join(f"{k} = 「{answers.vendor[k]}」" for k in named[:3])
@@ -203,7 +224,7 @@ def _unknown_answer(answers: _Answers, bad: list[str], first: object,
                 f"under 'labels: {var.name}:' in config/towns/{town.id}.yml, e.g. "
                 f"「\"{bad[0]}\": <codebook label>」 (codebook labels: {choices}); a code is "
                 "never taken to mean the codebook's answer of the same number here")
-    if numeric and any(str(c) in answers.lookup for c in var.labels(town.districts)):
+    if numeric and any(str(c) in answers.lookup for c in var.labels()):
         return (f"code outside the codes of {var.name}",
                 f"valid codes: {choices}; no answer: {var.no_answer or 'blank'}")
     return (f"answer not known for {var.name}",
@@ -221,7 +242,7 @@ def _number(k: str) -> float:
 def _number_labels(var: Variable, source: Source, town: Town) -> dict[str, float]:
     """A number item's ``labels:`` (「6人以上」: 6, "99": 無回答) as keys → number or NaN."""
     out: dict[str, float] = {}
-    for raw, target in source.labels.get(var.name, {}).items():
+    for raw, target in source.labels.get(var.key, {}).items():
         if isinstance(target, (int, float)) and not isinstance(target, bool):
             out[key(raw)] = float(target)
         elif isinstance(target, str) and key(target) in {key(w) for w in NO_ANSWER_WORDS}:
@@ -259,7 +280,7 @@ def _map_options(table: RawTable, spec: Options, var: Variable, source: Source,
                  town: Town) -> tuple[dict[str, np.ndarray], VarCounts]:
     ticks: dict[str, np.ndarray] = {}
     out = VarCounts()
-    labels = var.labels(town.districts)
+    labels = var.labels()
     for code, column in spec.options.items():
         codes, raw, keys = unique_keys(table.data[column])
         missing = _no_answer_keys(var, source, table, column)
@@ -305,7 +326,7 @@ def _map_joined(table: RawTable, spec: Joined, answers: _Answers, town: Town) ->
     seen: dict[str, int] = {}
     for i, value in enumerate(raw):
         for token in _split(value, spec.sep):
-            code = answers.lookup.get(token, _UNKNOWN)
+            code = answers.find(token)
             seen[token] = seen.get(token, 0) + int(counts[i])
             if code == _UNKNOWN:
                 bad.append(i)
@@ -462,15 +483,19 @@ class _Names:
         return self.by_name.get(key(wanted), [])
 
 
+def _spec_columns(spec: str | Joined | Options) -> list[str]:
+    """The raw columns a ``columns:`` entry names."""
+    if isinstance(spec, Joined):
+        return [spec.joined]
+    if isinstance(spec, Options):
+        return list(spec.options.values())
+    return [spec]
+
+
 def _wanted(source: Source) -> list[str]:
     wanted = [source.mode_column] if source.mode_column else []
     for spec in source.columns.values():
-        if isinstance(spec, Joined):
-            wanted.append(spec.joined)
-        elif isinstance(spec, Options):
-            wanted.extend(spec.options.values())
-        else:
-            wanted.append(spec)
+        wanted += _spec_columns(spec)
     return wanted
 
 
@@ -660,12 +685,12 @@ def map_source(
 
     def answers_for(var: Variable, column: str) -> _Answers:
         vendor = numbering.get(column)
-        used.setdefault(var.name, set()).update(key(v) for v in (vendor or {}).values())
+        used.setdefault(var.key, set()).update(key(v) for v in (vendor or {}).values())
         return _Answers(var, source, town, table, column, vendor, numbered)
 
     def seen(var: Variable, column: str) -> None:
         _, _, keys = unique_keys(table.data[column])
-        used.setdefault(var.name, set()).update(keys)
+        used.setdefault(var.key, set()).update(keys)
 
     if source.mode_column:
         col = columns[source.mode_column]
@@ -675,39 +700,39 @@ def map_source(
     else:
         out["mode"] = np.full(n, next(c for c, lab in book["mode"].labels().items()
                                       if lab == source.mode), dtype=_F)
+    raw_columns: dict[str, list[str]] = {}
     for name, spec in source.columns.items():
         var = book[name]
+        raw_columns[var.name] = [columns[c] for c in _spec_columns(spec)]
         if isinstance(spec, str) and table.data[columns[spec]].isna().all():
-            counts[name] = VarCounts(blank=n, notes=[f"column 「{spec}」 is entirely empty: "
-                                                     f"{name} is missing for {table.file.name}"])
-            notes.append(counts[name].notes[0])
+            counts[var.name] = VarCounts(blank=n, notes=[
+                f"column 「{spec}」 is entirely empty: {name} is missing for {table.file.name}"])
+            notes.append(counts[var.name].notes[0])
             continue
+        used.setdefault(var.key, set())
         if var.type in (VarType.TEXT, VarType.ID):
             values = table.data[columns[spec]]
-            text[name] = _text(values, normalise=var.type is VarType.ID)
-            counts[name] = VarCounts(blank=int(values.isna().sum()))
-            used.setdefault(name, set())
+            text[var.name] = _text(values, normalise=var.type is VarType.ID)
+            counts[var.name] = VarCounts(blank=int(values.isna().sum()))
         elif var.type is VarType.NUMBER:
-            out[name], counts[name], hit = _map_number(table, columns[spec], var, source, town)
-            used.setdefault(name, set()).update(hit)
+            out[var.name], counts[var.name], hit = _map_number(table, columns[spec], var,
+                                                               source, town)
+            used[var.key].update(hit)
         elif isinstance(spec, Options):
             cols = Options(options={c: columns[o] for c, o in spec.options.items()})
-            ticks, counts[name] = _map_options(table, cols, var, source, town)
-            used.setdefault(name, set())
+            ticks, counts[var.name] = _map_options(table, cols, var, source, town)
             out |= ticks
         elif isinstance(spec, Joined):
             col = columns[spec.joined]
-            ticks, counts[name], tokens = _map_joined(
+            ticks, counts[var.name], tokens = _map_joined(
                 table, Joined(joined=col, sep=spec.sep), answers_for(var, col), town)
-            used[name].update(tokens)
+            used[var.key].update(tokens)
             out |= ticks
         else:
-            out[name], counts[name] = _map_single(table, columns[spec],
-                                                  answers_for(var, columns[spec]), town)
+            out[var.name], counts[var.name] = _map_single(table, columns[spec],
+                                                          answers_for(var, columns[spec]), town)
             seen(var, columns[spec])
     _unused_labels(source, used, table, town)
     notes += _unused_no_answer(source, counts, numbering)
-    raw_columns = {name: columns[spec] for name, spec in source.columns.items()
-                   if isinstance(spec, str)}
     return Mapped(pd.DataFrame(out), pd.DataFrame(text, index=range(n)), counts, notes,
                   raw_columns)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
+from helpers import population as margins
 from helpers.cleaning import verify
 from helpers.cleaning.checks import (
     Invalid,
@@ -22,7 +23,7 @@ from helpers.cleaning.mapping import Mapped, VarCounts, map_source, plain_column
 from helpers.cleaning.read import RawTable, read_table
 from helpers.cleaning.schema import standard_frame, validate
 from helpers.cleaning.write import write_outputs
-from helpers.codebook import Codebook, load_codebook
+from helpers.codebook import Codebook
 from helpers.derive import derive_all
 from helpers.errors import ConfigError, UserError
 from helpers.escape import md
@@ -63,12 +64,23 @@ def _as_town(town: str | Town) -> Town:
     return town if isinstance(town, Town) else load_town(town)
 
 
-def _read(source: Source, path: Path, town: Town, book: Codebook, raw_dir: Path) -> _Part:
+def _read(source: Source, path: Path, town: Town, raw_dir: Path) -> _Part:
+    book = town.codebook
     plain = plain_columns(source, book)
     table = read_table(path, sheet=source.sheet, header_row=source.header_row,
                        encoding=source.encoding, delimiter=source.delimiter,
                        plain=[*plain, *source.ignore])
     return _Part(source, table, map_source(table, source, town, book, raw_dir))
+
+
+def _shown_cells(data: pd.DataFrame, columns: list[str], pos: np.ndarray) -> list[str]:
+    """The raw cells of the rows at ``pos``: one column's value, or 「column=value」 for each
+    filled cell of several (a multi-answer item's option columns)."""
+    if len(columns) == 1:
+        return [shown_raw(v) for v in data[columns[0]].iloc[pos]]
+    cells = data[columns].iloc[pos]
+    return ["; ".join(f"{c}={shown_raw(v)}" for c, v in row.items() if pd.notna(v))
+            for _, row in cells.iterrows()]
 
 
 def _invalid_values(parts: list[_Part], origin: pd.DataFrame, invalid: list[Invalid]
@@ -80,15 +92,15 @@ def _invalid_values(parts: list[_Part], origin: pd.DataFrame, invalid: list[Inva
         for variable in inv.variables:
             for i, part in enumerate(parts):
                 picked = inv.mask & (origin["source"] == i).to_numpy()
-                column = part.mapped.columns.get(variable)
-                if not picked.any() or column is None:
+                columns = part.mapped.columns.get(variable)
+                if not picked.any() or not columns:
                     continue
                 pos = origin.loc[picked, "pos"].to_numpy()
                 frames.append(pd.DataFrame({
                     "file": part.table.file.name,
                     "row": origin.loc[picked, "row"].to_numpy(),
-                    "column": column,
-                    "value": [shown_raw(v) for v in part.table.data[column].iloc[pos]],
+                    "column": columns[0] if len(columns) == 1 else f"{columns[0]} …",
+                    "value": _shown_cells(part.table.data, columns, pos),
                     "reason": inv.reason[picked].to_numpy(),
                 }))
     if not frames:
@@ -105,8 +117,9 @@ def _raw_names(parts: list[_Part]) -> dict[str, dict[str, str]]:
     """Standard variable → {file name: raw column}, for messages."""
     names: dict[str, dict[str, str]] = {}
     for part in parts:
-        for var, column in part.mapped.columns.items():
-            names.setdefault(var, {})[part.table.file.name] = column
+        for var, columns in part.mapped.columns.items():
+            names.setdefault(var, {})[part.table.file.name] = " / ".join(columns[:2]) + (
+                " …" if len(columns) > 2 else "")
     return names
 
 
@@ -127,8 +140,8 @@ def _empty_forms(codes: pd.DataFrame, origin: pd.DataFrame, parts: list[_Part]) 
 
 def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> CleanResult:
     """Clean the given sources; the margins are checked when they are all the town's."""
-    book = load_codebook()
-    parts = [_read(source, path, town, book, raw_dir) for source, path in sources]
+    book = town.codebook
+    parts = [_read(source, path, town, raw_dir) for source, path in sources]
     codes = _stack([p.mapped.codes for p in parts])
     text = _stack([p.mapped.text for p in parts])
     origin = pd.concat(
@@ -153,30 +166,33 @@ def _run(town: Town, sources: list[tuple[Source, Path]], raw_dir: Path) -> Clean
     for inv in invalid:
         inv.mask = inv.mask & keep
     invalid = [inv for inv in invalid if inv.mask.any()]
-    too_many(invalid, origin, raw_names, codes)
+    too_many(invalid, origin, raw_names, codes, book)
     for inv in invalid:
         for variable in inv.variables:
             counts.setdefault(variable, VarCounts()).invalid += int(inv.mask.sum())
-            codes.loc[inv.mask, variable] = np.nan
+            codes.loc[inv.mask, [c for c in book[variable].columns() if c in codes]] = np.nan
     invalid_frame = _invalid_values(parts, origin, invalid)
 
     if not keep.all():
         codes, text = codes[keep].reset_index(drop=True), text[keep].reset_index(drop=True)
     derived = derive_all(codes, book)
-    survey = validate(standard_frame(derived, book, town), book, town)
+    survey = validate(standard_frame(derived, book), book, town.id)
     restricted = pd.concat([text, derived.filter(["age"])], axis=1).filter(RESTRICTED_COLUMNS)
     restricted.index.name = "row_key"
     report = _report(town, parts, counts, rows_in, int((dropped & ~empty).sum()),
                      int(empty.sum()), invalid_frame, survey, book)
-    if len(sources) == len(town.sources):
-        report["warnings"] += _weighting_notes(town, survey)
+    if len(sources) == len(town.sources) and town.margins is not None:
+        population = margins.resolve(town, raw_dir)
+        report["warnings"] += _weighting_notes(town, population, survey)
+        report["population_notes"] = population.notes
     return CleanResult(town.id, survey, restricted, invalid_frame, report)
 
 
-def _weighting_notes(town: Town, survey: pd.DataFrame) -> list[str]:
+def _weighting_notes(town: Town, population: margins.Population, survey: pd.DataFrame
+                     ) -> list[str]:
     """Margins that do not fit the data: an error when the town asks for weighting, unless
     its file allows unweighted output (then a warning that says what happens)."""
-    problems = margin_problems(town, survey)
+    problems = margin_problems(population, survey)
     if not problems:
         return []
     if not town.report.weighting:
@@ -221,6 +237,7 @@ def _report(town: Town, parts: list[_Part], counts: dict[str, VarCounts], rows_i
                       if not v.restricted and v.name not in asked and v.name != "mode"],
         "derived": [v.name for v in book.derived if v.name in survey],
         "warnings": warnings,
+        "population_notes": [],
     }
 
 
@@ -300,9 +317,12 @@ def check_file(path: Path, town: str | Town) -> CleanResult:
             hint=f"name the file like one of the town's sources ({names}) or fix 'file:' in "
             f"{town_file(town.id)}",
         )
-    code_dir = path.parent if matching[0].code_sheet is None or (
-        path.parent / matching[0].code_sheet.file).exists() else paths.raw_dir(town.id)
-    return _run(town, [(matching[0], path)], code_dir)
+    # the code sheet and population files: beside the export when they are there too
+    beside = [matching[0].code_sheet.file] if matching[0].code_sheet else []
+    beside += [spec.file for _, spec in (town.margins.files if town.margins else [])]
+    aux_dir = path.parent if all((path.parent / f).exists() for f in beside) else (
+        paths.raw_dir(town.id))
+    return _run(town, [(matching[0], path)], aux_dir)
 
 
 def clean_towns(towns: list[str] | None = None) -> dict[str, CleanResult | UserError]:

@@ -12,14 +12,12 @@ import pandera.pandas as pa
 
 from helpers.codebook import Codebook, Variable, VarType
 from helpers.errors import UserError
-from helpers.towns import Town
 
 
-def category_dtype(var: Variable, districts: list[str] | None = None) -> pd.CategoricalDtype:
-    """Categories are the codebook labels in code order; ordered for ordinal variables."""
-    return pd.CategoricalDtype(
-        list(var.labels(districts).values()), ordered=var.type is VarType.ORDINAL
-    )
+def category_dtype(var: Variable) -> pd.CategoricalDtype:
+    """Categories are the labels in code order (of a town's codebook: its districts, age bands
+    and wording); ordered for ordinal variables."""
+    return pd.CategoricalDtype(list(var.labels().values()), ordered=var.type is VarType.ORDINAL)
 
 
 def public_columns(book: Codebook) -> list[tuple[Variable, str]]:
@@ -27,8 +25,9 @@ def public_columns(book: Codebook) -> list[tuple[Variable, str]]:
     return [(var, col) for var in book.public for col in var.columns()]
 
 
-def standard_frame(codes: pd.DataFrame, book: Codebook, town: Town) -> pd.DataFrame:
-    """Numeric codes → the standard dataset's types; restricted and unknown columns dropped."""
+def standard_frame(codes: pd.DataFrame, book: Codebook) -> pd.DataFrame:
+    """Numeric codes → the standard dataset's types; restricted and unknown columns dropped
+    (``book``: the town's codebook)."""
     out: dict[str, pd.Series | pd.Categorical] = {}
     for var, col in public_columns(book):
         if col not in codes:
@@ -42,18 +41,18 @@ def standard_frame(codes: pd.DataFrame, book: Codebook, town: Town) -> pd.DataFr
         elif var.type is VarType.FLAG:
             out[col] = pd.arrays.BooleanArray(x == 1, missing)
         else:
-            known = np.array(list(var.labels(town.districts)), dtype=float)
+            known = np.array(list(var.labels()), dtype=float)
             position = np.searchsorted(known, x)
             position[missing] = -1
-            out[col] = pd.Categorical.from_codes(position, dtype=category_dtype(var,
-                                                                                 town.districts))
+            out[col] = pd.Categorical.from_codes(position, dtype=category_dtype(var))
     frame = pd.DataFrame(out, index=codes.index)
     frame.index.name = "row_key"
     return frame
 
 
-def build_schema(book: Codebook, town: Town) -> pa.DataFrameSchema:
-    """pandera schema of the standard dataset: types, categories and ranges from the codebook."""
+def build_schema(book: Codebook, town: str) -> pa.DataFrameSchema:
+    """pandera schema of a town's standard dataset: types, categories and ranges from its
+    codebook (``book``; ``town``: its id, for messages)."""
     columns: dict[str, pa.Column] = {}
     for var, col in public_columns(book):
         required = var.name == "mode"
@@ -67,12 +66,12 @@ def build_schema(book: Codebook, town: Town) -> pa.DataFrameSchema:
         elif var.type is VarType.FLAG:
             columns[col] = pa.Column("boolean", nullable=True, required=False)
         else:
-            columns[col] = pa.Column(category_dtype(var, town.districts), nullable=not required,
+            columns[col] = pa.Column(category_dtype(var), nullable=not required,
                                      required=required)
-    return pa.DataFrameSchema(columns, strict=True, name=f"standard dataset of {town.id}")
+    return pa.DataFrameSchema(columns, strict=True, name=f"standard dataset of {town}")
 
 
-def validate(frame: pd.DataFrame, book: Codebook, town: Town) -> pd.DataFrame:
+def validate(frame: pd.DataFrame, book: Codebook, town: str) -> pd.DataFrame:
     """Validate against the generated schema; a failure names the column and the values."""
     try:
         return build_schema(book, town).validate(frame, lazy=True)

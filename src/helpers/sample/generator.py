@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
-from helpers.codebook import load_codebook
 from helpers.errors import UserError
 from helpers.sample.layouts import Renderer, csv_bytes, write_atomic, xlsx_bytes
 from helpers.sample.profiles import PROFILES, Profile
@@ -104,7 +103,7 @@ def generate(town: str, out_dir: Path) -> list[Path]:
     """
     profile = _profile(town)
     spec = load_town(town)
-    book = load_codebook()
+    book = spec.codebook
     out_dir = Path(out_dir)
     frame = simulate(spec, profile)
     rng = np.random.default_rng(profile.seed + 1)

@@ -66,7 +66,7 @@ class Renderer:
 
     def label(self, var: str, code: int) -> str:
         """The raw label of a code: the source's own wording if it has one, else the codebook's."""
-        book_label = self.book[var].labels(self.town.districts)[code]
+        book_label = self.book[var].labels()[code]
         inverse = _inverse(self.source, var)
         raw = inverse.get(code, inverse.get(book_label))
         if raw is not None:
@@ -100,7 +100,8 @@ class Renderer:
         if value != value:
             return self.blank(var)
         code = int(value)
-        if self.codes and (var not in self.source.labels or self.numbered):
+        if self.codes and var != "age_band" and (var not in self.source.labels
+                                                  or self.numbered):
             return str(self.vendor_code(var, code))
         return self.label(var, code)
 
@@ -154,7 +155,7 @@ class Renderer:
             if not isinstance(col, str) or not v.is_categorical:
                 continue
             inverse = _inverse(self.source, var)
-            for code, label in v.labels(self.town.districts).items():
+            for code, label in v.labels().items():
                 raw = inverse.get(code, inverse.get(label, label))
                 rows.append((col, self.vendor_code(var, code), raw))
             rows.append((col, self.style.missing_code.get(var, 9), "無回答"))

@@ -318,7 +318,8 @@ def _empty_form(frame: pd.DataFrame) -> pd.DataFrame:
 def _margins(skip: tuple[str, str] | None = None, extra: tuple[str, str] | None = None):
     """Margins fitting the good files' respondents, minus the ``skip`` cell, plus a count for
     the ``extra`` cell (which has no respondent)."""
-    bands = ["19歳以下", "20代", "30代", "40代", "50代", "60代", "70代", "80歳以上"]
+    bands = ["18～19歳", "20～29歳", "30～39歳", "40～49歳", "50～59歳", "60～69歳", "70～79歳",
+             "80歳以上"]
     ages = np.concatenate([_codes(np.random.default_rng(s))["age"] for s in (1, 2)])
     sexes = np.concatenate([_codes(np.random.default_rng(s))["sex"] for s in (1, 2)])
     sexes[N + 3] = 0  # the web file's no answer
@@ -332,7 +333,9 @@ def _margins(skip: tuple[str, str] | None = None, extra: tuple[str, str] | None 
     if extra:
         assert extra[1] not in counts[extra[0]]
         counts[extra[0]][extra[1]] = 100
-    return {"source": "合成データ", "sex_age_band": counts, "district": {"北": 2000, "南": 3000}}
+    total = sum(sum(c.values()) for c in counts.values())
+    return {"source": "合成データ", "sex_age_band": counts,
+            "district": {"北": total * 2 // 5, "南": total - total * 2 // 5}}
 
 
 def _with_town(make: Callable[[Path], None], sources: dict | None = None,
@@ -414,7 +417,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "numeric_ids_leading_zeros": _numeric_ids,
     "whole_float_ids": _web(lambda f: _set(_set(f, 4, "id", "12.0"), 8, "id", "12")),
     "margin_cell_without_respondents": _with_town(
-        _mail(lambda f: None), town={"margins": _margins(extra=("男性", "19歳以下"))}),
+        _mail(lambda f: None), town={"margins": _margins(extra=("男性", "18～19歳"))}),
     "margin_category_missing": _with_town(
         _mail(lambda f: None), town={"margins": _margins(skip=("女性", "80歳以上"))}),
     "empty_form_row": _mail(_empty_form),

@@ -108,6 +108,8 @@ def _show_findings(report: dict[str, Any], console: Console) -> None:
         console.print(f"  … and {len(invalid) - 20} more (see the cleaning report)")
     for warning in report["warnings"]:
         console.print(f"  warning: {warning}", markup=False, soft_wrap=True)
+    for note in report.get("population_notes", []):
+        console.print(f"  note: {note}", markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -115,7 +115,7 @@ def value_checks(codes: pd.DataFrame, town: Town, book: Codebook) -> list[Invali
         if var.asked_if is None or not columns:
             continue
         parent = book[var.asked_if.variable]
-        answers = "・".join(parent.labels()[c] for c in var.asked_if.codes)
+        answers = "」「".join(parent.labels()[c] for c in var.asked_if.codes)
         answered = codes[columns].notna().any(axis=1) if var.type is not VarType.MULTI else (
             codes[columns].eq(1).any(axis=1))
         _add(var.name, answered & ~applicable(codes, var, book),

@@ -501,9 +501,11 @@ def _wanted(source: Source) -> list[str]:
 
 def _resolve_columns(table: RawTable, source: Source, town: Town) -> tuple[
         dict[str, str], list[str]]:
-    """(mapped raw name → column, ignored columns); errors for missing, ambiguous, unknown
-    columns and for ``ignore:`` entries that match no column."""
+    """(mapped raw name → column, skipped columns); errors for missing, ambiguous, unknown
+    columns and for ``ignore:`` and ``not_used:`` entries that match no column."""
     names = _Names(table)
+    skipped = {**dict.fromkeys(source.ignore, "ignore"),
+               **dict.fromkeys(source.unused_questions, "not_used")}
     header_rows = list(source.header_rows)
     wanted = _wanted(source)
     missing = [w for w in wanted if not names.find(w)]
@@ -524,7 +526,7 @@ def _resolve_columns(table: RawTable, source: Source, town: Town) -> tuple[
         others = f" (also missing: {', '.join(missing[1:6])})" if len(missing) > 1 else ""
         raise UserError(f"column mapped in the parameter file is missing{others}",
                         file=table.file.name, column=missing[0], rows=header_rows, hint=hint)
-    ambiguous = [w for w in wanted + source.ignore if len(names.find(w)) > 1]
+    ambiguous = [w for w in [*wanted, *skipped] if len(names.find(w)) > 1]
     if ambiguous:
         cols = names.find(ambiguous[0])
         raise UserError(f"the name matches {len(cols)} columns ({', '.join(cols[:5])})",
@@ -532,18 +534,21 @@ def _resolve_columns(table: RawTable, source: Source, town: Town) -> tuple[
                         hint=f"use the full heading of the column, e.g. 「{cols[0]}」, in "
                         f"config/towns/{town.id}.yml")
     resolved = {w: names.find(w)[0] for w in wanted}
-    unused = [i for i in source.ignore if not names.find(i)]
+    unused = [i for i in skipped if not names.find(i)]
     if unused:
-        raise UserError(f"'ignore:' names a column the file does not have (also: "
+        where = skipped[unused[0]]
+        raise UserError(f"'{where}:' names a column the file does not have (also: "
                         f"{', '.join(unused[1:6]) or 'none'})", file=table.file.name,
                         column=unused[0], rows=header_rows,
-                        hint=f"remove it from 'ignore:' or correct its spelling in "
+                        hint=f"remove it from '{where}:' or correct its spelling in "
                         f"config/towns/{town.id}.yml (the setting would never be used)")
-    ignored = [names.find(i)[0] for i in source.ignore]
-    both = [c for c in ignored if c in resolved.values()]
+    ignored = [names.find(i)[0] for i in skipped]
+    both = [(c, w) for c, w in zip(ignored, skipped.values(), strict=True)
+            if c in resolved.values()]
     if both:
-        raise UserError("the column is both mapped under 'columns:' and listed under "
-                        "'ignore:'", file=table.file.name, column=both[0], rows=header_rows,
+        raise UserError(f"the column is both mapped under 'columns:' and listed under "
+                        f"'{both[0][1]}:'", file=table.file.name, column=both[0][0],
+                        rows=header_rows,
                         hint=f"remove it from one of the two in config/towns/{town.id}.yml")
     used = set(resolved.values()) | set(ignored)
     unknown = [c for c in table.data.columns if c not in used]
@@ -556,8 +561,10 @@ def _resolve_columns(table: RawTable, source: Source, town: Town) -> tuple[
         others = f" (also: {', '.join(unknown[1:6])})" if len(unknown) > 1 else ""
         raise UserError(f"column is not in the parameter file{others}", file=table.file.name,
                         column=name, rows=rows or header_rows,
-                        hint=f"map it under 'columns:' or list it under 'ignore:' in "
-                        f"config/towns/{town.id}.yml")
+                        hint=f"in config/towns/{town.id}.yml map it under 'columns:' (a "
+                        "standard question) or declare it under 'questions:' (your own), or "
+                        "list it under 'not_used:' (a question the report leaves out, named on "
+                        "the town's page) or 'ignore:' (not a question: timestamps, codes)")
     return resolved, ignored
 
 

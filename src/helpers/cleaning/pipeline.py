@@ -238,6 +238,8 @@ def _report(town: Town, parts: list[_Part], counts: dict[str, VarCounts], rows_i
         "derived": [v.name for v in book.derived if v.name in survey],
         "warnings": warnings,
         "population_notes": [],
+        "not_used": [{"file": p.table.file.name, "column": column, "question": question}
+                     for p in parts for column, question in p.source.unused_questions.items()],
     }
 
 
@@ -280,6 +282,14 @@ def report_markdown(report: dict[str, Any]) -> str:
         lines.append("")
     if report["warnings"]:
         lines += ["## Warnings", "", *[f"- {w}" for w in report["warnings"]], ""]
+    if report["population_notes"]:
+        lines += ["## Population margins", "",
+                  *[f"- {md(n)}" for n in report["population_notes"]], ""]
+    if report["not_used"]:
+        lines += ["## Questions the report does not use (not_used:)", "",
+                  *[f"- {md(q['file'])}: {md(q['column'])}"
+                    + (f" ({md(q['question'])})" if q["question"] != q["column"] else "")
+                    for q in report["not_used"]], ""]
     lines += verify.markdown(report)
     lines += ["## Not asked by this town", "", ", ".join(report["not_asked"]) or "(none)", ""]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from helpers import paths
+from helpers.ages import national_bands
 from helpers.errors import UserError
 from helpers.sample import generate, generate_all, sample_towns
 from helpers.sample.layouts import variant
@@ -106,7 +107,7 @@ def test_folder_is_labelled_synthetic(town):
 def test_every_margin_cell_has_respondents(town):
     spec = load_town(town)
     frame = simulate(spec, PROFILES[town])
-    bands = list(spec.margins.sex_age_band["男性"])
+    bands = national_bands(spec.survey.min_age, spec.survey.max_age).labels  # as simulated
     counts = frame.groupby(["sex", "age_band"]).size()
     for sex, name in ((1, "男性"), (2, "女性")):
         for band, label in enumerate(bands, start=1):
@@ -238,3 +239,27 @@ def test_cli_sample_writes_a_town_and_reports_mistakes(tmp_path):
     bad = runner.invoke(app, ["sample", "atlantis", "--out", str(tmp_path)])
     assert bad.exit_code == 2
     assert "atlantis" in bad.output and "Traceback" not in bad.output
+
+
+def test_tsukumi_population_file_adds_up_to_the_profile_and_the_town():
+    """The 住民基本台帳 export by single year of age, read as a user would."""
+    table = pd.read_csv(paths.DATA_RAW / "tsukumi" / "津久見市_年齢別人口_合成データ.csv",
+                        encoding="cp932")
+    rows = table[table["年齢"] != "総数"].reset_index(drop=True)  # 0歳 … 99歳, 100歳以上
+    edges = [18, 20, 30, 40, 50, 60, 70, 80, 101]
+    for sex, column in (("男性", "男"), ("女性", "女")):
+        by_band = tuple(int(rows[column][a:b].sum()) for a, b in zip(edges, edges[1:]))
+        assert by_band == PROFILES["tsukumi"].population[sex]
+        assert int(table.loc[table["年齢"] == "総数", column].iloc[0]) == rows[column].sum()
+    assert rows[["男", "女"]].to_numpy().sum() == load_town("tsukumi").survey.population
+
+
+def test_tsukumi_follow_up_is_blank_where_it_was_not_asked():
+    raw = pd.read_csv(paths.DATA_RAW / "tsukumi" / "津久見市_アンケート_合成データ.csv",
+                      encoding="cp932", dtype=str, keep_default_na=False)
+    asked = raw["地域活動への参加"].str.strip().isin(["以前は参加していたが、今はしていない",
+                                              "参加したことはない"])
+    answered = raw["参加していない理由"] != ""
+    assert (answered & ~asked).sum() == 1  # the anomaly the README names
+    assert answered[asked].mean() > 0.95
+    assert set(raw["性別"].str.strip()) >= {"その他・回答しない"}

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
+from helpers.ages import national_bands
+from helpers.cleaning.normalize import key
 from helpers.errors import UserError
 from helpers.sample.layouts import Renderer, csv_bytes, write_atomic, xlsx_bytes
 from helpers.sample.profiles import PROFILES, Profile
-from helpers.sample.respondents import largest_remainder, simulate
-from helpers.towns import Options, Source, Town, load_town
+from helpers.sample.respondents import largest_remainder, national_counts, simulate
+from helpers.towns import Joined, Options, PopulationFile, Source, Town, load_town
 
 # chance of answering on the web by age band (young residents use the web form more)
 WEB_PROPENSITY = np.array([0.45, 0.45, 0.40, 0.30, 0.25, 0.12, 0.05, 0.01])
@@ -78,6 +80,9 @@ def _anomalies(table: pd.DataFrame, renderer: Renderer, profile: Profile,
             notes.append("a blank row and a 合計 (totals) row below the last respondent, as in the "
                          "vendor's tally sheet (not respondents; the cleaner skips them)")
             continue
+        if kind == "follow_up_not_asked":
+            notes.append(_answer_not_asked(rows, renderer, rng))
+            continue
         row = rows[int(rng.integers(len(rows)))]
         if kind == "impossible_age":
             row[str(cols["age"])] = "142"
@@ -93,6 +98,49 @@ def _anomalies(table: pd.DataFrame, renderer: Renderer, profile: Profile,
                     "answers to missing)")
         notes.append(f"{id_col} {row[id_col]}: {what}")
     return pd.DataFrame(rows, columns=table.columns, dtype=object), notes
+
+
+def _answer_not_asked(rows: list[dict], renderer: Renderer, rng: np.random.Generator) -> str:
+    """An answer to the town's first follow-up question from a respondent it was not asked of
+    (the cleaner sets it to missing and lists it)."""
+    book, cols = renderer.book, renderer.source.columns
+    var = next(v for v in book.section("own") if v.asked_if is not None)
+    cond = var.asked_if
+    assert cond is not None
+    parent = book[cond.variable]
+    other = next(c for c in parent.labels() if c not in cond.codes)
+    column = str(cols[var.key].joined if isinstance(cols[var.key], Joined) else cols[var.key])
+    parent_column = str(cols[parent.key])
+    row = next(r for r in rows[int(rng.integers(len(rows) // 2)):]
+               if key(r[parent_column]) == key(renderer.label(parent.key, other)))
+    row[column] = renderer.label(var.key, next(iter(var.labels())))
+    id_col = str(cols["resp_id"])
+    return (f"{id_col} {row[id_col]}: {column} answered although {parent_column} is "
+            f"「{row[parent_column]}」, who were not asked it (the cleaner sets it to missing "
+            "and keeps the respondent)")
+
+
+def population_table(town: Town, profile: Profile) -> pd.DataFrame:
+    """The town's population file as a 住民基本台帳 export: a 総数 row, then one row per age
+    0–99 and 100歳以上, a column per sex: the profile's counts by national band spread over
+    the band's ages; the younger residents make up the town's population."""
+    spec = town.margins.sex_age_band if town.margins else None
+    assert isinstance(spec, PopulationFile) and isinstance(spec.count, dict)
+    bands = national_bands(town.survey.min_age, 110).bands
+    counts = national_counts(town, profile)
+    young = largest_remainder(town.survey.population - sum(map(sum, counts.values())),
+                              [0.51, 0.49])
+    table = {spec.age: ["総数", *[f"{a}歳" for a in range(100)], "100歳以上"]}
+    for (sex, column), below in zip(spec.count.items(), young, strict=True):
+        ages = np.zeros(101, dtype=int)
+        for band, count in zip(bands, counts[sex], strict=True):
+            last = band.last if band.last is not None else 100
+            span = np.arange(band.first, last + 1)
+            ages[span] = largest_remainder(count, 1.0 + 0.04 * ((span * 7) % 5) - 0.2 * (
+                span >= 80) * (span - 80) / 20)
+        ages[:town.survey.min_age] = largest_remainder(int(below), [1.0] * town.survey.min_age)
+        table[column] = [int(ages.sum()), *ages.tolist()]
+    return pd.DataFrame(table)
 
 
 def generate(town: str, out_dir: Path) -> list[Path]:
@@ -132,6 +180,12 @@ def generate(town: str, out_dir: Path) -> list[Path]:
             data = xlsx_bytes(sheet.sheet or "Sheet1", renderer.code_sheet(),
                               f"{spec.survey.title} コード表")
             written.append(write_atomic(out_dir / sheet.file, data))
+    if profile.population is not None and spec.margins is not None:
+        pop = spec.margins.sex_age_band
+        assert isinstance(pop, PopulationFile)
+        data = population_table(spec, profile).to_csv(index=False, lineterminator="\r\n")
+        written.append(write_atomic(out_dir / pop.file, data.encode(
+            "utf-8" if pop.encoding == "auto" else pop.encoding)))
     text = readme(spec, profile, written, notes, _district_table(spec, frame))
     written.append(write_atomic(out_dir / "README.md", text.encode("utf-8")))
     return written

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 import xlsxwriter
 
 from helpers.codebook import Codebook, VarType
+from helpers.derive import applicable
 from helpers.sample.profiles import Style
 from helpers.towns import Joined, Options, Source, Town
 
@@ -106,36 +108,51 @@ class Renderer:
         return self.label(var, code)
 
     def render(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The raw table of this source for the respondents in ``frame``."""
+        """The raw table of this source for the respondents in ``frame``: a follow-up question
+        is left blank where it was not asked."""
         cols: dict[str, list[str]] = {
             col: self._extra(kind, len(frame)) for col, kind in self.style.extra_columns.items()
+            if isinstance(kind, str)
         }
         rows = frame.to_dict("records")
         for var, spec in self.source.columns.items():
-            kind = self.book[var].type
+            v = self.book[var]
+            name, asked = v.name, applicable(frame, v, self.book).tolist()
             if isinstance(spec, Options):
                 for code, col in spec.options.items():
-                    cols[col] = ["" if r[f"{var}__{code}"] != r[f"{var}__{code}"]
-                                 else str(int(r[f"{var}__{code}"])) for r in rows]
+                    cols[col] = ["" if r[f"{name}__{code}"] != r[f"{name}__{code}"]
+                                 else str(int(r[f"{name}__{code}"])) for r in rows]
             elif isinstance(spec, Joined):
-                cols[spec.joined] = [self._joined(var, spec.sep, r) for r in rows]
-            elif kind is VarType.ID:
-                cols[spec] = [str(int(r[var])) for r in rows]
-            elif kind is VarType.TEXT:
-                cols[spec] = [r[var] if isinstance(r[var], str) else "" for r in rows]
-            elif kind is VarType.NUMBER:
-                cols[spec] = [self.number(var, r[var]) for r in rows]
+                cols[spec.joined] = [self._joined(var, spec.sep, r) if a else ""
+                                     for r, a in zip(rows, asked, strict=True)]
+            elif v.type is VarType.ID:
+                cols[spec] = [str(int(r[name])) for r in rows]
+            elif v.type is VarType.TEXT:
+                cols[spec] = [r[name] if isinstance(r[name], str) else "" for r in rows]
+            elif v.type is VarType.NUMBER:
+                cols[spec] = [self.number(var, r[name]) for r in rows]
             else:
-                cols[spec] = [self.single(var, r[var]) for r in rows]
+                cols[spec] = [self.single(var, r[name]) if a else ""
+                              for r, a in zip(rows, asked, strict=True)]
         if self.source.mode_column:
             cols[self.source.mode_column] = [str(int(r["mode"])) for r in rows]
+        for col, answers in self.style.extra_columns.items():
+            if not isinstance(answers, str):
+                cols[col] = self._unused_question(col, answers, len(frame))
         return pd.DataFrame(cols, dtype=object)
 
     def _joined(self, var: str, sep: str, row: dict) -> str:
-        codes = [c for c in self.book[var].labels() if row[f"{var}__{c}"] == 1]
+        name = self.book[var].name
+        codes = [c for c in self.book[var].labels() if row[f"{name}__{c}"] == 1]
         if not codes:
             return self.blank(var)
         return sep.join(self.label(var, c) for c in codes)
+
+    def _unused_question(self, column: str, answers: tuple[str, ...], n: int) -> list[str]:
+        """Answers to a question the town file does not map, from a stream of its own (so
+        the other columns do not change)."""
+        rng = np.random.default_rng(zlib.crc32(column.encode("utf-8")))
+        return [answers[i] for i in rng.integers(0, len(answers), n)]
 
     def _extra(self, kind: str, n: int) -> list[str]:
         if kind == "tract":

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Literal
 
 Anomaly = Literal["duplicate_rows", "impossible_age", "household_mismatch", "totals_row",
-                  "satisfaction_out_of_range"]
+                  "satisfaction_out_of_range", "follow_up_not_asked"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,19 @@ class Style:
     variants: float = 0.0
     vendor_codes: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
     missing_code: Mapping[str, int] = field(default_factory=dict)
-    extra_columns: Mapping[str, Literal["timestamp", "tract"]] = field(default_factory=dict)
+    #: columns the town file does not map: a timestamp, a tract code, or (after the mapped
+    #: columns) a question the report does not use, given by its answers
+    extra_columns: Mapping[str, Literal["timestamp", "tract"] | tuple[str, ...]] = field(
+        default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OwnItem:
+    """How a town's own question is answered: the answer shares (single, ordinal) or option
+    chances (multi) of respondents who do not feel lonely and of those who do."""
+
+    calm: tuple[float, ...]
+    lonely: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,10 @@ class Profile:
     styles: tuple[Style, ...] = (Style(),)
     anomalies: tuple[Anomaly, ...] = ()
     notes: str = ""
+    own: Mapping[str, OwnItem] = field(default_factory=dict)
+    #: residents per sex by the national bands (min_age–19 … 80歳以上), written as the town's
+    #: population file by single year of age (when its margins name one)
+    population: Mapping[str, tuple[int, ...]] | None = None
 
 
 def _cells(men: list[tuple[int, int, int]], women: list[tuple[int, int, int]],
@@ -162,12 +178,30 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({
         seed=20231002,
         sex_missing=2,
         other_sex=1,
-        styles=(Style(blanks=("無回答", ""), fullwidth_numbers=0.05, variants=0.1),),
-        anomalies=("impossible_age", "household_mismatch"),
+        styles=(Style(blanks=("無回答", ""), fullwidth_numbers=0.05, variants=0.1,
+                      extra_columns={"広報つくみを読んでいるか": ("毎号読む", "時々読む",
+                                                                "読まない")}),),
+        anomalies=("impossible_age", "household_mismatch", "follow_up_not_asked"),
+        own={
+            "activity": OwnItem(calm=(0.40, 0.22, 0.38), lonely=(0.22, 0.28, 0.50)),
+            "activity_reasons": OwnItem(calm=(0.24, 0.16, 0.30, 0.06, 0.30, 0.24, 0.04),
+                                        lonely=(0.30, 0.30, 0.44, 0.18, 0.22, 0.20, 0.05)),
+        },
+        population={"男性": (150, 520, 610, 840, 930, 1260, 1230, 720),
+                    "女性": (140, 470, 580, 830, 960, 1350, 1450, 1420)},
         notes=(
             "- One CSV in Shift_JIS (cp932) with Japanese headers and answer labels; no answer as "
-            "無回答 or blank; いる（ある）/いない（ない） for the support items. No UCLA items, "
-            "no season or small-town items: the report must show those sections as not asked.\n"
+            "無回答 or blank; いる（ある）/いない（ない） for the support items; the questionnaire "
+            "printed その他・回答しない for the third sex answer (the town's wording). No UCLA "
+            "items, no season or small-town items: the report must show those sections as not "
+            "asked.\n"
+            "- Two questions of the town's own (not in the codebook): 地域活動への参加 and, "
+            "asked only of those not taking part, 参加していない理由 (several answers joined "
+            "with 「、」; blank where not asked); and 広報つくみを読んでいるか, a question the "
+            "report does not use (not_used:).\n"
+            "- The population by sex and single year of age (住民基本台帳, cp932) for "
+            "weighting: 津久見市_年齢別人口_合成データ.csv; the report uses the town's bands "
+            "18～29歳 … 80歳以上.\n"
             "- Small town: many sex × age cells have fewer than 10 respondents."
         ),
     ),

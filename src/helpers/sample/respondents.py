@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from helpers.codebook import VarType
+from helpers.derive import applicable
 from helpers.sample.profiles import Cell, Profile
 from helpers.towns import Town
 
@@ -74,6 +76,16 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
 
 
+def national_counts(town: Town, profile: Profile) -> Mapping[str, Sequence[int]]:
+    """Residents per sex by the national bands (min_age–19 … 80歳以上): the profile's, or the
+    counts the town file types in those bands."""
+    if profile.population is not None:
+        return profile.population
+    assert town.margins is not None and isinstance(town.margins.sex_age_band, dict), (
+        "a sample town types its margins in the national bands or has a profile population")
+    return {sex: list(bands.values()) for sex, bands in town.margins.sex_age_band.items()}
+
+
 def _cells(town: Town, profile: Profile) -> Mapping[tuple[int, int], Cell]:
     """Exact cells: the profile's own (Iiyama) or drawn from margins × response propensity.
 
@@ -83,13 +95,12 @@ def _cells(town: Town, profile: Profile) -> Mapping[tuple[int, int], Cell]:
     """
     if profile.cells is not None:
         return profile.cells
-    assert town.margins is not None, "sample towns need margins"
     # sub-stream 30, picked among 1–59: no age band of any drawn town has equal men and women
     # counts (tests/test_sample.py guards this), women are 52–56 %, no cell of 20+ above 52 % lonely
     rng = np.random.default_rng([profile.seed, 30])
     keys, weights = [], []
     for sex, name in ((1, "男性"), (2, "女性")):
-        bands = list(town.margins.sex_age_band[name].values())
+        bands = national_counts(town, profile)[name]
         for band in range(1, 9):
             keys.append((sex, band))
             weights.append(bands[band - 1] * PROPENSITY[band - 1] * SEX_PROPENSITY[sex])
@@ -296,4 +307,28 @@ def simulate(town: Town, profile: Profile) -> pd.DataFrame:
         else:
             frame[var] = values
     frame["lonely_direct"] = d
-    return pd.DataFrame(frame)
+    frame = pd.DataFrame(frame)
+    return pd.concat([frame, _own(town, profile, frame, lonely)], axis=1)
+
+
+def _own(town: Town, profile: Profile, frame: pd.DataFrame, lonely: np.ndarray) -> pd.DataFrame:
+    """The town's own questions (codes, NaN = no answer or not asked), from a stream of their
+    own, so the standard answers do not change: a follow-up only for those it was asked of."""
+    rng = np.random.default_rng([profile.seed, 40])
+    book = town.codebook
+    n = len(frame)
+    out = pd.DataFrame(index=frame.index)
+    for var in book.section("own"):
+        item = profile.own[var.key]
+        p = np.where(lonely[:, None], item.lonely, item.calm)
+        asked = applicable(pd.concat([frame, out], axis=1), var, book).to_numpy()
+        gone = ~asked | (rng.random(n) < profile.item_missing)
+        if var.type is VarType.MULTI:
+            chosen = _multi(rng, p, none_code=None)
+            chosen[gone] = np.nan
+            for j, code in enumerate(var.labels()):
+                out[f"{var.name}__{code}"] = chosen[:, j]
+        else:
+            codes = np.array(list(var.labels()), dtype=float)[draw(rng, p) - 1]
+            out[var.name] = np.where(gone, np.nan, codes)
+    return out

@@ -61,6 +61,7 @@ class Variable(BaseModel):
         "own",
     ]
     question: str
+    headings: list[str] = Field(default_factory=list)
     type: VarType
     codes: dict[int, str] | Literal["town"] | None = None
     no_answer: list[int] = Field(default_factory=list)

@@ -375,14 +375,14 @@ def _text(values: pd.Series, normalise: bool) -> pd.Series:
 
 
 @dataclass
-class _CodeSheet:
+class SheetCodes:
     """A vendor's code sheet: question key → {code key: label}, and its file for messages."""
 
     file: str
     codes: dict[str, dict[str, str]]
 
 
-def _code_sheet(sheet: CodeSheet, path: Path) -> _CodeSheet:
+def read_code_sheet(sheet: CodeSheet, path: Path) -> SheetCodes:
     """Vendor code sheet (the file at ``path``) → {question key: {code key: label}}."""
     table = read_table(path, sheet=sheet.sheet)
     cols = {key(c): c for c in table.data.columns}
@@ -396,10 +396,10 @@ def _code_sheet(sheet: CodeSheet, path: Path) -> _CodeSheet:
     for question, code, label in frame.itertuples(index=False):
         if code is not None and label is not None:
             result.setdefault(key(question), {})[key(code)] = str(label)
-    return _CodeSheet(sheet.file, result)
+    return SheetCodes(sheet.file, result)
 
 
-def _question_keys(table: RawTable, column: str) -> set[str]:
+def question_keys(table: RawTable, column: str) -> set[str]:
     """Every name a code sheet may use for a column: its name, each header row's text, and the
     question number a heading starts with (問15 of 「問15 暮らし向き」)."""
     parts = table.headers[list(table.data.columns).index(column)]
@@ -411,7 +411,7 @@ def _question_keys(table: RawTable, column: str) -> set[str]:
     return names
 
 
-def _numbering(table: RawTable, columns: dict[str, str], sheet: _CodeSheet | None,
+def _numbering(table: RawTable, columns: dict[str, str], sheet: SheetCodes | None,
                ignored: list[str], town: Town, source: Source) -> tuple[
                    dict[str, dict[str, str]], list[str]]:
     """Each mapped column's vendor numbering (code sheet or value labels) and notes.
@@ -423,7 +423,7 @@ def _numbering(table: RawTable, columns: dict[str, str], sheet: _CodeSheet | Non
         return numbering, []
     questions: dict[str, str] = {}
     for col in [*columns.values(), *ignored]:
-        for name in _question_keys(table, col):
+        for name in question_keys(table, col):
             if name in sheet.codes:
                 questions.setdefault(name, col)
                 numbering.setdefault(col, sheet.codes[name])
@@ -446,7 +446,7 @@ def _numbering(table: RawTable, columns: dict[str, str], sheet: _CodeSheet | Non
     return numbering, notes
 
 
-def _drop_non_respondents(table: RawTable) -> list[str]:
+def drop_non_respondents(table: RawTable) -> list[str]:
     """Drop blank rows, and rows at the bottom whose first filled cell says 合計/計/総数 (totals);
     say what was dropped."""
     data = table.data
@@ -671,7 +671,7 @@ def map_source(
     table: RawTable, source: Source, town: Town, book: Codebook, raw_dir: Path
 ) -> Mapped:
     """Map one raw table onto standard columns; mapping problems raise ``UserError``."""
-    notes = list(table.notes) + _drop_non_respondents(table)
+    notes = list(table.notes) + drop_non_respondents(table)
     columns, ignored = _resolve_columns(table, source, town)
     _error_cells(table, [columns[w] for w in _wanted(source) if w not in plain_columns(
         source, book)])
@@ -679,7 +679,7 @@ def map_source(
     sheet = None
     if source.code_sheet:
         where = f"sources[{town.sources.index(source)}] → code_sheet → file"
-        sheet = _code_sheet(source.code_sheet, town.raw_file(source.code_sheet.file, where,
+        sheet = read_code_sheet(source.code_sheet, town.raw_file(source.code_sheet.file, where,
                                                              raw_dir))
     numbering, sheet_notes = _numbering(table, columns, sheet, ignored, town, source)
     notes += sheet_notes

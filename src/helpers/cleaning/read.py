@@ -181,7 +181,7 @@ def _xls_value(cell: object) -> object:
     return value
 
 
-def _workbook_rows(path: Path, sheet: str | None, first: int = 1,
+def workbook_rows(path: Path, sheet: str | None, first: int = 1,
                    last: int | None = None) -> tuple[list[str], str, list[tuple]]:
     """(sheet names, the sheet read, its rows ``first``..``last`` as tuples) of xlsx or xls."""
     if path.suffix.lower() in XLS_SUFFIXES:
@@ -226,7 +226,7 @@ def _chosen_sheet(path: Path, names: list[str], sheet: str | None) -> str:
 
 
 def _read_workbook(path: Path, sheet: str | None, header_rows: tuple[int, ...]) -> RawTable:
-    names, chosen, cells = _workbook_rows(path, sheet, first=header_rows[0])
+    names, chosen, cells = workbook_rows(path, sheet, first=header_rows[0])
     notes = []
     if sheet is None and len(names) > 1:
         notes.append(f"the workbook has {len(names)} sheets; read the first, 「{chosen}」")
@@ -293,8 +293,8 @@ def locate_header(path: Path, wanted: list[str], encoding: str = "auto", delimit
     if suffix in SPSS_SUFFIXES:
         return None, ()
     if suffix in EXCEL_SUFFIXES | XLS_SUFFIXES:
-        for name in _workbook_rows(path, None, last=1)[0]:
-            rows = _workbook_rows(path, name, last=_HEADER_SCAN)[2]
+        for name in workbook_rows(path, None, last=1)[0]:
+            rows = workbook_rows(path, name, last=_HEADER_SCAN)[2]
             scanned.append((name, [{key(v) for v in row} for row in rows]))
     else:
         head = path.read_bytes()[:_PREFIX].removeprefix(codecs.BOM_UTF8)

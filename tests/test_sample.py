@@ -6,6 +6,7 @@ user would (not with the cleaning pipeline, not with the generator's internals).
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 
 import numpy as np
@@ -248,7 +249,7 @@ def test_tsukumi_population_file_adds_up_to_the_profile_and_the_town():
     rows = table[table["年齢"] != "総数"].reset_index(drop=True)  # 0歳 … 99歳, 100歳以上
     edges = [18, 20, 30, 40, 50, 60, 70, 80, 101]
     for sex, column in (("男性", "男"), ("女性", "女")):
-        by_band = tuple(int(rows[column][a:b].sum()) for a, b in zip(edges, edges[1:]))
+        by_band = tuple(int(rows[column][a:b].sum()) for a, b in itertools.pairwise(edges))
         assert by_band == PROFILES["tsukumi"].population[sex]
         assert int(table.loc[table["年齢"] == "総数", column].iloc[0]) == rows[column].sum()
     assert rows[["男", "女"]].to_numpy().sum() == load_town("tsukumi").survey.population

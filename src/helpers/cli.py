@@ -6,6 +6,7 @@ traceback instead.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -174,6 +175,65 @@ def check(
                   f"duplicate(s), {rep['empty_rows_skipped']} without any answer, "
                   f"{rep['values_set_missing']} impossible answer(s) set to missing, "
                   f"{rep['rows_out']} respondents", markup=False, soft_wrap=True)
+
+
+@app.command()
+@friendly
+def init(
+    town: Annotated[str, typer.Argument(help="Id of the new town (config/towns/<id>.yml).")],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Its raw files, in data/raw/<id>/ (default: every file there)."),
+    ] = None,
+) -> None:
+    """Draft config/towns/<town>.yml from the town's raw files (never overwrites a file)."""
+    from helpers import paths
+    from helpers.draft import draft_town, write_draft
+    from helpers.towns import town_file
+
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", town):
+        raise UserError("a town id is lower-case roman letters, digits, - or _, starting "
+                        "with a letter", value=town, hint="e.g. nagano-shi")
+    if town_file(town).exists():
+        raise UserError("a parameter file for this town exists already: init never "
+                        "overwrites it", file=town_file(town),
+                        hint="edit it, or move it away to draft a new one")
+    folder = paths.raw_dir(town)
+    chosen = [_raw_file(f, folder) for f in files] if files else sorted(
+        p for p in folder.glob("*") if p.is_file() and p.name != "README.md")
+    if not chosen:
+        raise UserError("no raw files to draft from", file=folder,
+                        hint=f"copy the survey's exports into {folder}/ first")
+    draft = draft_town(town, chosen)
+    path = write_draft(draft)
+    console = Console(highlight=False)
+    for line in draft.found:
+        console.print(f"  {line}", markup=False, soft_wrap=True)
+    shown = path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path
+    console.print(f"{shown}: drafted, {len(draft.todo)} decision(s) left:", markup=False)
+    for item in draft.todo:
+        console.print(f"  - {item}", markup=False, soft_wrap=True)
+    console.print(f"Next: edit {shown}, then run `tsunagari check {_shown(chosen[0])} "
+                  f"--town {town}`", markup=False, soft_wrap=True)
+
+
+def _raw_file(file: Path, folder: Path) -> Path:
+    """A raw file given to init: it must lie in the town's raw-data folder."""
+    path = file if file.exists() or file.is_absolute() else folder / file
+    if not path.exists():
+        raise UserError("file not found", file=file, hint=f"put the export in {folder}/")
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise UserError(f"the raw files of a town live in {folder}/", file=file,
+                        hint=f"copy the file into {folder}/ (the project never changes it) "
+                        "and give that path")
+    return path
+
+
+def _shown(path: Path) -> str:
+    from helpers import paths
+
+    path = path.resolve()
+    return str(path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path)
 
 
 @app.command()

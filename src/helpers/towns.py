@@ -25,7 +25,7 @@ from pydantic import (
 from helpers import paths
 from helpers.ages import AgeBands, town_bands
 from helpers.codebook import Codebook, Condition, Variable, VarType, load_codebook
-from helpers.config import load_model
+from helpers.config import load_model, parse_yaml
 from helpers.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -548,8 +548,39 @@ def load_town(town: str | Path) -> Town:
     return _load_town(path.resolve())
 
 
+def open_decisions(raw: Any, path: tuple = ()) -> list[str]:
+    """What a drafted town file (``tsunagari init``) still leaves to decide: every value
+    written TODO, and every item of a ``todo:`` list."""
+    if isinstance(raw, dict):
+        return [x for k, v in raw.items() for x in open_decisions(v, (*path, k))]
+    if isinstance(raw, list):
+        if path and path[-1] == "todo":
+            return [f"{_where(path)}: {item}" for item in raw]
+        return [x for i, v in enumerate(raw) for x in open_decisions(v, (*path, i))]
+    return [_where(path)] if raw == "TODO" else []
+
+
+def _where(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (" → " if out else "") + str(p)
+    return out
+
+
 @lru_cache(maxsize=64)
 def _load_town(path: Path) -> Town:
+    left = open_decisions(parse_yaml(path))
+    if left:
+        shown = "\n  - ".join(left[:25]) + (f"\n  … and {len(left) - 25} more"
+                                            if len(left) > 25 else "")
+        raise ConfigError(
+            f"this draft still has {len(left)} decision(s) to make:\n  - {shown}",
+            file=path,
+            hint="fill in each TODO; for each todo: item, map the column under columns:, "
+            "declare it under questions:, or list it under not_used: (a question the report "
+            "leaves out) or ignore: (not a question), or add labels: for the answers; then "
+            "delete the todo: lists (config/towns/README.md explains every key)",
+        )
     town = load_model(
         path,
         Town,

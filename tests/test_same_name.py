@@ -38,7 +38,8 @@ def _project(root: Path) -> Path:
         text = re.sub(r"^name: .*$", f"name: {{ja: {ja}, en: {en}}}", text, flags=re.M)
         text = re.sub(r"^prefecture: .*$", f"prefecture: {prefecture}", text, flags=re.M)
         text = text.replace("津久見市", ja)  # the survey title; the file names are kept below
-        text = text.replace(f"{ja}_アンケート_合成データ.csv", "津久見市_アンケート_合成データ.csv")
+        for kept in ("アンケート", "年齢別人口"):  # the raw files keep their names
+            text = text.replace(f"{ja}_{kept}_合成データ.csv", f"津久見市_{kept}_合成データ.csv")
         (root / "config" / "towns" / f"{town}.yml").write_text(text, encoding="utf-8")
         shutil.copytree(paths.raw_dir("tsukumi"), root / "data" / "raw" / town)
     return root

@@ -206,6 +206,9 @@ def test_the_town_codebook_holds_its_districts_bands_and_wording(tmp_path):
          "「無回答」 is not one of its answers"),
         (lambda d: d.update(wording={"sex": {3: "男性"}}), "two answers would read ['男性']"),
         (lambda d: d.update(wording={"age": {1: "x"}}), "「age」 is not a standard question"),
+        (lambda d: d.update(wording={"lonely_direct": {5: "いつも"}}),
+         "「しばしばある・常にある」 is compared with the national survey"),
+        (lambda d: d.update(wording={"sex": {"男性": "男"}}), "「男性」 is compared with"),
         (lambda d: d.update(age_bands=["20～29歳", "30歳以上"]), "aged 18–19 would have no band"),
     ],
 )

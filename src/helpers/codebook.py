@@ -68,6 +68,7 @@ class Variable(BaseModel):
     range: tuple[float, float] | None = None
     restricted: bool = False
     origin: Literal["national", "municipal", "survey"] = "national"
+    keep_wording: bool | list[int] = False
     derive: Derivation | None = None
     asked_if: Condition | None = None
     #: the name a town file uses for the variable, where it differs (a town's own question)

@@ -449,8 +449,14 @@ def _wording(town: Town, book: Codebook) -> dict[str, dict[int, str]]:
             raise ValueError(f"wording: 「{name}」 is not a standard question with fixed "
                              "answers (a town's own questions are worded under 'questions:')")
         labels = book[name].labels()
+        kept = book[name].keep_wording
         for old, text in changes.items():
-            labels[_match(old, book[name].labels(), f"wording → {name}")] = text
+            code = _match(old, book[name].labels(), f"wording → {name}")
+            if kept is True or (isinstance(kept, list) and code in kept):
+                raise ValueError(f"wording → {name}: 「{labels[code]}」 is compared with the "
+                                 "national survey or across towns by its words and keeps them; "
+                                 f"map your file's wording under labels: {name}: instead")
+            labels[code] = text
         twice = sorted({x for x in labels.values() if list(labels.values()).count(x) > 1})
         if twice:
             raise ValueError(f"wording → {name}: two answers would read {twice}")

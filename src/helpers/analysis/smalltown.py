@@ -31,7 +31,7 @@ from helpers.stats import Design, compare_groups, fmt_p, fmt_percent, logistic_o
 
 TITLE = "小規模都市ならではの孤独"
 ITEMS = ["town_ties", "town_faces", "town_selfcontained"]
-GOOD = "良いと思う"
+GOOD = 1  # the code of 良いと思う (in the town's wording), the models' reference
 #: Covariates of the adjusted model (those the town asked).
 ADJUST = ["sex", "age_band", "household"]
 #: Columns of the odds-ratio table: unweighted model, then the weighted one (when weighting).
@@ -55,6 +55,7 @@ class SmalltownItem:
     adjusted_for: list[str]
     ucla: Table | None
     ucla_test: dict[str, Any] | None
+    good: str
     counts: dict[str, dict[tuple[str, str], int | None]] = field(default_factory=dict)
 
     def tables(self) -> list[Table]:
@@ -154,7 +155,7 @@ class SmalltownItem:
             f"**{name}**：孤独感がある人の割合（重み付けなし）は、" + "、".join(parts)
             + f"で、回答者全体は{fmt_percent(self.overall['p'])}です。"
         )
-        above = [md(g) for g in self.above_overall if g != GOOD]
+        above = [md(g) for g in self.above_overall if g != self.good]
         if above:
             text += (
                 "「" + "」「".join(above) + "」と答えた人は、全体より孤独感がある割合が"
@@ -178,7 +179,7 @@ class SmalltownItem:
                 ors = _odds_text(self.odds.records(), columns)
                 if ors:
                     text += (
-                        f"{adjust}を調整したロジスティック回帰（{kind}）では、「{GOOD}」と比べた"
+                        f"{adjust}を調整したロジスティック回帰（{kind}）では、「{md(self.good)}」と比べた"
                         f"オッズ比が{ors}です。"
                     )
         if self.ucla is not None and (u := self.test(self.ucla_test, self.ucla)) is not None:
@@ -237,7 +238,7 @@ def _fit(
 ) -> pd.DataFrame | None:
     try:
         return logistic_odds_ratios(
-            ctx.df, "lonely", [item, *adjust], reference={item: GOOD}, design=design
+            ctx.df, "lonely", [item, *adjust], reference={item: _good(ctx, item)}, design=design
         )
     except ValueError:
         return None
@@ -271,6 +272,11 @@ def _odds(
         table.reset_index(drop=True),
         GROUPS,
     ), fits
+
+
+def _good(ctx: Context, item: str) -> str:
+    """良いと思う, as the town's questionnaire words it."""
+    return ctx.town.codebook[item].labels()[GOOD]
 
 
 def _ucla(ctx: Context, item: str) -> tuple[Table | None, dict[str, Any] | None]:
@@ -311,5 +317,6 @@ def analyse_smalltown(ctx: Context) -> Smalltown | None:
             adjusted_for=adjust,
             ucla=ucla,
             ucla_test=ucla_test,
+            good=_good(ctx, item),
         ))
     return Smalltown(results, k)

@@ -25,6 +25,15 @@ from helpers.stats import fmt_ci, fmt_pct, fmt_percent, percent, points
 from helpers.towns import Town
 
 DISTRICTS = ["北地区", "南地区", "東地区", "山間地区"]
+OWN = [
+    {"name": "salon", "question": "地域のサロンを知っていますか。", "type": "single",
+     "answers": {1: "知っていて行く", 2: "知っているが行かない", 3: "知らない"}},
+    {"name": "reasons", "question": "サロンに行かない理由（いくつでも）", "type": "multi",
+     "answers": {1: "時間がない", 2: "知り合いがいない", 3: "その他"},
+     "asked_if": {"salon": [2]}},
+    {"name": "visits", "question": "この1か月に公民館を訪れた回数", "type": "number",
+     "range": [0, 31]},
+]
 
 
 def _categorical(codes: np.ndarray, var: str) -> pd.Series:
@@ -85,12 +94,32 @@ def synthetic_survey(n: int = 600, seed: int = 7, smalltown: bool = True,
     # a few missing answers, as in real data
     df.loc[rng.random(n) < 0.02, "lonely_direct"] = None
     df.loc[df["lonely_direct"].isna(), "lonely"] = pd.NA
+    return _own_questions(df, np.random.default_rng(seed + 1))
+
+
+def _own_questions(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The town's own questions (OWN): a salon the lonely know less, and a follow-up asked of
+    those who know it but do not go (not applicable to the others)."""
+    n = len(df)
+    lonely = df["lonely"].fillna(False).to_numpy(dtype=bool)
+    salon = np.where(lonely, rng.choice([1, 2, 3], n, p=[0.2, 0.4, 0.4]),
+                     rng.choice([1, 2, 3], n, p=[0.4, 0.4, 0.2]))
+    df["testtown_salon"] = _categorical(salon, "salon")
+    for code, chance in ((1, 0.5), (2, 0.4), (3, 0.2)):
+        ticks = pd.array(rng.random(n) < chance, dtype="Int8")
+        ticks[salon != 2] = pd.NA  # asked only of those answering 2
+        df[f"testtown_reasons__{code}"] = ticks
+    visits = rng.poisson(np.where(lonely, 1.5, 3.0)).astype(float)
+    visits[rng.random(n) < 0.05] = np.nan
+    df["testtown_visits"] = pd.array(visits, dtype="Float64")
     return df
 
 
 def synthetic_town(smalltown: bool = True, margins: bool = True) -> Town:
     """A town parameter set for :func:`synthetic_survey` (synthetic, with margins)."""
-    columns = {v: v for v in ["sex", "age", "district", "lonely_direct", "household"]}
+    columns = {v: v for v in ["sex", "age", "district", "lonely_direct", "household", "salon",
+                              "visits"]}
+    columns["reasons"] = {"joined": "理由"}
     if smalltown:
         columns.update(town_faces="town_faces", town_ties="town_ties")
     ages = national_bands(18, 110).labels
@@ -105,6 +134,7 @@ def synthetic_town(smalltown: bool = True, margins: bool = True) -> Town:
             "start": "2023-12-01", "end": "2023-12-20", "modes": ["郵送", "Web"],
         },
         "districts": DISTRICTS,
+        "questions": OWN,
         "sources": [{"file": "x.xlsx", "mode": "郵送", "columns": columns}],
     }
     if margins:
@@ -429,3 +459,80 @@ def test_weighting_that_fails_stops_the_town_unless_unweighted_output_is_allowed
     assert str(info.value.file).endswith("testtown.yml")
     ctx = prepare(survey, _margin_without("山間地区", allow=True))
     assert not ctx.weighting.applied and "山間地区" in ctx.weighting.text()
+
+
+# --- the town's own questions (section 7) --------------------------------------------------------
+
+
+def test_own_single_question_rates_and_test_match_an_independent_computation(report, survey):
+    from scipy.stats import chi2_contingency
+
+    q = next(q for q in report.sections["own"].questions if q.var.key == "salon")
+    assert q.asked_of is None
+    answered = survey[survey["testtown_salon"].notna() & survey["lonely"].notna()]
+    rows = {r["answer"]: r for r in q.lonely.records()}
+    for label, group in answered.groupby("testtown_salon", observed=True)["lonely"]:
+        assert rows[label]["n"] == len(group)
+        assert rows[label]["p"] == percent(group.astype(float).mean())
+    table = pd.crosstab(answered["testtown_salon"], answered["lonely"])
+    chi2, p, dof, _ = chi2_contingency(table, correction=False)
+    test = q.test("chi_square")
+    assert (test["chi2"], test["dof"]) == (round(chi2, 3), dof)
+    assert test["p_value"] == pytest.approx(p, abs=1e-4)
+    assert test["cramers_v"] == pytest.approx((chi2 / table.to_numpy().sum()) ** 0.5, abs=1e-3)
+
+
+def test_a_follow_up_counts_only_those_it_was_asked_of(report, survey):
+    q = next(q for q in report.sections["own"].questions if q.var.key == "reasons")
+    assert "「知っているが行かない」と答えた人" in q.asked_of
+    asked = survey[survey["testtown_salon"] == "知っているが行かない"]
+    answered = asked[asked["testtown_reasons__1"].notna()]
+    rows = q.answers.records()
+    assert {r["n"] for r in rows} == {len(answered)}  # not those not asked (非該当)
+    assert rows[0]["x"] == int(answered["testtown_reasons__1"].sum())
+    assert rows[0]["p"] == percent(answered["testtown_reasons__1"].astype(float).mean())
+    lonely = {(r["answer"], r["choice"]): r for r in q.lonely.records()}
+    chose = answered[(answered["testtown_reasons__1"] == 1) & answered["lonely"].notna()]
+    assert lonely[("時間がない", "選んだ")]["n"] == len(chose)
+    assert "非該当" in q.text()
+
+
+def test_own_number_question_compares_the_lonely_with_kruskal_wallis(report, survey):
+    from scipy.stats import kruskal
+
+    q = next(q for q in report.sections["own"].questions if q.var.key == "visits")
+    data = survey[survey["testtown_visits"].notna() & survey["lonely"].notna()]
+    groups = [data.loc[data["lonely"] == flag, "testtown_visits"].astype(float)
+              for flag in (True, False)]
+    test = q.test("kruskal_wallis")
+    assert test["p_value"] == pytest.approx(kruskal(*groups).pvalue, abs=1e-4)
+    rows = {r["answer"]: r for r in q.answers.records()}
+    assert rows["孤独感あり"]["mean"] == round(groups[0].mean(), 2)
+
+
+def test_the_own_section_is_named_for_the_kind_of_municipality(survey):
+    town = synthetic_town()
+    cho = town.model_copy(update={"name": town.name.model_copy(update={"ja": "見本町"})})
+    report = analyse_town(survey, cho)
+    assert report.heading("own") == "7. 町独自の設問"
+    assert analyse_town(survey, town).heading("own") == "7. 市独自の設問"
+
+
+def test_the_report_names_what_it_leaves_out(report):
+    text = report.unused_text()
+    assert "すべての質問を集計したものではありません" in text
+    assert "公民館" not in text  # an own question is reported in section 7
+
+
+def test_the_comparison_orders_every_towns_bands_by_age():
+    from helpers.analysis.compare import sex_age_table, wide_table
+
+    def town(tid: str, bands: list[str]) -> dict:
+        rows = [{"sex": "男性", "age_band": b, "n": 20, "p": 40.0, "lo": 30.0, "hi": 50.0}
+                for b in ["全体", *bands]]
+        return {"town": tid, "name_ja": tid, "prefecture": "県", "lonely_by_sex_age": rows}
+
+    long = sex_age_table([town("a", ["18～19歳", "20～29歳", "80歳以上"]),
+                          town("b", ["18～29歳", "80歳以上"]), town("c", ["16～19歳", "20代"])])
+    assert list(wide_table(long, "男性")["年代"]) == [
+        "全体", "16～19歳", "18～19歳", "18～29歳", "20代", "20～29歳", "80歳以上"]

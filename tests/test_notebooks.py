@@ -122,3 +122,27 @@ def test_explore_notebook_runs(tmp_path):
     weighted = "".join(o["data"].get("text/plain", "") for o in nb.cells[-1].outputs
                        if "data" in o)
     assert "method='logit'" in weighted and "RaoScott(" in weighted  # the design-based cell
+
+
+def test_a_town_with_its_own_bands_population_file_and_questions(tmp_path):
+    """Tsukumi (合成データ): bands 18～29歳 …, weights from its 住民基本台帳 file, two own questions
+    (one a follow-up with several answers), and nothing resting on fewer than min_cell."""
+    results, text = _run("tsukumi", tmp_path)
+    bands = ["18～29歳", "30～39歳", "40～49歳", "50～59歳", "60～69歳", "70～79歳", "80歳以上"]
+    shown = {r["age_band"] for r in results["lonely_by_sex_age"]} - {"全体", "無回答"}
+    assert shown <= set(bands) and "18～29歳" in shown
+    ages = [r["age_band"] for r in results["response"]["tables"]["age_band"]["rows"]]
+    assert [a for a in ages if a not in ("全体", "無回答")] == bands
+    sex_age = results["response"]["tables"]["sex_age"]["rows"]
+    assert {r["sex_age"] for r in sex_age} >= {"男性×18～29歳", "女性×80歳以上"}
+    assert results["weighting"]["applied"] and results["weighting"]["margin_names"] == ["性別×年代"]
+    own = results["own"]["questions"]
+    assert set(own) == {"tsukumi_activity", "tsukumi_activity_reasons"}
+    assert own["tsukumi_activity_reasons"]["type"] == "multi"
+    assert own["tsukumi_activity_reasons"]["asked_of"].startswith("「地域の活動")
+    assert "## 7. 市独自の設問" in text and "非該当" in text
+    assert "「広報つくみを読んでいるか」" in text  # a question the report does not use
+    sexes = [r["sex"] for r in results["response"]["tables"]["sex"]["rows"]]
+    assert "その他・回答しない" in sexes  # the town's own wording of a standard answer
+    assert attack_results(results) == []
+    assert attack_workbook(tmp_path / "tsukumi_集計表.xlsx", results["min_cell"]) == []

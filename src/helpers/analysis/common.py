@@ -324,7 +324,7 @@ def distribution(
     out["share"] = out["count"] / total if total > 0 else np.nan
     if design is not None:
         pos = design.positions(df.index)
-        ws = df[var][pos >= 0]
+        ws = s[pos >= 0]  # with 無回答 as an answer when it is one
         w = pd.Series(design.weights[pos[pos >= 0]], index=ws.index).where(ws.notna(), 0.0)
         wsum = w.groupby(ws, observed=False).sum().reindex(counts.index, fill_value=0.0)
         out["share_weighted"] = [1.0, *(wsum / wsum.sum()).to_numpy()] if wsum.sum() > 0 else np.nan

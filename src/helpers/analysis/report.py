@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from helpers import escape
-from helpers.analysis import district, isolation, loneliness, response, season, smalltown
+from helpers.analysis import district, isolation, loneliness, own, response, season, smalltown
 from helpers.analysis.common import Table
 from helpers.analysis.context import Context, prepare
 from helpers.analysis.publish import Publication
@@ -63,6 +63,20 @@ SECTIONS: dict[str, SectionSpec] = {
         "頼れる人や相談相手の有無、活動への参加、人との交流の頻度と孤独感の関係です。",
     ),
     "district": SectionSpec(6, district.TITLE, district.analyse_district, "居住地区"),
+    "own": SectionSpec(
+        7, own.TITLE, own.analyse_own, "{kind}独自の設問",
+        "国の調査にない、{kind}が独自に尋ねた質問です。質問と選択肢は調査票のとおりです。"
+        "孤独感との関係は、ほかの節と同じく孤独感の直接質問で見ています。",
+    ),
+}
+
+
+#: The standard variables the sections above tabulate (the others are named by
+#: :meth:`Report.unused_text`).
+REPORTED = {
+    "mode", "sex", "age", "age_band", "district", "lonely_direct", "ucla_1", "ucla_2", "ucla_3",
+    *loneliness.STANDOUT_VARS, *smalltown.ITEMS, *smalltown.ADJUST, season.SUMMER,
+    season.WINTER, *isolation.ITEMS,
 }
 
 
@@ -77,15 +91,19 @@ class Report:
     def town(self) -> Town:
         return self.ctx.town
 
+    def _words(self, text: str) -> str:
+        """A section's words for this town (「{kind}独自の設問」 → 市独自の設問, 町独自の設問)."""
+        return text.replace("{kind}", own.kind_of(self.town.name.ja))
+
     def heading(self, key: str) -> str:
         spec = SECTIONS[key]
-        return f"{spec.number}. {spec.title}"
+        return f"{spec.number}. {self._words(spec.title)}"
 
     def missing_text(self, key: str) -> str:
         """The one line shown instead of a section whose items the town did not ask."""
         return (
-            f"{escape.md(self.town.name.ja)}の調査では{SECTIONS[key].needs}を尋ねていないため、"
-            "この節の集計はありません。"
+            f"{escape.md(self.town.name.ja)}の調査では{self._words(SECTIONS[key].needs)}を"
+            "尋ねていないため、この節の集計はありません。"
         )
 
     def show(self, key: str, interactive: bool = False) -> None:
@@ -96,7 +114,7 @@ class Report:
         if section is None:
             display(Markdown(self.missing_text(key)))
             return
-        intro = SECTIONS[key].intro
+        intro = self._words(SECTIONS[key].intro)
         display(Markdown(f"{intro}\n\n{section.text()}" if intro else section.text()))
         for chart in section.charts(interactive=interactive):
             chart.show()
@@ -124,6 +142,27 @@ class Report:
             f"回答者保護のため、{self.ctx.min_cell}人未満の人数と、それが計算で分かってしまう"
             "数値は「—」としています（調査と集計の方法を参照）。"
         )
+        return "\n\n".join(lines)
+
+    def unused_text(self) -> str:
+        """What the report leaves out of the questionnaire: the questions of the raw files it
+        does not use (``not_used:``), the free-text answers, and the questions asked but shown
+        in no table of this report."""
+        town = self.town
+        book = town.codebook
+        lines = ["この報告は、調査票のすべての質問を集計したものではありません。"]
+        unused = [q for s in town.sources for q in s.unused_questions.values()]
+        if unused:
+            lines.append("次の質問は、この報告では集計していません："
+                         + "、".join(f"「{escape.md(q)}」" for q in dict.fromkeys(unused)) + "。")
+        if "free_text" in town.variables():
+            lines.append("自由記述の回答は、回答者保護のため公開していません。")
+        asked = [v for v in book.variables if v.name in town.variables() and not v.restricted
+                 and v.section != "own" and v.name not in REPORTED]
+        if asked:
+            lines.append("次の質問の回答は集計データには含まれていますが、この報告の表には"
+                         "含めていません：" + "、".join(
+                             f"「{escape.md(v.question)}」" for v in asked) + "。")
         return "\n\n".join(lines)
 
     def publish(self) -> None:

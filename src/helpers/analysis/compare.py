@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from helpers.ages import band_label, parse_band
 from helpers.analysis.common import NO_ANSWER, TOTAL
 from helpers.analysis.results import RESULTS_FILE
 from helpers.figures import Chart, bar_chart
@@ -22,6 +23,7 @@ from helpers.stats import fmt_ci, fmt_percent, national_reference, percent, roun
 from helpers.towns import town_labels as labels_of_towns
 
 NATIONAL = "全国"
+NATIONAL_MIN_AGE = 16  # the national survey asks residents of 16 and over
 SEXES = ("男性", "女性")
 
 
@@ -74,13 +76,32 @@ def sex_age_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     for col in ("p", "lo", "hi"):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    bands = sorted(set(out["age_band"]) - {TOTAL}, key=lambda b: (*_ages(b), b))
+    out["age_band"] = pd.Categorical(out["age_band"], categories=[TOTAL, *bands])
     return out
+
+
+def _printed(label: str) -> str:
+    """A national band in the words the towns' bands use (20代 → 20～29歳; the national survey
+    asks residents of 16 and over, so 19歳以下 is 16～19歳)."""
+    ages = parse_band(label, NATIONAL_MIN_AGE, 200)
+    if ages is None:
+        return label
+    return band_label(ages[0], None if ages[1] == 200 else ages[1])
+
+
+def _ages(label: str) -> tuple[float, float]:
+    """A band's first and last age, to order towns' bands (18～19歳, 18～29歳, 20～29歳 …)."""
+    ages = parse_band(label, 0, 200)
+    return (float(ages[0]), float(ages[1])) if ages else (float("inf"), float("inf"))
 
 
 def wide_table(long: pd.DataFrame, sex: str) -> pd.DataFrame:
     """Age bands × towns of one sex: the rate with its interval, "—" where hidden."""
     part = long[long["sex"] == sex]
-    bands = list(dict.fromkeys(part["age_band"]))
+    bands = [b for b in part["age_band"].cat.categories if b in set(part["age_band"])] if (
+        isinstance(part["age_band"].dtype, pd.CategoricalDtype)) else list(
+        dict.fromkeys(part["age_band"]))
     towns = list(dict.fromkeys(part["town"]))
     labels = dict(zip(part["town"], part["label"], strict=False))
     text = part.assign(shown=[
@@ -96,7 +117,7 @@ def national_groups(national_round: int = 2022) -> pd.DataFrame:
     names = {"lonely": "孤独感がある", "often_always": "しばしばある・常にある",
              "ucla_high": "UCLA 10～12点"}
     return pd.DataFrame({
-        "指標": g["measure"].map(names), "性別": g["sex"], "年代": g["age_band"],
+        "指標": g["measure"].map(names), "性別": g["sex"], "年代": g["age_band"].map(_printed),
         "全国（%）": [f"{round_half_up(v, 1):.1f}" for v in g["pct"]], "注": g["note"].fillna(""),
     })
 

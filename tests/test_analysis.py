@@ -467,7 +467,7 @@ def test_weighting_that_fails_stops_the_town_unless_unweighted_output_is_allowed
 def test_own_single_question_rates_and_test_match_an_independent_computation(report, survey):
     from scipy.stats import chi2_contingency
 
-    q = next(q for q in report.sections["own"].questions if q.var.key == "salon")
+    q = next(q for q in report.sections["own"].items if q.var.key == "salon")
     assert q.asked_of is None
     answered = survey[survey["testtown_salon"].notna() & survey["lonely"].notna()]
     rows = {r["answer"]: r for r in q.lonely.records()}
@@ -483,7 +483,7 @@ def test_own_single_question_rates_and_test_match_an_independent_computation(rep
 
 
 def test_a_follow_up_counts_only_those_it_was_asked_of(report, survey):
-    q = next(q for q in report.sections["own"].questions if q.var.key == "reasons")
+    q = next(q for q in report.sections["own"].items if q.var.key == "reasons")
     assert "「知っているが行かない」と答えた人" in q.asked_of
     asked = survey[survey["testtown_salon"] == "知っているが行かない"]
     answered = asked[asked["testtown_reasons__1"].notna()]
@@ -500,7 +500,7 @@ def test_a_follow_up_counts_only_those_it_was_asked_of(report, survey):
 def test_own_number_question_compares_the_lonely_with_kruskal_wallis(report, survey):
     from scipy.stats import kruskal
 
-    q = next(q for q in report.sections["own"].questions if q.var.key == "visits")
+    q = next(q for q in report.sections["own"].items if q.var.key == "visits")
     data = survey[survey["testtown_visits"].notna() & survey["lonely"].notna()]
     groups = [data.loc[data["lonely"] == flag, "testtown_visits"].astype(float)
               for flag in (True, False)]

@@ -247,6 +247,22 @@ class Table:
         return out
 
 
+class Items:
+    """A section made of items (questions), each with its own tables, links and text."""
+
+    items: Sequence[Any]
+
+    def tables(self) -> list[Table]:
+        return [t for it in self.items for t in it.tables()]
+
+    def links(self, pub: Any) -> None:
+        for it in self.items:
+            it.links(pub)
+
+    def text(self) -> str:
+        return "\n\n".join(it.text() for it in self.items)
+
+
 def with_no_answer(s: pd.Series) -> pd.Series:
     """A categorical answer with 無回答 as its last category for the missing answers."""
     cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(

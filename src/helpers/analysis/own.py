@@ -22,6 +22,7 @@ from helpers.analysis.common import (
     GROUPS,
     RATES,
     TOTAL,
+    Items,
     Table,
     all_groups_shown,
     chi_square_test,
@@ -225,26 +226,16 @@ def _tests_text(chi2: dict[str, Any] | None, rao: dict[str, Any] | None) -> str:
 
 
 @dataclass
-class Own:
+class Own(Items):
     """Results of section 7: one entry per own question."""
 
-    questions: list[OwnQuestion]
-
-    def tables(self) -> list[Table]:
-        return [t for q in self.questions for t in q.tables()]
-
-    def links(self, pub: Publication) -> None:
-        for q in self.questions:
-            q.links(pub)
+    items: list[OwnQuestion]
 
     def to_json(self) -> dict[str, Any]:
-        return {"questions": {q.var.name: q.to_json() for q in self.questions}}
-
-    def text(self) -> str:
-        return "\n\n".join(q.text() for q in self.questions)
+        return {"questions": {q.var.name: q.to_json() for q in self.items}}
 
     def charts(self, interactive: bool = False) -> list[Chart]:
-        return [c for q in self.questions for c in q.charts(interactive)]
+        return [c for q in self.items for c in q.charts(interactive)]
 
 
 def asked_of(var: Variable, book: Codebook) -> str | None:

@@ -12,6 +12,7 @@ from helpers.analysis.common import (
     GROUPS,
     RATES,
     TOTAL,
+    Items,
     Table,
     all_groups_shown,
     chi_square_test,
@@ -201,24 +202,14 @@ def _odds_text(records: list[dict[str, Any]], columns: dict[str, str]) -> str:
 
 
 @dataclass
-class Smalltown:
+class Smalltown(Items):
     """Results of section 3: one entry per small-town item the town asked."""
 
     items: list[SmalltownItem]
     min_cell: int
 
-    def tables(self) -> list[Table]:
-        return [t for it in self.items for t in it.tables()]
-
-    def links(self, pub: Publication) -> None:
-        for it in self.items:
-            it.links(pub)
-
     def to_json(self) -> dict[str, Any]:
         return {"items": {it.item: it.to_json() for it in self.items}}
-
-    def text(self) -> str:
-        return "\n\n".join(it.text() for it in self.items)
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         table = stack_by_item({it.item: it.groups for it in self.items})

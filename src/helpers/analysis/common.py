@@ -65,6 +65,7 @@ HEADERS: dict[str, str] = {
     "answer": "回答",
     "group": "回答",
     "indicator": "指標",
+    "choice": "選んだか",
     "median": "中央値",
 }
 #: Columns holding shares (raw 0–1, published in % with one decimal).

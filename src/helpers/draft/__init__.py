@@ -454,6 +454,10 @@ def _town(town: str, read: dict[str, _File], surveys: dict[str, _File],
         todo += [f"{n}: a second population table; give district counts under margins → "
                  "district, or leave it out" for n, _ in more]
     found = [f"{f.name}: {'; '.join(f.layout.notes) or 'read as it is'}" for f in read.values()]
+    found += [f"{name}: a population table by age and sex, drafted under margins:"
+              for name in populations]
+    found += [f"{s['file']}: the vendor's code sheet of {name}, drafted under its code_sheet:"
+              for name, src in sources.items() if (s := src.data.get("code_sheet"))]
     found += [f"{name}: {len(s.matches)} of {s.columns} columns matched "
               f"({_confidences(s.matches)})" for name, s in sources.items()]
     found += [f"{n}: looks like a code sheet but names no column of the exports"

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from helpers import paths
 from helpers.ages import national_bands, parse_band
 from helpers.cleaning.mapping import drop_non_respondents, question_keys
@@ -50,7 +52,8 @@ class _File:
         return self.layout.path.name
 
     def keys(self, column: str) -> list[str]:
-        return [key(v) for v in self.table.data[column].tolist()]
+        """The distinct values of a column, as compared (see ``normalize.key``)."""
+        return list(dict.fromkeys(key(v) for v in pd.unique(self.table.data[column])))
 
 
 @dataclass
@@ -105,15 +108,15 @@ def _population(f: _File) -> dict[str, Any] | None:
     """The settings of a population table (ages or bands down a column, a count column per
     sex), or None."""
     data = f.table.data
+    counts = {_SEXES[key(c)]: str(c) for c in data.columns
+              if key(c) in _SEXES and all(is_number(k.replace(",", "")) or k in ("", "-")
+                                          for k in f.keys(c))}
+    if set(counts) != {"男性", "女性"}:
+        return None
     for col in data.columns:
         values = [k for k in f.keys(col) if k]
         ages = [v for v in values if parse_band(v, 0, 120) is not None]
-        if len(values) < 5 or len(ages) < 0.8 * len(values):
-            continue
-        counts = {_SEXES[key(c)]: str(c) for c in data.columns
-                  if key(c) in _SEXES and all(is_number(k.replace(",", "")) or k in ("", "-")
-                                              for k in f.keys(c))}
-        if set(counts) == {"男性", "女性"}:
+        if len(values) >= 5 and len(ages) >= 0.8 * len(values):
             return {"age": str(col), "count": counts}
     return None
 

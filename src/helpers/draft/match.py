@@ -11,6 +11,7 @@ order when nothing else tells them apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -34,18 +35,23 @@ def place(value: str, labels: dict[int, str]) -> int | None:
     shortens (男 → 男性, 答えたくない → その他・答えたくない) or adds a note in brackets to
     (いる（ある） → いる). A label merely inside another word (ない in ほとんどない) is not
     taken."""
-    keys = {key(label): code for code, label in labels.items()}
+    forms = _forms(tuple(labels.items()))
     value = SYNONYMS.get(value, value)
-    if value in keys:
-        return keys[value]
-    bare = {plain(k): code for k, code in keys.items()}
-    if plain(value) in bare:
-        return bare[plain(value)]
-    hits = {code for k, code in keys.items() if plain(k).startswith(plain(value))
+    for i, form in enumerate((value, plain(value))):
+        found = {code for code, *both in forms if both[i] == form}
+        if found:
+            return found.pop() if len(found) == 1 else None
+    hits = {code for code, k, b in forms if b.startswith(plain(value))
             or value in k.split("・") or value.startswith((f"{k}(", f"{k}（"))}
     if not hits and len(value) >= 2:  # 地域活動 → 地域の活動
-        hits = {code for k, code in keys.items() if set(value) <= set(k)}
+        hits = {code for code, k, _ in forms if set(value) <= set(k)}
     return hits.pop() if len(hits) == 1 else None
+
+
+@lru_cache(maxsize=256)
+def _forms(labels: tuple[tuple[int, str], ...]) -> list[tuple[int, str, str]]:
+    """A variable's labels as compared: (code, key, key without punctuation)."""
+    return [(code, key(label), plain(key(label))) for code, label in labels]
 
 
 def similarity(text: str, alias: str) -> float:

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from helpers.ages import parse_band
 from helpers.cleaning.normalize import NO_ANSWER_WORDS, key, unique_keys
@@ -76,7 +77,7 @@ class Column:
     def stems(self) -> list[str]:
         return [s for s in dict.fromkeys(_stem(t) for t in self.texts) if s]
 
-    @property
+    @cached_property
     def answers(self) -> list[str]:
         """The distinct answers (keys), no-answer words left out, most frequent first."""
         return [k for k, _ in self.counts.most_common()
@@ -91,7 +92,7 @@ class Column:
             return [w for w in words if w not in _NO_ANSWER]
         return self.answers
 
-    @property
+    @cached_property
     def kind(self) -> str:
         """ticks, empty, times, text, id, codes, numbers, bands, joined or words."""
         if self.options:

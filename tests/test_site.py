@@ -144,6 +144,16 @@ def test_codebook_page_lists_every_variable_and_who_asked_it(codebook: Codebook)
     assert "非公開" in free
 
 
+def test_codebook_page_lists_the_towns_own_questions_and_whom_they_asked(codebook) -> None:
+    text = codebook_page(codebook, [load_town("iiyama"), load_town("tsukumi")])
+    own = text.split("## 市町村独自の設問")[1]
+    reasons = next(line for line in own.splitlines() if "`tsukumi_activity_reasons`" in line)
+    assert "津久見市" in reasons and "複数回答" in reasons and "1 どのような活動があるか" in reasons
+    assert "で「以前は参加していたが、今はしていない」「参加したことはない」と答えた人" in reasons
+    activity = next(line for line in own.splitlines() if "`tsukumi_activity`" in line)
+    assert activity.endswith("| 全員 |")
+
+
 def test_methods_page_is_filled_from_codebook_and_towns(codebook: Codebook) -> None:
     template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
     towns = [load_town(t) for t in ("iiyama", "tsukumi")]
@@ -151,6 +161,8 @@ def test_methods_page_is_filled_from_codebook_and_towns(codebook: Codebook) -> N
     assert "${" not in text
     assert "「たまにある」、「時々ある」、「しばしばある・常にある」" in text
     assert "飯山市 10人" in text and "合成データ" in text
+    assert "- 飯山市：18～19歳、20～29歳、" in text  # the national bands from its min_age
+    assert "- 津久見市：18～29歳、30～39歳、" in text  # its own
     assert codebook["ucla_1"].question in text
     # nothing was computed: the page claims no weighting and no model
     assert "集計結果がありません" in text and "重み付けの推計を示した市町村はありません" in text

@@ -260,7 +260,7 @@ IIYAMA_TARGETS = """
 Computed from the two raw files together (郵送 xlsx + Web CSV), after mapping labels:
 - Lonely (孤独感あり) = the direct item 問28 / q28_lonely is たまにある, 時々ある or
   しばしばある・常にある (codes 3, 4, 5). Base = respondents who answered the direct item.
-- Age band from the age in years: 19歳以下 (18–19), 20代 (20–29), … 80歳以上.
+- Age band from the age in years: 18～19歳, 20～29歳, … 80歳以上 (the national bands).
 - Men in their 20s: 10 of 20 = **50.0 %**, the highest among men.
 - Women in their 40s: 16 of 38 = **42.1 %**, the highest among women; all women 109 of 332 =
   32.8 %, a difference of **9.3 points**; women in their 30s 13 of 32 = 40.6 % (+7.8 points).

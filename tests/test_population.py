@@ -149,3 +149,10 @@ def test_a_district_the_town_does_not_have_is_an_error(tmp_path: Path):
 def test_a_population_file_setting_that_cannot_work_is_refused_at_load(spec, message):
     with pytest.raises(ValueError, match=message):
         _town({"sex_age_band": spec})
+
+
+def test_typed_district_counts_are_matched_as_answers_are():
+    typed = {"男性": {"18～29歳": 1, "30～59歳": 1, "60歳以上": 1},
+             "女性": {"18～29歳": 1, "30～59歳": 1, "60歳以上": 1}}
+    population = resolve(_town({"sex_age_band": typed, "district": {"北 ": 3, "南": 3}}))
+    assert population.district == {"北": 3, "南": 3}

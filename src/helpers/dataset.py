@@ -18,7 +18,7 @@ from helpers.errors import UserError
 from helpers.towns import Town, load_town
 
 SECTIONS = ["response", "attributes", "loneliness", "smalltown", "season", "isolation",
-            "wellbeing"]
+            "wellbeing", "own"]
 
 
 def load_survey(town: str | Town, processed_dir: Path | None = None) -> pd.DataFrame:

@@ -329,7 +329,8 @@ def resolve(town: Town, raw_dir: Path | None = None) -> Population:
         notes += more
     district: dict[str, int] | None = None
     if isinstance(margins.district, dict):
-        district = dict(margins.district)
+        names = {key(d): d for d in town.districts}  # spelled as the data's, once normalised
+        district = {names[key(d)]: count for d, count in margins.district.items()}
     elif margins.district is not None:
         district, more = _district_file(town, margins.district, raw_dir)
         notes += more

@@ -354,10 +354,13 @@ class Town(_Strict):
             raise ValueError("margins → district: no source maps a district column, so "
                              "these counts would never be used")
         if isinstance(district, dict):
-            extra = sorted(set(district) - set(self.districts))
+            from helpers.cleaning.normalize import key
+
+            given = {key(d) for d in district}
+            extra = sorted(d for d in district if key(d) not in {key(x) for x in self.districts})
             if extra:
                 raise ValueError(f"margins → district: not in districts: {extra}")
-            absent = [d for d in self.districts if d not in district]
+            absent = [d for d in self.districts if key(d) not in given]
             if absent:
                 raise ValueError(f"margins → district: no count for {absent} (every district "
                                  "of districts: needs its count)")

@@ -1,7 +1,11 @@
 """One visual theme for every report figure: static (matplotlib/seaborn) and interactive (plotly).
 
 Every figure function returns a :class:`Chart`: the figure plus a Japanese caption that says what
-the figure shows and on how many respondents it rests. Figures draw published values only
+the figure shows and on how many respondents it rests, a text alternative that states its finding
+(:attr:`Chart.alt`) and the published values it draws (:attr:`Chart.data`, offered as CSV). On
+the website a chart is a static SVG drawn twice, wide (vertical bars) and narrow (horizontal bars,
+for phones, text at least 12 px), chosen by the browser (:meth:`Chart.html`); the PDF report
+uses the wide drawing (:meth:`Chart.svg`). Figures draw published values only
 (percentages with one decimal, from ``helpers.analysis.publish``): bars whose value is missing
 (hidden to protect respondents) are not drawn, a "—" marks their place and the caption says why;
 the chart data inside a page (plotly) hold no number a table does not show. Labels, titles and
@@ -10,10 +14,15 @@ captions are text: they pass ``helpers.escape`` on the way into plotly, matplotl
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 import matplotlib.pyplot as plt
 import matplotlib_fontja
 import numpy as np
@@ -58,12 +67,30 @@ def set_theme() -> None:
     pio.templates.default = "plotly_white+tsunagari"
 
 
+#: Font sizes (pt) of the two drawings: the narrow one is shown at its natural width on a phone
+#: (1 pt = 1.33 px: 9 pt is 12 px), the wide one at 0.8–1.2 times its width on larger screens.
+WIDE = {"width": 7.5, "font": 10.5, "tick": 10.5, "legend": 10}
+NARROW = {"width": 3.9, "font": 9, "tick": 9, "legend": 9}
+#: Screens at most this wide get the narrow drawing.
+NARROW_MEDIA = "(max-width: 767.98px)"
+#: Fonts the browser uses for a chart's text (matplotlib writes only its own font's name).
+SVG_FONTS = ("'Hiragino Sans', 'Hiragino Kaku Gothic ProN', 'Yu Gothic', Meiryo, "
+             "'Noto Sans CJK JP', 'Noto Sans JP', 'IPAexGothic', sans-serif")
+
+
 @dataclass
 class Chart:
-    """A figure and its caption (what it shows, its n, what was left out)."""
+    """A figure: its title, caption (what it shows, its n, what was left out), text alternative
+    (its finding), the published values it draws (``data``, Japanese headers) and how to draw
+    it (``draw(layout)``, layout :data:`WIDE` or :data:`NARROW`; ``figure`` is the wide one, or
+    a plotly figure)."""
 
     figure: Figure | go.Figure
     caption: str
+    title: str = ""
+    alt: str = ""
+    data: pd.DataFrame | None = None
+    draw: Callable[[dict[str, float]], Figure] | None = None
 
     def show(self) -> None:
         """Display the figure and its caption in a notebook."""
@@ -75,6 +102,55 @@ class Chart:
             display(self.figure)
             plt.close(self.figure)
         display(Markdown(f"*{escape.md(self.caption)}*"))
+
+    def svg(self, layout: dict[str, float] = WIDE, text_as_paths: bool = False) -> str:
+        """The static figure as SVG: text as text (small, selectable; the page's fonts), or as
+        paths (for the PDF, which may lack the font)."""
+        figure = self.figure if layout is WIDE or self.draw is None else self.draw(layout)
+        buffer = io.StringIO()
+        with matplotlib.rc_context({"svg.fonttype": "path" if text_as_paths else "none",
+                                    "svg.hashsalt": "tsunagari"}):
+            figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        if figure is not self.figure:
+            plt.close(figure)
+        return re.sub(r"font-family: '[^']*'", f"font-family: {SVG_FONTS}", buffer.getvalue())
+
+    def csv(self) -> str:
+        """The published values drawn, as CSV text (UTF-8 with BOM for Excel), formula-safe."""
+        frame = escape.csv_cells(self.data if self.data is not None else pd.DataFrame())
+        return "\ufeff" + frame.to_csv(index=False)
+
+    def html(self, number: int) -> str:
+        """The figure for a web page: ``<figure>`` with the wide and narrow SVG (the browser picks
+        one), the finding as alt text, the caption and a link to the data as CSV."""
+        wide, narrow = self.svg(WIDE), self.svg(NARROW)
+        size = _svg_size(wide)
+        csv = base64.b64encode(self.csv().encode("utf-8")).decode("ascii")
+        name = f"図{number}_{_UNSAFE_FILENAME.sub('_', self.title)}.csv"
+        return (
+            f'<figure class="chart" id="fig-{number}">'
+            f'<picture><source media="{NARROW_MEDIA}" srcset="{_data_uri(narrow)}" '
+            f'width="{_svg_size(narrow)[0]}" height="{_svg_size(narrow)[1]}">'
+            f'<img src="{_data_uri(wide)}" alt="{escape.html(self.alt)}" width="{size[0]}" '
+            f'height="{size[1]}" decoding="async"></picture>'
+            f"<figcaption><span class=\"fig-title\">図{number}　{escape.html(self.title)}</span>"
+            f"{escape.html(self.caption)} "
+            f'<a class="chart-data" href="data:text/csv;charset=utf-8;base64,{csv}" '
+            f'download="{escape.html(name)}">図{number}のデータ（CSV）</a></figcaption></figure>'
+        )
+
+
+_UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _svg_size(svg: str) -> tuple[int, int]:
+    """The SVG's size in CSS pixels (matplotlib writes points)."""
+    m = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    return (round(float(m[1]) * 4 / 3), round(float(m[2]) * 4 / 3)) if m else (0, 0)
 
 
 def _wrap(label: Any, width: int) -> str:
@@ -100,15 +176,26 @@ def _tidy(
 
 
 def _caption(what: str, n: int, ci: bool, suppressed: int, min_cell: int) -> str:
-    text = f"図：{what}（回答者 n = {n:,}）。"
-    if ci:
-        text += "棒は割合、線は95%信頼区間。"
-    if suppressed:
-        text += (
-            f"{suppressed}区分は、回答者保護のため表示していません（{SUPPRESSED}：{min_cell}人未満"
-            "の区分と、計算で人数が分かってしまう区分）。"
-        )
-    return text
+    from helpers.analysis.wording import say
+
+    return say("figures", "caption", what=what, n=n, ci=ci, suppressed=suppressed,
+               min_cell=min_cell, plain=True)
+
+
+def _alt(data: pd.DataFrame, what: str, reference: float | None, reference_label: str) -> str:
+    """The chart's finding in words: per series, the highest and lowest shown bar."""
+    from helpers.analysis.wording import say
+
+    series = []
+    for hue, part in data.groupby("hue", sort=False):
+        shown = part.dropna(subset=["value"])
+        if shown.empty:
+            continue
+        top, low = shown.loc[shown["value"].idxmax()], shown.loc[shown["value"].idxmin()]
+        series.append({"name": hue, "top": top["x"], "top_value": top["value"],
+                       "low": low["x"], "low_value": low["value"], "bars": len(shown)})
+    return say("figures", "alt", what=what, series=series, reference=reference,
+               reference_label=reference_label, plain=True)
 
 
 def _error(a: pd.Series, b: pd.Series) -> list[float | None]:
@@ -118,41 +205,68 @@ def _error(a: pd.Series, b: pd.Series) -> list[float | None]:
 
 
 def _draw_static(
-    data: pd.DataFrame, title: str, reference: float | None, reference_label: str
+    data: pd.DataFrame, reference: float | None, reference_label: str,
+    layout: dict[str, float] = WIDE,
 ) -> Figure:
+    """Bars of ``data``: vertical in the wide layout, horizontal (one line per bar, labels on
+    the left, readable on a phone) in the narrow one. The title is the caption's, not drawn."""
     xs = list(dict.fromkeys(data["x"]))
     hues = list(dict.fromkeys(data["hue"]))
     width = 0.8 / len(hues)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(xs) * len(hues) + 2.5), 4.2))
+    narrow = layout is NARROW
+    bars = len(xs) * len(hues)
+    size = (layout["width"], 1.3 + 0.3 * bars) if narrow else (layout["width"], 4.2)
+    fig, ax = plt.subplots(figsize=size)
     top = float(np.nanmax([data["value"].max(), data["hi"].max(), reference or 0, 1]))
+    bar = ax.barh if narrow else ax.bar
     for i, hue in enumerate(hues):
         part = data[data["hue"] == hue].set_index("x").reindex(xs)
         pos = np.arange(len(xs)) - 0.4 + width * (i + 0.5)
         shown = part["value"].notna().to_numpy()
-        ax.bar(pos[shown], part["value"][shown], width * 0.92, color=PALETTE[i % 8],
-               label=escape.mpl(hue))
+        bar(pos[shown], part["value"][shown], width * 0.92, color=PALETTE[i % 8],
+            label=escape.mpl(hue))
         if part["lo"].notna().any():
-            err = np.vstack(
-                [part["value"] - part["lo"], part["hi"] - part["value"]]
-            )[:, shown]
-            ax.errorbar(pos[shown], part["value"][shown], yerr=err, fmt="none", ecolor="#333333",
-                        capsize=2.5, linewidth=1)
+            err = np.vstack([part["value"] - part["lo"], part["hi"] - part["value"]])[:, shown]
+            where = {"xerr" if narrow else "yerr": err}
+            ax.errorbar(*((part["value"][shown], pos[shown]) if narrow else
+                          (pos[shown], part["value"][shown])), **where, fmt="none",
+                        ecolor="#333333", capsize=2.5, linewidth=1)
         else:
             for p, v in zip(pos[shown], part["value"][shown], strict=True):
-                ax.text(p, v + top * 0.01, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
+                if narrow:
+                    ax.text(v + top * 0.01, p, f"{v:.1f}", va="center", fontsize=layout["tick"])
+                else:
+                    ax.text(p, v + top * 0.01, f"{v:.1f}", ha="center", va="bottom",
+                            fontsize=layout["tick"])
         for p in pos[~shown]:
-            ax.text(p, top * 0.02, SUPPRESSED, ha="center", va="bottom", color="#555555")
+            if narrow:
+                ax.text(top * 0.02, p, SUPPRESSED, va="center", color="#555555")
+            else:
+                ax.text(p, top * 0.02, SUPPRESSED, ha="center", va="bottom", color="#555555")
     if reference is not None:
-        ax.axhline(reference, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
-                   label=escape.mpl(reference_label))
-    ax.set_xticks(np.arange(len(xs)), [escape.mpl(_wrap(x, 10 if len(xs) <= 4 else 6)) for x in xs])
-    ax.set_ylim(0, top * 1.15)
-    ax.set_ylabel("割合（%）")
-    ax.set_xlabel("")
-    ax.set_title(escape.mpl(title))
+        line = ax.axvline if narrow else ax.axhline
+        line(reference, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
+             label=escape.mpl(reference_label))
+    labels = [escape.mpl(_wrap(x, 8 if narrow else (10 if len(xs) <= 4 else 6))) for x in xs]
+    if narrow:
+        ax.set_yticks(np.arange(len(xs)), labels, fontsize=layout["tick"])
+        ax.invert_yaxis()
+        ax.set_xlim(0, top * 1.15)
+        ax.tick_params(axis="x", labelsize=layout["tick"])
+    else:
+        ax.set_xticks(np.arange(len(xs)), labels, fontsize=layout["tick"])
+        ax.set_ylim(0, top * 1.15)
+        ax.set_ylabel("割合（%）", fontsize=layout["font"])
+        ax.tick_params(axis="y", labelsize=layout["tick"])
+    ax.set_xlabel("割合（%）" if narrow else "", fontsize=layout["font"])
     if len(hues) > 1 or reference is not None:
-        ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16),
-                  ncol=2 if max(len(h) for h in hues) < 12 else 1)
+        long = max(len(h) for h in hues) >= 12 or (narrow and len(hues) > 2)
+        if narrow:
+            ax.legend(frameon=False, fontsize=layout["legend"], loc="lower left",
+                      bbox_to_anchor=(0, 1.0), ncol=1 if long else 2)
+        else:
+            ax.legend(frameon=False, fontsize=layout["legend"], loc="upper center",
+                      bbox_to_anchor=(0.5, -0.12), ncol=1 if long else 2)
     fig.tight_layout()
     return fig
 
@@ -208,7 +322,16 @@ def bar_chart(
     ``reference_label``.
     """
     data = _tidy(table, x, value, hue, ci)
-    draw = _draw_interactive if interactive else _draw_static
-    figure = draw(data, title, reference, reference_label)
     caption = _caption(what, n, ci is not None, int(data["value"].isna().sum()), min_cell)
-    return Chart(figure, caption)
+    if interactive:
+        return Chart(_draw_interactive(data, title, reference, reference_label), caption, title)
+    columns = {"x": "区分", "hue": "系列", "value": "割合（%）", "lo": "95%信頼区間 下限（%）",
+               "hi": "95%信頼区間 上限（%）"}
+    keep = ["x", *(["hue"] if hue else []), "value", *(["lo", "hi"] if ci else [])]
+    shown = data[keep].astype(object).where(data[keep].notna(), SUPPRESSED).rename(columns=columns)
+
+    def draw(layout: dict[str, float]) -> Figure:
+        return _draw_static(data, reference, reference_label, layout)
+
+    return Chart(draw(WIDE), caption, title, _alt(data, what, reference, reference_label),
+                 shown, draw)

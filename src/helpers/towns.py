@@ -180,6 +180,8 @@ class Report(_Strict):
     weighting: bool = True
     allow_unweighted: bool = False
     national_round: Literal[2021, 2022, 2023, 2024] = 2022
+    published: dt.date | None = None  # publication date shown on the report (else: built on)
+    contact: str | None = None  # where readers can ask about the survey, as shown on the report
 
 
 class PopulationFile(_File):

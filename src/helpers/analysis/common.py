@@ -249,7 +249,7 @@ class Table:
 
 
 class Items:
-    """A section made of items (questions), each with its own tables, links and text."""
+    """A section made of items (questions), each with its own tables and links."""
 
     items: Sequence[Any]
 
@@ -259,9 +259,6 @@ class Items:
     def links(self, pub: Any) -> None:
         for it in self.items:
             it.links(pub)
-
-    def text(self) -> str:
-        return "\n\n".join(it.text() for it in self.items)
 
 
 def with_no_answer(s: pd.Series) -> pd.Series:
@@ -393,16 +390,6 @@ def rao_scott_test(
         return None
     return {"f": r.f, "ndf": r.ndf, "ddf": r.ddf, "p_value": r.p, "chi2": r.chi2, "dof": r.dof,
             "p_value_chi2": r.p_chi2, "cramers_v": r.cramers_v, "mean_deff": r.mean_deff}
-
-
-def tests_note(chi2: dict[str, Any] | None, rao: dict[str, Any] | None) -> str:
-    """「（カイ二乗検定 p=…、重み付けのRao–Scott検定 p=…）」 for the tests that are published."""
-    parts = []
-    if chi2 is not None:
-        parts.append(f"カイ二乗検定 {fmt_p(chi2['p_value'])}")
-    if rao is not None:
-        parts.append(f"重み付けのRao–Scott検定 {fmt_p(rao['p_value'])}")
-    return f"（{'、'.join(parts)}）" if parts else ""
 
 
 def all_groups_shown(table: Table) -> bool:

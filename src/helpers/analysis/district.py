@@ -11,9 +11,8 @@ from helpers.analysis.common import RATES, Table, has, rates
 from helpers.analysis.context import Context
 from helpers.analysis.loneliness import UNIVERSE
 from helpers.analysis.publish import Publication
-from helpers.escape import md
+from helpers.analysis.wording import say
 from helpers.figures import Chart, bar_chart
-from helpers.stats import fmt_percent
 
 TITLE = "地区別"
 
@@ -37,26 +36,17 @@ class District:
     def text(self) -> str:
         rows = self.lonely.parts().to_dict("records")
         shown = [r for r in rows if pd.notna(r["p"])]
-        hidden = [md(r["district"]) for r in rows if pd.isna(r["p"])]
-        overall = (self.lonely.total() or {}).get("p")
-        text = ""
-        if shown:
-            top = max(shown, key=lambda r: r["p"])
-            low = min(shown, key=lambda r: r["p"])
-            text = (
-                f"孤独感がある人の割合（重み付けなし）は、地区別では「{md(top['district'])}」が"
-                f"{fmt_percent(top['p'])}で最も高く、「{md(low['district'])}」が"
-                f"{fmt_percent(low['p'])}で最も低くなっています"
-                f"（回答者全体 {fmt_percent(overall)}）。地区ごとの回答者は少ないため、"
-                "信頼区間の幅にも注意してください。"
-            )
-        if hidden:
-            text += (
-                f"{'、'.join(hidden)}の割合は、回答者保護のため表示していません（—）。"
-                f"回答者や該当者が{self.min_cell}人未満の地区と、その人数を合計から計算で"
-                "求められないよう併せて伏せた地区です。"
-            )
-        return text
+        return say(
+            "district", "summary",
+            top=max(shown, key=lambda r: r["p"]) if shown else None,
+            low=min(shown, key=lambda r: r["p"]) if shown else None,
+            overall=(self.lonely.total() or {}).get("p"),
+            hidden=[r["district"] for r in rows if pd.isna(r["p"])],
+            min_cell=self.min_cell,
+        )
+
+    def details(self) -> str:
+        return ""
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         total = self.lonely.total() or {}

@@ -17,14 +17,12 @@ from helpers.analysis.common import (
     rao_scott_test,
     rates,
     stack_by_item,
-    tests_note,
 )
 from helpers.analysis.context import Context
 from helpers.analysis.loneliness import UNIVERSE
 from helpers.analysis.publish import Publication, published_record
-from helpers.escape import md
+from helpers.analysis.wording import say
 from helpers.figures import Chart, bar_chart
-from helpers.stats import fmt_percent
 
 TITLE = "孤立"
 ITEMS = ["rely_on", "consult", "participation", "contact_inperson", "contact_remote"]
@@ -66,26 +64,28 @@ class Isolation:
         }
 
     def text(self) -> str:
-        lines = []
+        items = []
         for var, table in self.by.items():
             rows = [r for r in table.parts().to_dict("records") if pd.notna(r["p"])]
-            if len(rows) < 2:
-                continue
-            parts = "、".join(f"「{md(r[var])}」{fmt_percent(r['p'])}" for r in rows)
-            tail = tests_note(self.test(var), self.test(var, self.rao_scott))
-            lines.append(
-                f"{md(name_of(var))}別の孤独感がある人の割合（重み付けなし）は、{parts}です{tail}。"
-            )
-        return "\n\n".join(lines) or "回答者保護のため、この節の割合は表示していません。"
+            if len(rows) >= 2:
+                items.append({"name": name_of(var),
+                              "groups": [{"answer": r[var], "p": r["p"]} for r in rows]})
+        return say("isolation", "summary", items=items)
+
+    def details(self) -> str:
+        return say("isolation", "details", items=[
+            {"name": name_of(var), "chi2": self.test(var),
+             "rao_scott": self.test(var, self.rao_scott)} for var in self.by])
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         shown = {v: t for v, t in self.by.items() if v in CHARTED}
         if not shown:
             return []
+        names = "・".join(name_of(v) for v in shown)
         return [bar_chart(
             stack_by_item(shown), "answer", hue="item",
-            title="頼れる人・相談相手・活動への参加別 孤独感がある人の割合",
-            what="頼れる人・相談相手の有無、活動への参加別の孤独感がある人の割合",
+            title=f"{names}別 孤独感がある人の割合",
+            what=f"{names}の回答別の孤独感がある人の割合",
             n=(next(iter(shown.values())).total() or {}).get("n") or 0,
             min_cell=self.min_cell, interactive=interactive,
         )]

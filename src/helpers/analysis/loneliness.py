@@ -20,14 +20,10 @@ from helpers.analysis.common import (
 )
 from helpers.analysis.context import Context
 from helpers.analysis.publish import Publication, universe_key
+from helpers.analysis.wording import say
 from helpers.codebook import load_codebook
-from helpers.escape import md
 from helpers.figures import Chart, bar_chart
 from helpers.stats import (
-    fmt_ci,
-    fmt_n,
-    fmt_percent,
-    fmt_points,
     national_reference,
     percent,
     points,
@@ -75,18 +71,6 @@ class SexHighlight:
             "points_above_total": points(self.top_p, self.total_p),
             "bands_5_points_above": self.above,
         }
-
-    def sentence(self) -> str:
-        sex = md(self.sex)
-        text = (
-            f"{sex}では{md(self.top_band)}が{fmt_percent(self.top_p)}と最も高く、"
-            f"{sex}全体（{fmt_percent(self.total_p)}）より"
-            f"{fmt_points(self.top_p, self.total_p)}高くなっています。"
-        )
-        others = [md(band) for band in self.above if band != self.top_band]
-        if others:
-            text += f"{'・'.join(others)}でも{sex}全体より5ポイント以上高くなっています。"
-        return text
 
 
 @dataclass
@@ -173,42 +157,25 @@ class Loneliness:
     def text(self) -> str:
         lonely, often = self.headline["lonely"], self.headline["often_always"]
         nat = self.national
-        lines = [
-            f"孤独感が「たまにある」「時々ある」「しばしばある・常にある」と答えた人（孤独感がある人）"
-            f"は{fmt_percent(lonely['p'])}{fmt_ci(lonely['lo'], lonely['hi'])}でした"
-            f"（重み付けなし、回答者 {fmt_n(lonely['n'])}）。全国調査（{nat['round_name']}）では"
-            f"{fmt_percent(nat['lonely'])}です。",
-            f"「しばしばある・常にある」は{fmt_percent(often['p'])}で、全国の"
-            f"{fmt_percent(nat['often_always'])}{_compare(often['p'], nat['often_always'])}。",
-        ]
-        if self.ucla is not None:
-            high = self.ucla.parts().iloc[-1]
-            national = (
-                f"（全国調査 {nat['round_name']}：{fmt_percent(nat['ucla_high'])}）"
-                if nat["ucla_high"] is not None else ""
-            )
-            lines.append(
-                f"UCLA孤独感尺度の合計点が10～12点（孤独感が最も強い区分）の人は"
-                f"{fmt_percent(high['share'])}でした{national}。"
-            )
         weighted = self.headline_weighted
-        if weighted and weighted["lonely"]["p"] is not None:
-            w = weighted["lonely"]
-            lines.append(
-                f"人口構成で重み付けすると、孤独感がある人は{fmt_percent(w['p'])}"
-                f"{fmt_ci(w['lo'], w['hi'])}です。"
-            )
-        lines += [h.sentence() for h in self.highlights]
-        groups = [r for r in self.standout.records() if r["p"] is not None]
-        if groups:
-            shown = "、".join(
-                f"{md(r['variable'])}が「{md(r['group'])}」の人（{fmt_percent(r['p'])}）"
-                for r in groups[:6])
-            lines.append(
-                f"全体より{STANDOUT_POINTS:.0f}ポイント以上高く、95%信頼区間の下限も全体の割合を"
-                f"上回る孤独層は、{shown}です。"
-            )
-        return "\n\n".join(lines)
+        records = self.standout.records()
+        intro = say("loneliness", "intro", ucla=self.ucla is not None)
+        return intro + "\n\n" + say(
+            "loneliness", "summary",
+            lonely=lonely, often=often, national=nat,
+            often_diff=None if often["p"] is None else points(often["p"], nat["often_always"]),
+            ucla_high=None if self.ucla is None else self.ucla.parts().iloc[-1]["share"],
+            weighted=weighted["lonely"] if weighted and weighted["lonely"]["p"] is not None
+            else None,
+            highlights=[{**vars(h), "others": [b for b in h.above if b != h.top_band]}
+                        for h in self.highlights],
+            standout=[r for r in records if r["p"] is not None],
+            hidden_standout=sum(r["p"] is None for r in records),
+            standout_points=f"{STANDOUT_POINTS:.0f}",
+        )
+
+    def details(self) -> str:
+        return say("loneliness", "details", standout_vars=[name_of(v) for v in STANDOUT_VARS])
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         table = self.by_sex_age.parts()
@@ -238,16 +205,6 @@ class Loneliness:
         national = pd.DataFrame({"answer": d["lonely_direct"], "survey": "全国",
                                  "share": d["national"]}).dropna(subset=["share"])
         return pd.concat([town, national], ignore_index=True)
-
-
-def _compare(p: float | None, ref: float) -> str:
-    """「…より x ポイント低く/高くなっています」 against a reference percentage."""
-    if p is None:
-        return "と比べられません（回答者保護のため割合を表示していません）"
-    diff = points(p, ref)
-    if diff == 0:
-        return "と同じです"
-    return f"より{abs(diff):.1f}ポイント{'低く' if diff < 0 else '高く'}なっています"
 
 
 def _headline(ctx: Context, often: pd.Series) -> tuple[pd.DataFrame, dict[str, str] | None]:

@@ -35,11 +35,11 @@ from helpers.analysis.context import Context
 from helpers.analysis.loneliness import UNIVERSE
 from helpers.analysis.publish import Publication, published_record
 from helpers.analysis.response import UNIVERSE as EVERYONE
+from helpers.analysis.wording import say
 from helpers.codebook import Codebook, Variable, VarType
 from helpers.derive import applicable
-from helpers.escape import md
 from helpers.figures import Chart, bar_chart
-from helpers.stats import Design, compare_groups, fmt_p, fmt_percent, proportion
+from helpers.stats import Design, compare_groups, proportion
 
 TITLE = "{kind}独自の設問"
 CHOSE, NOT_CHOSEN = "選んだ", "選ばなかった"
@@ -118,78 +118,47 @@ class OwnQuestion:
             "tests": {name: self.test(name) for name in self.tests},
         }
 
-    def text(self) -> str:
-        lines = [f"**{md(self.var.question)}**"
-                 + (f"（{md(self.asked_of)}に尋ねた質問です。尋ねていない人は非該当として集計に"
-                    "含めていません。）" if self.asked_of else "")]
+    def fields(self) -> dict[str, Any]:
+        """The question's published figures for the wording (``templates/own.md.j2``)."""
+        out: dict[str, Any] = {"question": self.var.question, "asked_of": self.asked_of,
+                               "type": self.var.type.value, "tests": self._tests()}
         if self.var.type is VarType.NUMBER:
-            lines.append(self._number_text())
-        elif self.var.type is VarType.MULTI:
-            lines.append(self._multi_text())
-        else:
-            lines.append(self._single_text())
-        return "\n\n".join(line for line in lines if line)
-
-    def _single_text(self) -> str:
-        shares = [f"「{md(r['answer'])}」{fmt_percent(r['share'])}"
-                  for r in self.answers.parts().to_dict("records")]
-        total = self.answers.total() or {}
-        text = (f"回答は{'、'.join(shares)}でした（回答者 {_n(total.get('count'))}）。"
-                if shares else "")
+            rows = {r["answer"]: r for r in self.answers.records()}
+            total = rows.get(TOTAL, {})
+            lonely, calm = rows.get(LONELY, {}), rows.get(NOT_LONELY, {})
+            shown = lonely.get("mean") is not None and calm.get("mean") is not None
+            return out | {"total": total if total.get("mean") is not None else None,
+                          "lonely": lonely if shown else None, "calm": calm}
+        if self.var.type is VarType.MULTI:
+            rows = self.answers.parts().to_dict("records")
+            by: dict[str, dict[str, Any]] = {}
+            for r in (self.lonely.records() if self.lonely is not None else []):
+                by.setdefault(r["answer"], {})[r["choice"]] = r
+            options = [{"option": o, "chose": g.get(CHOSE, {}).get("p"),
+                        "other": g.get(NOT_CHOSEN, {}).get("p")} for o, g in by.items()]
+            return out | {
+                "shares": [r for r in rows if pd.notna(r["p"])],
+                "n": next((r["n"] for r in rows if pd.notna(r["n"])), None),
+                "options": [o for o in options if None not in (o["chose"], o["other"])],
+                "hidden": [o["option"] for o in options if None in (o["chose"], o["other"])],
+            }
         assert self.lonely is not None
-        rows = [r for r in self.lonely.parts().to_dict("records") if pd.notna(r["p"])]
-        overall = (self.lonely.total() or {}).get("p")
-        if rows:
-            text += ("孤独感がある人の割合（重み付けなし）は、"
-                     + "、".join(f"「{md(r['answer'])}」{fmt_percent(r['p'])}" for r in rows)
-                     + f"で、回答者全体は{fmt_percent(overall)}です。")
-        return text + _tests_text(self.test("chi_square"), self.test("rao_scott"))
+        return out | {
+            "shares": self.answers.parts().to_dict("records"),
+            "n": (self.answers.total() or {}).get("count"),
+            "rates": [r for r in self.lonely.parts().to_dict("records") if pd.notna(r["p"])],
+            "overall": (self.lonely.total() or {}).get("p"),
+        }
 
-    def _multi_text(self) -> str:
-        rows = self.answers.parts().to_dict("records")
-        shares = [f"「{md(r['answer'])}」{fmt_percent(r['p'])}" for r in rows
-                  if pd.notna(r["p"])]
-        n = next((r["n"] for r in rows if pd.notna(r["n"])), None)
-        text = (f"それぞれを選んだ人の割合（いくつでも）は{'、'.join(shares)}でした"
-                f"（回答者 {_n(n)}）。" if shares else "")
-        assert self.lonely is not None
-        by: dict[str, dict[str, Any]] = {}
-        for r in self.lonely.records():
-            by.setdefault(r["answer"], {})[r["choice"]] = r
-        parts, hidden = [], []
-        for option, groups in by.items():
-            chose, other = groups.get(CHOSE, {}), groups.get(NOT_CHOSEN, {})
-            if chose.get("p") is None or other.get("p") is None:
-                hidden.append(f"「{md(option)}」")
-                continue
-            test = self.test(f"chi_square:{option}")
-            tail = (f"、{fmt_p(test['p_value'])}、効果量 Cramér's V={test['cramers_v']:.2f}"
-                    if test else "")
-            parts.append(f"「{md(option)}」を選んだ人で{fmt_percent(chose['p'])}（選ばなかった人 "
-                         f"{fmt_percent(other['p'])}{tail}）")
-        if parts:
-            text += ("孤独感がある人の割合（重み付けなし）は、" + "、".join(parts)
-                     + "です（検定はカイ二乗検定）。")
-        if hidden:
-            text += (f"{'、'.join(hidden)}を選んだ人・選ばなかった人の孤独感の割合は、回答者"
-                     "保護のため表示していません（—）。")
-        return text
-
-    def _number_text(self) -> str:
-        rows = {r["answer"]: r for r in self.answers.records()}
-        total = rows.get(TOTAL, {})
-        if total.get("mean") is None:
-            return "回答者保護のため、この質問の集計は表示していません。"
-        text = (f"平均 {total['mean']:.2f}、中央値 {total['median']:.2f}でした（回答者 "
-                f"{_n(total['n'])}）。")
-        lonely, calm = rows.get(LONELY, {}), rows.get(NOT_LONELY, {})
-        if lonely.get("mean") is not None and calm.get("mean") is not None:
-            text += (f"孤独感がある人では平均 {lonely['mean']:.2f}、ない人では平均 "
-                     f"{calm['mean']:.2f}です")
-            test = self.test("kruskal_wallis")
-            text += (f"（Kruskal–Wallis検定 {fmt_p(test['p_value'])}、効果量 ε²="
-                     f"{test['effect']:.2f}）。" if test else "。")
-        return text
+    def _tests(self) -> list[dict[str, Any]]:
+        """The published tests, each with its kind (and option, for a multi-answer one)."""
+        out = []
+        for name in self.tests:
+            record = self.test(name)
+            if record is not None:
+                kind, _, option = name.partition(":")
+                out.append({**record, "kind": kind, "option": option})
+        return out
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         name = self.var.question
@@ -209,27 +178,18 @@ class OwnQuestion:
                           interactive=interactive)]
 
 
-def _n(n: object) -> str:
-    return "—" if n is None or pd.isna(n) else f"{int(n):,}人"
-
-
-def _tests_text(chi2: dict[str, Any] | None, rao: dict[str, Any] | None) -> str:
-    text = ""
-    if chi2 is not None:
-        text += (f"回答と孤独感の関連は、重み付けなしのカイ二乗検定で χ²={chi2['chi2']:.1f}"
-                 f"（自由度{chi2['dof']}）、{fmt_p(chi2['p_value'])}、効果量 Cramér's V="
-                 f"{chi2['cramers_v']:.2f}です。")
-    if rao is not None:
-        text += (f"重み付けの集計では、Rao–Scott補正のカイ二乗検定で {fmt_p(rao['p_value'])}、"
-                 f"補正後の効果量 Cramér's V={rao['cramers_v']:.2f}です。")
-    return text
-
-
 @dataclass
 class Own(Items):
     """Results of section 7: one entry per own question."""
 
     items: list[OwnQuestion]
+    kind: str  # 市, 町, 村 … as the town's name ends
+
+    def text(self) -> str:
+        return say("own", "summary", kind=self.kind, questions=[q.fields() for q in self.items])
+
+    def details(self) -> str:
+        return say("own", "details", questions=[q.fields() for q in self.items])
 
     def to_json(self) -> dict[str, Any]:
         return {"questions": {q.var.name: q.to_json() for q in self.items}}
@@ -341,4 +301,4 @@ def analyse_own(ctx: Context) -> Own | None:
             questions.append(_multi(ctx, var, asked))
         else:
             questions.append(_single(ctx, var, asked, universes=var.asked_if is None))
-    return Own(questions) if questions else None
+    return Own(questions, kind_of(ctx.town.name.ja)) if questions else None

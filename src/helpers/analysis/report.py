@@ -18,56 +18,42 @@ from helpers.towns import Town
 
 
 class Section(Protocol):
-    """What every section result offers (see the section modules)."""
+    """What every section result offers (see the section modules): its tables, the sums that
+    link them (publication), its record, its plain sentences (``text``), its statistics in
+    words (``details``) and its charts."""
 
     def tables(self) -> list[Table]: ...
     def links(self, pub: Publication) -> None: ...
     def to_json(self) -> dict[str, Any]: ...
     def text(self) -> str: ...
+    def details(self) -> str: ...
     def charts(self, interactive: bool = False) -> list[Chart]: ...
 
 
 @dataclass(frozen=True)
 class SectionSpec:
-    """A report section: number, title, analysis function, the items it needs, its lead text."""
+    """A report section: title, analysis function, and what it needs (said when not asked)."""
 
-    number: int
     title: str
     analyse: Callable[[Context], Section | None]
     needs: str
-    intro: str = ""
 
 
+#: The report's sections, in the order of the report; sections are numbered among those a
+#: town's data allow (a section not asked is no section).
 SECTIONS: dict[str, SectionSpec] = {
-    "response": SectionSpec(1, response.TITLE, response.analyse_response, "回答者の属性"),
-    "loneliness": SectionSpec(
-        2, loneliness.TITLE, loneliness.analyse_loneliness, "孤独感の直接質問",
-        "孤独感は、「あなたは、どの程度、孤独であると感じることがありますか」と直接尋ねる質問"
-        "（直接質問）と、3つの質問の合計点で測るUCLA孤独感尺度で尋ねています。",
-    ),
+    "response": SectionSpec(response.TITLE, response.analyse_response, "回答者の属性"),
+    "loneliness": SectionSpec(loneliness.TITLE, loneliness.analyse_loneliness, "孤独感の直接質問"),
     "smalltown": SectionSpec(
-        3, smalltown.TITLE, smalltown.analyse_smalltown,
+        smalltown.TITLE, smalltown.analyse_smalltown,
         "市での生活についての考え方（地域・社会とのつながり、近所の人との顔の見える関係性、"
         "市内での生活の完結）",
-        "市での生活の3つの特徴を「良いと思う」「良くないと思う」「どちらともいえない」の"
-        "どれと考えるかと、孤独感との関係を見ます。",
     ),
-    "season": SectionSpec(
-        4, season.TITLE, season.analyse_season, "季節別（春～秋と冬）の外出頻度",
-        "雪の多い地域では、冬に外出が減ることが孤立につながるおそれがあります。同じ人に"
-        "春～秋と冬の外出頻度を尋ね、比べています。",
-    ),
-    "isolation": SectionSpec(
-        5, isolation.TITLE, isolation.analyse_isolation,
-        "頼れる人・相談相手・活動への参加・交流の頻度",
-        "頼れる人や相談相手の有無、活動への参加、人との交流の頻度と孤独感の関係です。",
-    ),
-    "district": SectionSpec(6, district.TITLE, district.analyse_district, "居住地区"),
-    "own": SectionSpec(
-        7, own.TITLE, own.analyse_own, "{kind}独自の設問",
-        "国の調査にない、{kind}が独自に尋ねた質問です。質問と選択肢は調査票のとおりです。"
-        "孤独感との関係は、ほかの節と同じく孤独感の直接質問で見ています。",
-    ),
+    "season": SectionSpec(season.TITLE, season.analyse_season, "季節別（春～秋と冬）の外出頻度"),
+    "isolation": SectionSpec(isolation.TITLE, isolation.analyse_isolation,
+                             "頼れる人・相談相手・活動への参加・交流の頻度"),
+    "district": SectionSpec(district.TITLE, district.analyse_district, "居住地区"),
+    "own": SectionSpec(own.TITLE, own.analyse_own, "{kind}独自の設問"),
 }
 
 
@@ -91,58 +77,31 @@ class Report:
     def town(self) -> Town:
         return self.ctx.town
 
-    def _words(self, text: str) -> str:
+    def words(self, text: str) -> str:
         """A section's words for this town (「{kind}独自の設問」 → 市独自の設問, 町独自の設問)."""
         return text.replace("{kind}", own.kind_of(self.town.name.ja))
 
     def heading(self, key: str) -> str:
-        spec = SECTIONS[key]
-        return f"{spec.number}. {self._words(spec.title)}"
+        """「2. 孤独感」: the section's title, numbered among the sections present."""
+        present = [k for k, s in self.sections.items() if s is not None]
+        return f"{present.index(key) + 1}. {self.words(SECTIONS[key].title)}"
 
-    def missing_text(self, key: str) -> str:
-        """The one line shown instead of a section whose items the town did not ask."""
-        return (
-            f"{escape.md(self.town.name.ja)}の調査では{self._words(SECTIONS[key].needs)}を"
-            "尋ねていないため、この節の集計はありません。"
-        )
-
-    def show(self, key: str, interactive: bool = False) -> None:
-        """Display a section in a notebook: text, figures (with captions), then tables."""
+    def show(self, key: str) -> None:
+        """Display a section in a notebook (for exploring; the report page is
+        :class:`helpers.analysis.document.Document`): sentences, figures, statistics, tables."""
         from IPython.display import Markdown, display
 
         section = self.sections[key]
         if section is None:
-            display(Markdown(self.missing_text(key)))
+            display(Markdown(f"（この調査では{self.words(SECTIONS[key].needs)}を尋ねていません）"))
             return
-        intro = self._words(SECTIONS[key].intro)
-        display(Markdown(f"{intro}\n\n{section.text()}" if intro else section.text()))
-        for chart in section.charts(interactive=interactive):
+        display(Markdown(section.text()))
+        for chart in section.charts():
             chart.show()
+        display(Markdown(section.details()))
         for table in section.tables():
             display(Markdown(f"**表：{escape.md(table.title)}**"))
             display(escape.html_table(table.display()))
-
-    def overview(self) -> str:
-        """Markdown lead of the report: the survey in brief and, for samples, the notice."""
-        t, s = self.town, self.town.survey
-        lines = []
-        if t.synthetic:
-            lines.append(
-                "> **合成データ**：この報告の数値は、実在の回答ではなくサンプル用に生成した"
-                "合成データの集計です。"
-            )
-        md = escape.md
-        lines.append(
-            f"{md(t.prefecture)}{md(t.name.ja)}の「{md(s.title)}」の結果です。調査対象は{md(s.target)}"
-            f"（{md(s.sampling)}）、調査期間は{s.start:%Y年%-m月%-d日}～{s.end:%Y年%-m月%-d日}、"
-            f"回答方法は{'・'.join(s.modes)}です。"
-        )
-        lines.append(
-            "割合は無回答を除いた回答者に対する割合で、かっこ内に95%信頼区間を示します。"
-            f"回答者保護のため、{self.ctx.min_cell}人未満の人数と、それが計算で分かってしまう"
-            "数値は「—」としています（調査と集計の方法を参照）。"
-        )
-        return "\n\n".join(lines)
 
     def unused_text(self) -> str:
         """What the report leaves out of the questionnaire: the questions of the raw files it

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from helpers.analysis.common import DISTRIBUTION, TOTAL, Table, distribution, has
 from helpers.analysis.context import Context, Weighting
 from helpers.analysis.publish import Publication
-from helpers.escape import md
+from helpers.analysis.wording import say
 from helpers.figures import Chart, bar_chart
-from helpers.stats import SEX_AGE, add_sex_age, fmt_n, fmt_pct, percent, sex_age_margins
+from helpers.stats import SEX_AGE, add_sex_age, percent, sex_age_margins
 
 TITLE = "回答の状況"
 UNIVERSE = "all"  # every valid respondent
@@ -78,20 +79,13 @@ class Response:
         }
 
     def text(self) -> str:
-        lines = [
-            f"調査票は{fmt_n(self.distributed)}に配布し、{fmt_n(self.returned)}から回答を得ました"
-            f"（回収率 {fmt_pct(self.response_rate)}）。集計の対象は有効回答の{fmt_n(self.n)}です。"
-        ]
-        parts = [f"{md(r['mode'])} {fmt_n(r['count'])}" for r in self.by["mode"].parts()
-                 .to_dict("records")]
-        lines.append("回答方法の内訳は " + "、".join(parts) + " です。")
-        if any(k in self.by for k in ("sex_age", "district")):
-            lines.append(
-                "下の表では、回答者の構成比を人口構成比と比べています。差が大きい区分は、"
-                "重み付け集計で補正しています。"
-            )
-        lines.append(self.weighting.text())
-        return "\n\n".join(lines)
+        return say("response", "summary", distributed=self.distributed, returned=self.returned,
+                   rate=percent(self.response_rate), n=self.n,
+                   modes=self.by["mode"].parts().to_dict("records") if "mode" in self.by else [])
+
+    def details(self) -> str:
+        return say("response", "details", weighting=Markup(self.weighting.text()),
+                   population=any(k in self.by for k in ("sex_age", "district")))
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         if "age_band" not in self.by:
@@ -116,6 +110,10 @@ def analyse_response(ctx: Context) -> Response:
     df, town = ctx.df, ctx.town
     names = {"mode": "回答方法別の回答者数", "sex": "性別の回答者数",
              "age_band": "年代別の回答者数"}
+    if has(df, "mode"):  # a mode the survey did not offer and nobody used is no row (Web 0人)
+        unused = [m for m in df["mode"].cat.categories
+                  if m not in town.survey.modes and not (df["mode"] == m).any()]
+        df = df.assign(mode=df["mode"].cat.remove_categories(unused))
     by = {var: Table(var, title, distribution(df, var, no_answer=True), DISTRIBUTION,
                      universe=UNIVERSE)
           for var, title in names.items() if has(df, var)}

@@ -21,14 +21,13 @@ from helpers.analysis.common import (
     has,
     rao_scott_test,
     rates,
-    tests_note,
 )
 from helpers.analysis.context import Context
 from helpers.analysis.loneliness import UNIVERSE as LONELY_UNIVERSE
 from helpers.analysis.publish import Publication, published_record, universe_key
-from helpers.escape import md
+from helpers.analysis.wording import say
 from helpers.figures import Chart, bar_chart
-from helpers.stats import PairedTest, fmt_n, fmt_p, fmt_percent, round_half_up, wilcoxon_paired
+from helpers.stats import PairedTest, wilcoxon_paired
 
 TITLE = "冬と春～秋の外出頻度"
 SUMMER, WINTER, LESS = "outing_summer", "outing_winter", "outing_less_in_winter"
@@ -109,37 +108,26 @@ class Season:
         return published_record(record) if all_groups_shown(self.lonely_by_less) else None
 
     def text(self) -> str:
-        w = self.wilcoxon
-        direction = "少なく" if self.winter_lower else "多く"
         share = {r[CHANGE]: r["share"] for r in self.change.records()}
-        said = [f"{fmt_percent(share[label])}{verb}" for label, verb in (
+        change = [{"share": share[label], "verb": verb} for label, verb in (
             (FEWER, "が冬に外出が減り"), (SAME, "は変わらず"), (MORE, "は冬に増える"))
             if share.get(label) is not None]
-        lines = [
-            f"冬の外出頻度は春～秋より{direction}なっています。"
-            + (f"回答者の{'、'.join(said)}と答えました（両方に回答した{fmt_n(w['n'])}）。"
-               if said else "")
-            + f"ウィルコクソンの符号付順位検定で {fmt_p(w['p_value'])}、効果量 "
-            f"r={round_half_up(w['effect_r'], 2):.2f}"
-            "（マッチドペア順位双列相関。正の値は冬に外出が減る方向）です。"
-        ]
+        top_by = []
         for var, table in self.less_by.items():
             rows = [r for r in table.parts().to_dict("records") if pd.notna(r["p"])]
             if rows:
                 top = max(rows, key=lambda r: r["p"])
-                lines.append(
-                    f"冬に外出が減る人の割合（重み付けなし）は、{BY[var]}別では"
-                    f"「{md(top[var])}」が{fmt_percent(top['p'])}で最も高くなっています。"
-                )
+                top_by.append({"by": BY[var], "group": top[var], "p": top["p"]})
         rec = {r[LESS]: r for r in self.lonely_by_less.records()}
-        less, same = rec.get(LESS_LABELS[1]), rec.get(LESS_LABELS[0])
-        if less and same and less["p"] is not None and same["p"] is not None:
-            test = tests_note(self.lonely_chi_square, self.lonely_test(self.lonely_rao_scott))
-            lines.append(
-                f"孤独感がある人の割合（重み付けなし）は、冬に外出が減る人で{fmt_percent(less['p'])}、"
-                f"減らない人で{fmt_percent(same['p'])}です{test}。"
-            )
-        return "\n\n".join(lines)
+        less, same = rec.get(LESS_LABELS[1]) or {}, rec.get(LESS_LABELS[0]) or {}
+        return say("season", "summary", winter_lower=self.winter_lower, change=change,
+                   n=self.wilcoxon["n"], top_by=top_by, lonely_less=less.get("p"),
+                   lonely_same=same.get("p"))
+
+    def details(self) -> str:
+        w = self.wilcoxon
+        return say("season", "details", wilcoxon=w, effect_r=w["effect_r"],
+                   chi2=self.lonely_chi_square, rao_scott=self.lonely_test(self.lonely_rao_scott))
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         n = self.wilcoxon["n"] or 0

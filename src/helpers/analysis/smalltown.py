@@ -26,9 +26,9 @@ from helpers.analysis.context import MARGIN_NAMES, Context
 from helpers.analysis.loneliness import UNIVERSE
 from helpers.analysis.models import counts_table, describe, shown_counts
 from helpers.analysis.publish import Publication, published_record, universe_key
-from helpers.escape import md
+from helpers.analysis.wording import say
 from helpers.figures import Chart, bar_chart
-from helpers.stats import Design, compare_groups, fmt_p, fmt_percent, logistic_odds_ratios
+from helpers.stats import Design, compare_groups, logistic_odds_ratios
 
 TITLE = "小規模都市ならではの孤独"
 ITEMS = ["town_ties", "town_faces", "town_selfcontained"]
@@ -146,59 +146,36 @@ class SmalltownItem:
             "adjusted_for": self.adjusted_for,
             "ucla": None if self.ucla is None else self.ucla.records(),
             "ucla_test": None if self.ucla is None else self.test(self.ucla_test, self.ucla),
+            "reference": self.good,
         }
 
-    def text(self) -> str:
-        name = md(name_of(self.item))
-        parts = [f"「{md(r[self.item])}」{fmt_percent(r['p'])}"
-                 for r in self.groups.parts().to_dict("records")]
-        text = (
-            f"**{name}**：孤独感がある人の割合（重み付けなし）は、" + "、".join(parts)
-            + f"で、回答者全体は{fmt_percent(self.overall['p'])}です。"
-        )
-        above = [md(g) for g in self.above_overall if g != self.good]
-        if above:
-            text += (
-                "「" + "」「".join(above) + "」と答えた人は、全体より孤独感がある割合が"
-                "高くなっています。"
-            )
-        if (c := self.test(self.chi2)) is not None:
-            text += (
-                f"回答と孤独感の関連は、重み付けなしのカイ二乗検定で χ²={c['chi2']:.1f}"
-                f"（自由度{c['dof']}）、{fmt_p(c['p_value'])}、効果量 Cramér's V="
-                f"{c['cramers_v']:.2f}です。"
-            )
-        if (r := self.test(self.rao_scott)) is not None:
-            text += (
-                f"重み付けの集計では、Rao–Scott補正のカイ二乗検定で F={r['f']:.2f}（自由度 "
-                f"{r['ndf']:.2f}, {r['ddf']:.1f}）、{fmt_p(r['p_value'])}、補正後の効果量 "
-                f"Cramér's V={r['cramers_v']:.2f}です。"
-            )
+    def summary_fields(self) -> dict[str, Any]:
+        groups = [{"answer": r[self.item], "p": r["p"]}
+                  for r in self.groups.parts().to_dict("records")]
+        return {"name": name_of(self.item), "groups": groups, "overall": self.overall["p"],
+                "answers": [g["answer"] for g in groups],
+                "above": [g for g in self.above_overall if g != self.good]}
+
+    def details_fields(self) -> dict[str, Any]:
+        odds = []
         if self.odds is not None:
-            adjust = "・".join(md(name_of(v)) for v in self.adjusted_for)
             for kind, columns in (("重み付けなし", ODDS), ("重み付け", WEIGHTED_ODDS)):
-                ors = _odds_text(self.odds.records(), columns)
-                if ors:
-                    text += (
-                        f"{adjust}を調整したロジスティック回帰（{kind}）では、「{md(self.good)}」と比べた"
-                        f"オッズ比が{ors}です。"
-                    )
-        if self.ucla is not None and (u := self.test(self.ucla_test, self.ucla)) is not None:
-            text += (
-                f"UCLA孤独感尺度の合計点も回答によって異なります（Kruskal–Wallis検定 "
-                f"{fmt_p(u['p_value'])}）。"
-            )
-        # a model's sentence (results.json "text") is plain text naming the answer labels
-        return "\n\n".join([text, *(md(model["text"]) for model in self.models.values())])
-
-
-def _odds_text(records: list[dict[str, Any]], columns: dict[str, str]) -> str:
-    """「良くないと思う」2.10（95%信頼区間 1.40～3.15、p<0.001）、… for one model's columns."""
-    odds, lo, hi, p = columns
-    return "、".join(
-        f"「{md(r['level'])}」{r[odds]:.2f}（95%信頼区間 {r[lo]:.2f}～{r[hi]:.2f}、{fmt_p(r[p])}）"
-        for r in records if r.get(lo) is not None
-    )
+                odds_col, lo, hi, p = columns
+                rows = [{"level": r["level"], "odds": r[odds_col], "lo": r[lo], "hi": r[hi],
+                         "p": r[p]} for r in self.odds.records() if r.get(lo) is not None]
+                if rows:
+                    odds.append({"kind": kind, "rows": rows})
+        return {
+            "name": name_of(self.item),
+            "good": self.good,
+            "chi2": self.test(self.chi2),
+            "rao_scott": self.test(self.rao_scott),
+            "odds": odds,
+            "adjusted": [name_of(v) for v in self.adjusted_for],
+            "ucla_test": None if self.ucla is None else self.test(self.ucla_test, self.ucla),
+            # a model's sentence (results.json "text") is plain text naming the answer labels
+            "models": [model["text"] for model in self.models.values()],
+        }
 
 
 @dataclass
@@ -207,9 +184,17 @@ class Smalltown(Items):
 
     items: list[SmalltownItem]
     min_cell: int
+    town: str
 
     def to_json(self) -> dict[str, Any]:
         return {"items": {it.item: it.to_json() for it in self.items}}
+
+    def text(self) -> str:
+        return say("smalltown", "summary", town=self.town,
+                   items=[it.summary_fields() for it in self.items])
+
+    def details(self) -> str:
+        return say("smalltown", "details", items=[it.details_fields() for it in self.items])
 
     def charts(self, interactive: bool = False) -> list[Chart]:
         table = stack_by_item({it.item: it.groups for it in self.items})
@@ -310,4 +295,4 @@ def analyse_smalltown(ctx: Context) -> Smalltown | None:
             ucla_test=ucla_test,
             good=_good(ctx, item),
         ))
-    return Smalltown(results, k)
+    return Smalltown(results, k, ctx.town.name.ja)

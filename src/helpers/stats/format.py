@@ -9,6 +9,7 @@ Missing values (None, NaN, pd.NA) are shown as "—".
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -74,6 +75,27 @@ def fmt_ci(lo: object, hi: object, digits: int = 1, level: float = 0.95) -> str:
     lv = f"{percent(level, 0):.0f}"
     a, b = round_half_up(float(lo), digits), round_half_up(float(hi), digits)
     return f"（{lv}%信頼区間 {a:.{digits}f}～{b:.{digits}f}%）"
+
+
+def fmt_date(day: dt.date) -> str:
+    """A date as Japanese text, without leading zeros.
+
+    >>> fmt_date(dt.date(2023, 12, 7))
+    '2023年12月7日'
+    """
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def fmt_period(start: dt.date, end: dt.date) -> str:
+    """A fieldwork period; the year of the end is left out when it is the start's.
+
+    >>> fmt_period(dt.date(2023, 12, 7), dt.date(2023, 12, 29))
+    '2023年12月7日～12月29日'
+    >>> fmt_period(dt.date(2022, 12, 20), dt.date(2023, 1, 18))
+    '2022年12月20日～2023年1月18日'
+    """
+    tail = fmt_date(end) if end.year != start.year else f"{end.month}月{end.day}日"
+    return f"{fmt_date(start)}～{tail}"
 
 
 def fmt_n(n: object) -> str:

@@ -33,6 +33,7 @@ from helpers.analysis.results import build_results
 from helpers.analysis.wording import say
 from helpers.figures import Chart
 from helpers.stats import fmt_date, fmt_period, percent
+from helpers.towns import Town
 
 #: The printed report's Typst settings: A4, Noto CJK (Debian's fonts-noto-cjk), Japanese rules.
 PRINT_FORMAT = {
@@ -60,6 +61,17 @@ class Part:
     figures: list[tuple[int, Chart]]
     details: str
     tables: list[tuple[int, Table]]
+
+
+def page_title(town: Town) -> str:
+    """The title of a town's page and printed report: 「飯山市（長野県）」."""
+    return f"{town.name.ja}（{town.prefecture}）"
+
+
+def page_subtitle(town: Town) -> str:
+    """The survey's title, said to be synthetic data where it is."""
+    title = town.survey.title
+    return title if not town.synthetic or "合成" in title else f"{title}（合成データ）"
 
 
 def _numeric(table: Table) -> list[bool]:
@@ -199,13 +211,14 @@ class Document:
 
     # --- the printed report ---
 
-    def print_source(self, folder: Path, title: str, subtitle: str) -> Path:
+    def print_source(self, folder: Path) -> Path:
         """Write the PDF's Quarto source ``<town>.qmd`` and its figures into ``folder``; the
         build renders it (Typst, A4). Returns the source's path."""
         town = self.report.town
         figures = folder / f"{town.id}_figures"
         figures.mkdir(parents=True, exist_ok=True)
-        front = {"title": escape.meta(title), "subtitle": escape.meta(subtitle),
+        front = {"title": escape.meta(page_title(town)),
+                 "subtitle": escape.meta(page_subtitle(town)),
                  "format": PRINT_FORMAT}
         out = ["---", yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip(), "---"]
         if self.notice():

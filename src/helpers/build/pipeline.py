@@ -81,6 +81,12 @@ class Layout:
     def results(self, town: str) -> Path:
         return self.towns_dir / town / "results.json"
 
+    def print_source(self, town: str) -> Path:
+        """The printed report's Quarto source that the town's report notebook writes."""
+        from helpers.analysis.document import PRINT_DIR
+
+        return self.towns_dir / town / PRINT_DIR / f"{town}.qmd"
+
     def xlsx(self, town: str) -> Path:
         from helpers.build.site import xlsx_name
 
@@ -442,12 +448,10 @@ def _pages(ok: list[str], summary: Summary, layout: Layout) -> list[Any]:
         if t in summary.failed:
             pages.append(Page(t, town, error=summary.failed[t]))
         else:
-            xlsx = layout.xlsx(t)
-            pages.append(
-                Page(
-                    t, town, layout.executed(t), layout.results(t), xlsx if xlsx.exists() else None
-                )
-            )
+            xlsx, printed = layout.xlsx(t), layout.print_source(t)
+            pages.append(Page(t, town, layout.executed(t), layout.results(t),
+                              xlsx if xlsx.exists() else None,
+                              print_source=printed if printed.exists() else None))
     return pages
 
 
@@ -477,7 +481,7 @@ def _site_and_audit(
     failures = " ".join(f"{t}={e}" for t, e in sorted(summary.failed.items()))
     site_key = (
         Hasher("site")
-        .text(versions(["plotly"]) + failures)
+        .text(failures + os.environ.get("TSUNAGARI_SITE_URL", ""))
         .files(tree_files(layout.code / "build", "*.py"))
         .files(site_inputs)
         .key()
@@ -525,7 +529,7 @@ def _render(
     console: Console,
 ) -> None:
     from helpers.build import quarto
-    from helpers.build.site import stage_site
+    from helpers.build.site import site_url, stage_site
 
     new = layout.reports / ".site-new"
     shutil.rmtree(new, ignore_errors=True)
@@ -543,6 +547,10 @@ def _render(
             summary.messages.append(str(exc))
             manifest.forget("site")
             return
+    if not site_url():  # Quarto would list the pages by relative address, which no crawler reads
+        (new / "sitemap.xml").unlink(missing_ok=True)
+        summary.messages.append("sitemap.xml was not written: set website: site-url in "
+                                "_quarto.yml (or TSUNAGARI_SITE_URL) to the site's address")
     replace_dir(new, layout.site)
     manifest.record("site", site_key)
     summary.site = f"rendered → {layout.site}"

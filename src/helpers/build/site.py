@@ -6,8 +6,9 @@ The project's ``_quarto.yml`` and ``site/`` hold the committed configuration and
 - ``index.qmd``: every town with its key figures (from ``results.json``), links to its page and
   its Excel tables, and the towns whose build failed, with the reason;
 - ``towns/<id>.ipynb`` and ``compare.ipynb``: the executed notebooks, titled from the parameter
-  file, with stderr and warnings dropped and plotly figures turned into divs that use the one
-  ``assets/plotly.min.js`` the site serves;
+  file, with stderr and warnings dropped (their charts are static SVG: no chart library loads);
+- ``pdf/<id>.qmd``: each town's printed report (written by its report notebook), which the same
+  render turns into ``pdf/<id>.pdf`` (Typst, A4), linked from the town's page;
 - ``methods.qmd`` (the ``site/methods.qmd`` template filled in) and ``codebook.qmd``, both from
   ``config/codebook.yml`` and the town parameter files.
 """
@@ -28,14 +29,14 @@ from urllib.parse import quote
 import yaml
 
 from helpers import escape, paths
+from helpers.analysis.document import page_subtitle, page_title
 from helpers.codebook import Codebook, VarType, load_codebook
 from helpers.stats.disclosure import rule_text
-from helpers.stats.format import fmt_ci, fmt_pct, fmt_percent, percent
+from helpers.stats.format import fmt_ci, fmt_pct, fmt_percent, fmt_period, percent
 from helpers.towns import Town, town_labels
 
 QUARTO_YML = paths.ROOT / "_quarto.yml"
 SITE_SRC = paths.ROOT / "site"
-PLOTLY_MIME = "application/vnd.plotly.v1+json"
 SUPPRESSED = "—"
 #: Classes Quarto's table processing would give a notebook's table (it is off: too slow).
 TABLE_CLASSES = "caption-top table table-sm table-striped small"
@@ -54,18 +55,12 @@ class Page:
     results: Path | None = None
     xlsx: Path | None = None
     error: str | None = None
+    print_source: Path | None = None  # the printed report's Quarto source (pdf/<id>.qmd)
 
 
 def xlsx_name(town_id: str) -> str:
     """File name of a town's Excel tables (the report notebook's contract)."""
     return f"{town_id}_集計表.xlsx"
-
-
-def plotly_js() -> Path:
-    """The plotly.js bundled with the installed plotly package."""
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 # --- numbers (as published in results.json: percentages with one decimal) ---
@@ -89,27 +84,12 @@ def count(n: int | None, min_cell: int) -> str:
 # --- notebooks ---
 
 
-def plotly_div(figure: Mapping[str, Any]) -> str:
-    """A plotly figure as an HTML div that uses the page's global ``Plotly`` (no plotly.js)."""
-    import plotly.io as pio
-
-    height = figure.get("layout", {}).get("height") or 450
-    return pio.to_html(
-        dict(figure),
-        include_plotlyjs=False,
-        full_html=False,
-        validate=False,
-        default_height=f"{height}px",
-        config={"responsive": True, "displaylogo": False},
-    )
-
-
 def _clean_output(out: dict[str, Any]) -> dict[str, Any] | None:
-    """An output as published, or None to drop it (stderr, errors, scripts, plotly.js loaders).
+    """An output as published, or None to drop it (stderr, errors, scripts).
 
     HTML outputs become Markdown outputs holding a raw HTML block: Quarto adds require.js and
-    jQuery from a CDN to any page with ``text/html`` outputs, which would break offline viewing
-    and turn the one global ``Plotly`` into an AMD module. Their tables get ``TABLE_CLASSES``.
+    jQuery from a CDN to any page with ``text/html`` outputs, which would break offline viewing.
+    Their tables without a class get ``TABLE_CLASSES``.
     """
     kind = out.get("output_type")
     if kind == "error" or (kind == "stream" and out.get("name") == "stderr"):
@@ -117,12 +97,8 @@ def _clean_output(out: dict[str, Any]) -> dict[str, Any] | None:
     data = out.get("data")
     if not data:
         return out
-    if PLOTLY_MIME in data:
-        page = plotly_div(data[PLOTLY_MIME])
-    elif "text/html" in data:
+    if "text/html" in data:
         page = "".join(data["text/html"])
-        if "cdn.plot.ly" in page or "define('plotly'" in page or "require.config" in page:
-            return None  # a notebook renderer's plotly.js loader: the site loads plotly.js itself
         page = re.sub(r"<table(?![^>]*\bclass=)", f'<table class="{TABLE_CLASSES}"', page)
     elif "application/javascript" in data:
         return None
@@ -184,25 +160,20 @@ def prepare_notebook(
     dest.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
 
 
-def _plotly_header(depth: int) -> dict[str, Any]:
-    src = "../" * depth + "assets/plotly.min.js"
-    return {"include-in-header": {"text": f'<script src="{src}" charset="utf-8"></script>'}}
-
-
-def _subtitle(town: Town) -> str:
-    title = town.survey.title
-    return title if not town.synthetic or "合成" in title else f"{title}（合成データ）"
-
-
 def town_intro(page: Page) -> str | None:
-    """The Markdown placed at the top of a town page: the download link of its Excel tables.
+    """The Markdown placed at the top of a town page: download links of its printed report (PDF)
+    and its Excel tables, those that exist.
 
     (The report notebook itself says when its data are synthetic; the subtitle says it too.)
     """
-    if page.xlsx is None:
-        return None
-    link = f"../downloads/{quote(xlsx_name(page.id))}"
-    return f"[集計表（Excel）をダウンロード]({link}){{.btn .btn-outline-primary}}\n"
+    links = []
+    if page.print_source is not None:
+        links.append(f"[印刷用の報告（PDF、A4）](../pdf/{quote(page.id)}.pdf)"
+                     "{.btn .btn-primary .download}")
+    if page.xlsx is not None:
+        links.append(f"[集計表（Excel）](../downloads/{quote(xlsx_name(page.id))})"
+                     "{.btn .btn-outline-primary .download}")
+    return "\n".join(links) + "\n" if links else None
 
 
 # --- generated pages ---
@@ -221,12 +192,12 @@ def index_page(pages: Iterable[Page]) -> str:
     """The home page: a table of the published towns and a list of the failed ones."""
     ok = [p for p in pages if p.error is None and p.town is not None]
     failed = [p for p in pages if p.error is not None]
-    head = (
-        "<tr><th>市町村</th><th>都道府県</th><th class='num'>回答者数</th>"
-        "<th class='num'>回収率</th>"
-        "<th class='num'>孤独感がある（95%信頼区間）</th><th class='num'>しばしば・常にある</th>"
-        "<th>集計表</th></tr>"
-    )
+    columns = ["市町村", "都道府県", "回答者数", "回収率",
+               "孤独感がある（重み付けなし、95%信頼区間）", "孤独感がある（重み付け）",
+               "しばしば・常にある（重み付けなし）", "集計表"]
+    numeric = {"回答者数", "回収率"} | {c for c in columns if c.startswith(("孤独感", "しばしば"))}
+    head = "".join(f"<th scope='col'{' class=num' if c in numeric else ''}>{c}</th>"
+                   for c in columns)
     rows = []
     labels = _labels(ok)
     for p in ok:
@@ -234,16 +205,20 @@ def index_page(pages: Iterable[Page]) -> str:
         t = p.town
         mc = int(r.get("min_cell") or t.report.min_cell)
         headline = r.get("headline") or {}
+        weighted = (r.get("headline_weighted") or {}).get("lonely")
         rate = r.get("response_rate", percent(t.survey.response_rate))
         name = escape.html(labels[t.id]) + ("（合成データ）" if t.synthetic else "")
         xlsx = (
             f"<a href='downloads/{quote(xlsx_name(t.id))}'>Excel</a>" if p.xlsx is not None else "—"
         )
+        weighted_text = (rate_with_ci(weighted, 0) if weighted and weighted.get("p") is not None
+                         else "重み付けなし")
         rows.append(
-            f"<tr><td><a href='towns/{t.id}.html'>{name}</a></td>"
+            f"<tr><th scope='row'><a href='towns/{t.id}.html'>{name}</a></th>"
             f"<td>{escape.html(t.prefecture)}</td>"
             f"<td class='num'>{count(r.get('n'), mc)}</td><td class='num'>{fmt_percent(rate)}</td>"
             f"<td class='num'>{rate_with_ci(headline.get('lonely'), mc)}</td>"
+            f"<td class='num'>{weighted_text}</td>"
             f"<td class='num'>{rate_with_ci(headline.get('often_always'), mc)}</td>"
             f"<td>{xlsx}</td></tr>"
         )
@@ -263,9 +238,11 @@ def index_page(pages: Iterable[Page]) -> str:
         "## 市町村一覧",
         "",
         "```{=html}",
-        f"<table class='table table-sm town-list caption-top'><thead>{head}</thead><tbody>",
+        "<div class='table-scroll' role='region' tabindex='0' aria-labelledby='tbl-towns'>",
+        "<table class='table table-sm town-list'><caption id='tbl-towns'>表1　市町村別の"
+        f"主な数値</caption><thead><tr>{head}</tr></thead><tbody>",
         *rows,
-        "</tbody></table>",
+        "</tbody></table></div>",
         "```",
         "",
         "[市町村の比較](compare.ipynb)を見る。",
@@ -291,9 +268,9 @@ def _labels(pages: Iterable[Page]) -> dict[str, str]:
 
 def _codes_text(var: Any) -> str:
     if var.codes == "town":
-        return {"district": "市町村ごとの地区（パラメータファイルの districts）",
-                "age_band": "市町村ごとの年齢区分（パラメータファイルの age_bands。調査と集計の"
-                            "方法を参照）"}.get(var.name, "市町村ごと")
+        return {"district": "市町村ごとの地区",
+                "age_band": "市町村ごとの年齢区分（調査と集計の方法を参照）"}.get(var.name,
+                                                                          "市町村ごと")
     if var.type in {VarType.NUMBER} and var.range:
         return f"{var.range[0]:g}～{var.range[1]:g}"
     return "　".join(f"{code} {label}" for code, label in var.labels().items())
@@ -327,7 +304,7 @@ def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
         "title: 調査票（コードブック）",
         "---",
         "",
-        "この報告で使う標準の質問項目です（`config/codebook.yml` から作成）。"
+        "この報告で使う標準の質問項目です。"
         "各市町村の質問はこの項目に対応付けて集計しています。"
         "「非公開」の項目（自由記述・回答者番号・正確な年齢）は報告に含めません。",
     ]
@@ -525,7 +502,7 @@ def methods_page(
         where, how = f"{t.name.ja}（{t.prefecture}）", f"{s.sampling}、{'・'.join(s.modes)}"
         surveys.append(
             f"| {escape.md(where)} | {escape.md(s.target)} | {escape.md(how)} | "
-            f"{s.start:%Y年%m月%d日}～{s.end:%m月%d日} | {s.distributed:,} | "
+            f"{fmt_period(s.start, s.end)} | {s.distributed:,} | "
             f"{s.returned:,}（{fmt_pct(s.response_rate)}） |"
         )
     values = {
@@ -555,10 +532,20 @@ def methods_page(
 # --- the project ---
 
 
+def site_url() -> str:
+    """Where the site is published: ``$TSUNAGARI_SITE_URL``, else ``website: site-url`` of
+    ``_quarto.yml`` (ending in /), or "" when neither is set."""
+    config = yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
+    url = os.environ.get("TSUNAGARI_SITE_URL") or config["website"].get("site-url") or ""
+    return url if not url or url.endswith("/") else url + "/"
+
+
 def site_config(pages: Iterable[Page], render: list[str], stage: Path, out_dir: Path) -> str:
-    """``_quarto.yml`` for the staged project: output dir, render list and the towns menu."""
+    """``_quarto.yml`` for the staged project: output dir, render list, site address and the
+    towns menu."""
     config = yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
     config["project"]["output-dir"] = os.path.relpath(out_dir, stage)
+    config["website"]["site-url"] = site_url()
     config["project"]["render"] = render
     shown = [p for p in pages if p.error is None and p.town is not None]
     labels = _labels(shown)
@@ -592,24 +579,22 @@ def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Pa
     )
     (stage / "codebook.qmd").write_text(codebook_page(book, towns), encoding="utf-8")
     (stage / "index.qmd").write_text(index_page(pages), encoding="utf-8")
-    (stage / "assets").mkdir()
-    shutil.copy2(plotly_js(), stage / "assets" / "plotly.min.js")
     (stage / "downloads").mkdir()
     render = ["index.qmd"]
     for p in pages:
         if p.error is not None or p.notebook is None or p.town is None:
             continue
-        meta = {
-            "title": escape.meta(f"{p.town.name.ja}（{p.town.prefecture}）"),
-            "subtitle": escape.meta(_subtitle(p.town)),
-            **_plotly_header(1),
-        }
+        meta = {"title": escape.meta(page_title(p.town)),
+                "subtitle": escape.meta(page_subtitle(p.town))}
         prepare_notebook(p.notebook, stage / "towns" / f"{p.town.id}.ipynb", meta, town_intro(p))
         if p.xlsx is not None:
             shutil.copy2(p.xlsx, stage / "downloads" / xlsx_name(p.town.id))
         render.append(f"towns/{p.town.id}.ipynb")
+        if p.print_source is not None:
+            shutil.copytree(p.print_source.parent, stage / "pdf", dirs_exist_ok=True)
+            render.append(f"pdf/{p.print_source.name}")
     if compare is not None:
-        meta = {"title": "市町村の比較", **_plotly_header(0)}  # the notebook labels synthetic data
+        meta = {"title": "市町村の比較"}  # the notebook labels synthetic data
         prepare_notebook(compare, stage / "compare.ipynb", meta)
         render.append("compare.ipynb")
     render += ["methods.qmd", "codebook.qmd"]

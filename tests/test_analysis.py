@@ -246,9 +246,12 @@ def test_missing_sections_say_so():
     results = build_results(report)
     assert results["sections"]["smalltown"] is False and results["smalltown"] is None
     assert results["sections"]["season"] is False and results["season"] is None
-    text = report.missing_text("season")
-    assert "尋ねていない" in text and "外出頻度" in text
-    assert "2. 孤独感" in report.sheets() and "4. 冬と春～秋の外出頻度" not in report.sheets()
+    from helpers.analysis.document import Document
+
+    doc = Document(report)
+    assert [p.heading for p in doc.parts] == ["1. 回答の状況", "2. 孤独感", "3. 孤立", "4. 地区別"]
+    assert "この調査で尋ねていない項目：" in doc.about() and "外出頻度" in doc.about()
+    assert list(report.sheets()) == [p.heading for p in doc.parts]
 
 
 def test_no_margins_no_weighting(survey):
@@ -374,8 +377,10 @@ def test_every_section_chart_has_a_caption_with_n(report, interactive):
     charts = [c for s in report.sections.values() for c in s.charts(interactive=interactive)]
     assert len(charts) >= 7
     for chart in charts:
-        assert chart.caption.startswith("図：") and "回答者 n = " in chart.caption
+        assert chart.title and "回答者 n = " in chart.caption
         if not interactive:
+            assert "で最も高く" in chart.alt or "回答者保護のため" in chart.alt
+            assert chart.data is not None and len(chart.data) > 0
             plt.close(chart.figure)
 
 
@@ -417,8 +422,11 @@ def test_report_text_shows_user_strings_as_typed(survey):
     df = survey.copy()
     df["district"] = df["district"].cat.rename_categories(districts)
     rep = analyse_town(df, town)
-    text = "\n\n".join([rep.overview(), rep.missing_text("season"),
-                        *(s.text() for s in rep.sections.values() if s is not None)])
+    from helpers.analysis.document import Document
+
+    doc = Document(rep)
+    text = "\n\n".join([doc.main_points(), doc.about(),
+                        *(t for p in doc.parts for t in (p.text, p.details))])
 
     class Page(HTMLParser):
         def __init__(self) -> None:
@@ -434,8 +442,8 @@ def test_report_text_shows_user_strings_as_typed(survey):
 
     page = Page()
     page.feed(MarkdownIt("commonmark").render(text))
-    assert page.tags <= {"p", "strong", "blockquote"}  # the report's own markup only
-    assert f"*県*{name}の「" in page.shown and f"{name}の調査では" in page.shown
+    assert page.tags <= {"p", "strong", "ul", "li", "a"}  # the report's own markup only
+    assert f"*県*{name}「" in page.shown
     assert sum(f"「{d}」" in page.shown for d in districts) >= 2  # highest and lowest district
 
 

@@ -100,7 +100,6 @@ class Chart:
             self.figure.show()
         else:
             display(self.figure)
-            plt.close(self.figure)
         display(Markdown(f"*{escape.md(self.caption)}*"))
 
     def svg(self, layout: dict[str, float] = WIDE, text_as_paths: bool = False) -> str:
@@ -111,8 +110,6 @@ class Chart:
         with matplotlib.rc_context({"svg.fonttype": "path" if text_as_paths else "none",
                                     "svg.hashsalt": "tsunagari"}):
             figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-        if figure is not self.figure:
-            plt.close(figure)
         return re.sub(r"font-family: '[^']*'", f"font-family: {SVG_FONTS}", buffer.getvalue())
 
     def csv(self) -> str:
@@ -175,10 +172,12 @@ def _tidy(
     })
 
 
-def _caption(what: str, n: int, ci: bool, suppressed: int, min_cell: int) -> str:
+def say_caption(what: str, n: int, suppressed: int, min_cell: int, ci: bool = True,
+                dots: bool = False) -> str:
+    """A chart's caption (``templates/figures.md.j2``): what, n, how to read it, what is hidden."""
     from helpers.analysis.wording import say
 
-    return say("figures", "caption", what=what, n=n, ci=ci, suppressed=suppressed,
+    return say("figures", "caption", what=what, n=n, ci=ci, dots=dots, suppressed=suppressed,
                min_cell=min_cell, plain=True)
 
 
@@ -268,6 +267,7 @@ def _draw_static(
             ax.legend(frameon=False, fontsize=layout["legend"], loc="upper center",
                       bbox_to_anchor=(0.5, -0.12), ncol=1 if long else 2)
     fig.tight_layout()
+    plt.close(fig)  # drawn on demand (SVG, notebook display), never shown by a notebook backend
     return fig
 
 
@@ -322,7 +322,7 @@ def bar_chart(
     ``reference_label``.
     """
     data = _tidy(table, x, value, hue, ci)
-    caption = _caption(what, n, ci is not None, int(data["value"].isna().sum()), min_cell)
+    caption = say_caption(what, n, int(data["value"].isna().sum()), min_cell, ci is not None)
     if interactive:
         return Chart(_draw_interactive(data, title, reference, reference_label), caption, title)
     columns = {"x": "区分", "hue": "系列", "value": "割合（%）", "lo": "95%信頼区間 下限（%）",
@@ -332,6 +332,71 @@ def bar_chart(
 
     def draw(layout: dict[str, float]) -> Figure:
         return _draw_static(data, reference, reference_label, layout)
+
+    return Chart(draw(WIDE), caption, title, _alt(data, what, reference, reference_label),
+                 shown, draw)
+
+
+def _draw_dots(
+    data: pd.DataFrame, reference: float | None, reference_label: str,
+    layout: dict[str, float] = WIDE,
+) -> Figure:
+    """Dots with interval lines, one row per ``x`` (top to bottom), one colour per ``hue``
+    (offset within the row); hidden values are a "—" at the left."""
+    xs = list(dict.fromkeys(data["x"]))
+    hues = list(dict.fromkeys(data["hue"]))
+    step = 0.7 / max(len(hues), 1)
+    fig, ax = plt.subplots(figsize=(layout["width"], 1.2 + 0.22 * len(xs) * max(len(hues), 2)))
+    top = float(np.nanmax([data["value"].max(), data["hi"].max(), reference or 0, 1]))
+    for i, hue in enumerate(hues):
+        part = data[data["hue"] == hue].set_index("x").reindex(xs)
+        pos = np.arange(len(xs)) - 0.35 + step * (i + 0.5)
+        shown = part["value"].notna().to_numpy()
+        colour = PALETTE[i % 8]
+        ax.hlines(pos[shown], part["lo"][shown], part["hi"][shown], color=colour, linewidth=1.2)
+        ax.plot(part["value"][shown], pos[shown], "o", color=colour, markersize=5,
+                label=escape.mpl(hue))
+        for p in pos[~shown]:
+            ax.text(top * 0.01, p, SUPPRESSED, va="center", color="#555555",
+                    fontsize=layout["tick"])
+    if reference is not None:
+        ax.axvline(reference, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
+                   label=escape.mpl(reference_label))
+    ax.set_yticks(np.arange(len(xs)), [escape.mpl(_wrap(x, 10)) for x in xs],
+                  fontsize=layout["tick"])
+    ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.1)
+    ax.set_xlabel("割合（%）", fontsize=layout["font"])
+    ax.tick_params(axis="x", labelsize=layout["tick"])
+    ax.legend(frameon=False, fontsize=layout["legend"], loc="lower left", bbox_to_anchor=(0, 1.0),
+              ncol=1 if layout is NARROW else 3)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def dot_chart(
+    table: pd.DataFrame,
+    y: str,
+    *,
+    hue: str,
+    title: str,
+    what: str,
+    n: int,
+    min_cell: int,
+    reference: float | None = None,
+    reference_label: str = "全体",
+) -> Chart:
+    """A dot plot of published percentages ``p`` with their intervals ``lo``–``hi``: one row
+    per ``y``, one colour per ``hue`` (e.g. towns), for comparing many groups at a glance."""
+    data = _tidy(table, y, "p", hue, ("lo", "hi"))
+    caption = say_caption(what, n, int(data["value"].isna().sum()), min_cell, dots=True)
+    columns = {"x": "区分", "hue": "系列", "value": "割合（%）", "lo": "95%信頼区間 下限（%）",
+               "hi": "95%信頼区間 上限（%）"}
+    shown = data.astype(object).where(data.notna(), SUPPRESSED).rename(columns=columns)
+
+    def draw(layout: dict[str, float]) -> Figure:
+        return _draw_dots(data, reference, reference_label, layout)
 
     return Chart(draw(WIDE), caption, title, _alt(data, what, reference, reference_label),
                  shown, draw)

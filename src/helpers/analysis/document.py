@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from markdown_it import MarkdownIt
 
@@ -43,7 +44,6 @@ PRINT_FORMAT = {
         "fontsize": "10pt",
         "lang": "ja",
         "margin": {"x": "2cm", "y": "2cm"},
-        "section-numbering": None,
     }
 }
 #: Where the printed report's source and figures go, inside a town's output folder.
@@ -79,13 +79,13 @@ def _numeric(table: Table) -> list[bool]:
     return [c not in table.label_columns for c in table._shown().columns]
 
 
-def table_html(table: Table, number: int) -> str:
-    """A published table as accessible HTML: numbered caption, column and row headers with
-    ``scope``, numbers right-aligned; in a container that scrolls sideways on a narrow screen
-    (keyboard-focusable, named by the caption)."""
-    shown = table.display()
-    numeric = _numeric(table)
-    labels = len(table.label_columns)
+def frame_html(shown: pd.DataFrame, title: str, number: int, labels: int = 1,
+               numeric: list[bool] | None = None) -> str:
+    """A table of text cells as accessible HTML: numbered caption, column headers and the first
+    ``labels`` columns as row headers with ``scope``, ``numeric`` columns right-aligned (default:
+    all but the row headers); in a container that scrolls sideways on a narrow screen
+    (keyboard-focusable, named by the caption). Rows labelled 全体 are totals."""
+    numeric = numeric or [i >= labels for i in range(len(shown.columns))]
     head = "".join(
         f'<th scope="col"{" class=num" if num else ""}>{escape.html(h)}</th>'
         for h, num in zip(shown.columns, numeric, strict=True))
@@ -102,9 +102,15 @@ def table_html(table: Table, number: int) -> str:
     return (
         f'<div class="table-scroll" role="region" tabindex="0" aria-labelledby="{cap}">'
         f'<table class="table table-sm data-table"><caption id="{cap}">表{number}　'
-        f"{escape.html(table.title)}</caption><thead><tr>{head}</tr></thead>"
+        f"{escape.html(title)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def table_html(table: Table, number: int) -> str:
+    """A published table as accessible HTML (:func:`frame_html`)."""
+    return frame_html(table.display(), table.title, number, len(table.label_columns),
+                      _numeric(table))
 
 
 def table_markdown(table: Table, number: int) -> str:
@@ -164,7 +170,7 @@ class Document:
                      if w.applied else f"なし（{w.reason}）")
         published = town.report.published
         day = published or self.today
-        cite = (f"{town.prefecture}{town.name.ja}（{day.year}）「{survey.title} 結果報告」"
+        cite = (f"{town.prefecture}{town.name.ja}（{day.year}）「{survey.title}」結果報告、"
                 "つながりレポート")
         return say(
             "about", "about",
@@ -220,7 +226,7 @@ class Document:
         front = {"title": escape.meta(page_title(town)),
                  "subtitle": escape.meta(page_subtitle(town)),
                  "format": PRINT_FORMAT}
-        out = ["---", yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip(), "---"]
+        out = ["---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---"]
         if self.notice():
             out.append(self.notice())
         out += ["## 主な結果", self.main_points(), "## この報告について", self.about()]

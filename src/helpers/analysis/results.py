@@ -4,7 +4,8 @@ check before they are written.
 results.json (UTF-8) holds the figures exactly as published (``helpers.analysis.publish``):
 shares are percentages (0–100) rounded half up to one decimal, hidden values are null.
 Keys: ``town``, ``name_ja``, ``prefecture``, ``synthetic``, ``min_cell``, ``n``,
-``response_rate`` (%), ``weighting``, ``headline`` (``lonely`` / ``often_always``: ``p``,
+``response_rate`` (%), ``survey`` (``title``, ``start``, ``end``, ``min_age``, ``modes``),
+``weighting``, ``headline`` (``lonely`` / ``often_always``: ``p``,
 ``lo``, ``hi``, ``n``, ``x``), ``headline_weighted``, ``national``, ``lonely_by_sex_age`` (rows:
 ``sex``, ``age_band``, ``n``, ``x``, ``p``, ``lo``, ``hi``, …), ``sections`` (section key →
 present), and one entry per section key (``response``, ``loneliness``, ``smalltown``,
@@ -48,6 +49,9 @@ def build_results(report: Report) -> dict[str, Any]:
         "min_cell": ctx.min_cell,
         "n": response.n,
         "response_rate": percent(town.survey.response_rate),
+        "survey": {"title": town.survey.title, "start": town.survey.start.isoformat(),
+                   "end": town.survey.end.isoformat(), "min_age": town.survey.min_age,
+                   "modes": list(town.survey.modes)},
         "weighting": ctx.weighting.to_json(),
         "headline": lonely.headline if lonely else {"lonely": empty, "often_always": empty},
         "headline_weighted": lonely.headline_weighted if lonely else None,

@@ -11,8 +11,9 @@ Checked in every HTML page and the search index of the site, every Excel file, a
 - **small cells**: every count a reader can recover from the tables published together (a page,
   a workbook, a results.json) with their own arithmetic — share × base, interval inversion,
   totals minus parts across rows, columns and linked tables, 0 vs — (``helpers.build.attack``);
-- **chart data** inside a page: every number of a plotly chart is a percentage with one decimal
-  that a table of the same page shows (a chart may not publish more than the tables).
+- **chart data** inside a page: every number of a chart's data (the CSV each chart links to, or
+  a plotly chart's traces) is a percentage with one decimal that a table of the same page shows
+  (a chart may not publish more than the tables).
 
 ``audit_text`` checks that text from users stayed text (``UserText``: the strings of the town
 files): no user string shown as markup in a page (written there unescaped, its Markdown specials
@@ -48,6 +49,8 @@ ID_HEADERS = {
     "満年齢",
 }
 PLOTLY_CALL = "Plotly.newPlot("
+#: How a chart's data link starts (helpers.figures.Chart.html).
+CSV_LINK = "data:text/csv;charset=utf-8;base64,"
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,9 @@ class _Page(HTMLParser):
         self.scripts: list[str] = []
         self.tables: list[list[list[str]]] = []
         self.titles: list[str] = []
+        self.chart_data: list[str] = []  # the CSV text of each chart's data link
         self._hidden = 0
+        self._caption: list[str] | None = None
         self._stack: list[list[list[str]]] = []
         self._cell: list[str] | None = None
         self._strong: list[str] | None = None
@@ -166,6 +171,12 @@ class _Page(HTMLParser):
             self._stack[-1].append([])
         elif tag in ("td", "th") and self._stack and self._stack[-1]:
             self._cell = []
+        elif tag == "caption" and self._stack:
+            self._caption = []
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            if href.startswith(CSV_LINK):
+                self.chart_data.append(base64.b64decode(href[len(CSV_LINK):]).decode("utf-8"))
         if tag in ("br", "p", "div", "li", "tr", "td", "th"):
             self.visible.append("\n")  # text of neighbouring elements must not run together
 
@@ -175,6 +186,9 @@ class _Page(HTMLParser):
         elif tag in ("td", "th") and self._cell is not None and self._stack:
             self._stack[-1][-1].append(normalize("".join(self._cell)))
             self._cell = None
+        elif tag == "caption" and self._caption is not None:
+            self.titles[-1] = normalize("".join(self._caption))
+            self._caption = None
         elif tag == "table" and self._stack:
             self.tables.append(self._stack.pop())
             self._title = ""
@@ -191,6 +205,8 @@ class _Page(HTMLParser):
             self._cell.append(data)
         if self._strong is not None:
             self._strong.append(data)
+        if self._caption is not None:
+            self._caption.append(data)
 
 
 def _unescape_js(text: str) -> str:
@@ -284,6 +300,25 @@ def chart_breaches(traces: list[dict], shown: set[float]) -> list[str]:
     return found
 
 
+def csv_breaches(text: str, shown: set[float]) -> list[str]:
+    """Numbers of a chart's data (CSV) that are not percentages with one decimal shown in a table
+    of the page (the CSV's label columns are text; 「—」 is a hidden value)."""
+    import csv
+    import io
+
+    found = []
+    for row in list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]:
+        for cell in row:
+            try:
+                v = float(cell)
+            except ValueError:
+                continue
+            if abs(v - round(v, 1)) > 1e-6 or round(v, 1) not in shown:
+                found.append(f"chart data 「{'・'.join(row[:2])}」: {cell} is not a percentage "
+                             "with one decimal shown in a table of the page")
+    return found
+
+
 def _shown_numbers(page: _Page) -> set[float]:
     """Every number the page's tables show (a cell like 34.9%（31.3～38.6%） gives three)."""
     out: set[float] = set()
@@ -311,6 +346,9 @@ def audit_html(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
     shown = _shown_numbers(page)
     for traces in plotly_data(_unescape_js("\n".join(page.scripts))):
         found += [Breach(path, "chart data", d) for d in chart_breaches(traces, shown)]
+    for data in page.chart_data:
+        found += [Breach(path, "chart data", d) for d in csv_breaches(data, shown)]
+        found += [Breach(path, kind, value) for kind, value in secrets.find(data)]
     return found
 
 

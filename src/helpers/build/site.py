@@ -112,6 +112,36 @@ def _lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
+_HEADING = re.compile(r"(#{1,6} [^\n]+)\n*")
+
+
+def _promote_headings(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Headings that a code cell displays (``display(Markdown("## …"))``) become Markdown cells
+    of their own, so that Quarto makes them sections (table of contents, search); the outputs
+    after a heading go on in a new code cell without source (code is hidden)."""
+    out: list[dict[str, Any]] = []
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            out.append(cell)
+            continue
+        current = {**cell, "outputs": []}
+        out.append(current)
+        for output in cell.get("outputs", []):
+            text = "".join((output.get("data") or {}).get("text/markdown", ""))
+            m = _HEADING.match(text)
+            if not m:
+                current["outputs"].append(output)
+                continue
+            out.append({"cell_type": "markdown", "metadata": {}, "source": _lines(m[1] + "\n")})
+            current = {"cell_type": "code", "metadata": {}, "execution_count": None,
+                       "source": [], "outputs": []}
+            out.append(current)
+            rest = text[m.end():]
+            if rest.strip():
+                current["outputs"].append({**output, "data": {"text/markdown": _lines(rest)}})
+    return out
+
+
 def _front_matter(cell: dict[str, Any] | None) -> dict[str, Any]:
     if cell is None or cell.get("cell_type") != "raw":
         return {}
@@ -143,6 +173,7 @@ def prepare_notebook(
     for cell in cells:
         if cell.get("cell_type") == "code":
             cell["outputs"] = [o for o in map(_clean_output, cell.get("outputs", [])) if o]
+    cells = _promote_headings(cells)
     head = [
         {
             "cell_type": "raw",

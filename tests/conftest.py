@@ -101,3 +101,30 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if reporter is not None:
             reporter.write_line(f"RAW FILES CHANGED DURING THE TESTS: {', '.join(changed)}",
                                 red=True)
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    """The project's own site, built from the sample towns' processed data (``tsunagari clean``,
+    which ``make test`` runs first) by ``tsunagari build`` (incremental: nothing is redone when
+    nothing changed). Workers of pytest-xdist wait for each other on a lock, so the build runs
+    once; the outputs are the project's build/ and reports/site/. Skipped without Quarto."""
+    import fcntl
+
+    from helpers.build import quarto
+    from helpers.build.pipeline import Layout, Options, build
+
+    if quarto.find_quarto() is None:
+        pytest.skip("Quarto not found (PATH, $QUARTO): the site cannot be rendered")
+    from helpers.towns import list_towns
+
+    missing = [t for t in list_towns() if not (paths.processed_dir(t) / "survey.parquet").exists()]
+    if missing:
+        pytest.skip(f"no processed data for {', '.join(missing)}: run `tsunagari clean`")
+    layout = Layout(clean=False)  # the other tests read data/processed/ meanwhile
+    layout.build.mkdir(parents=True, exist_ok=True)
+    with (layout.build / ".test-site.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        summary = build(Options(), layout)
+    assert summary.exit_code == 0, (summary.failed, summary.messages, summary.breaches)
+    return layout.site

@@ -1,8 +1,13 @@
 """The built website in a real browser (Playwright driving Debian's Chromium), offline.
 
-Uses the site `make report` built (reports/site/) when there is one, otherwise builds a small
-site from the throwaway notebooks. Every request outside the local server is blocked, so a chart
-or script that needs the internet shows up as a console error. Screenshots go to
+The project's site is built from the sample towns (the ``built_site`` fixture: ``tsunagari
+build``, incremental) and every page is opened on a phone (390×844) and a desktop (1280×800).
+Every request outside the local server is blocked, so a chart or script that needs the internet
+shows up as a console error. On every page at both sizes: no console error, axe-core (npm,
+``node_modules/axe-core``) finds no serious or critical violation, the first view weighs at most
+2 MB (printed), nothing but a table's own container scrolls sideways, no text is set narrower
+than two characters per line, chart text is at least 11 px, and every chart states its finding
+(alt text) and links its data (CSV). Screenshots of the index and Iiyama at both sizes go to
 reports/screenshots/ for review.
 
 A hostile town file (script, img onerror, Markdown specials, a formula, a shortcode, and a raw
@@ -28,12 +33,19 @@ from helpers.build.pipeline import Layout, Options, build
 from helpers.towns import list_towns, load_town
 
 CHROMIUM = Path("/usr/bin/chromium")
-FIXTURES = Path(__file__).parent / "fixtures" / "build"
+AXE = paths.ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = paths.REPORTS / "screenshots"
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+PAGES = ["index", "compare", "methods", "codebook", *(f"towns/{t}" for t in list_towns())]
+SCREENSHOTS = {"index", "towns/iiyama"}
+#: The first view of a page may load at most this many bytes (uncompressed).
+BUDGET = 2_000_000
+#: Chart text on screen is at least this many CSS pixels.
+MIN_CHART_TEXT = 11
 
 
 def _missing() -> str | None:
@@ -45,6 +57,8 @@ def _missing() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "the playwright package is not installed"
+    if not AXE.exists():
+        return f"axe-core not installed at {AXE} (npm install)"
     return None
 
 
@@ -55,28 +69,14 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    built = paths.REPORTS / "site"
-    if (built / "index.html").exists():
-        return built
-    tmp = tmp_path_factory.mktemp("site")
-    layout = Layout(
-        notebook=FIXTURES / "report.ipynb",
-        compare=FIXTURES / "compare.ipynb",
-        build=tmp / "build",
-        reports=tmp / "reports",
-        processed=tmp / "processed",
-        clean=False,
-    )
-    summary = build(Options(), layout)
-    assert summary.exit_code == 0, summary
-    return layout.site
-
-
 def _serve(site: Path) -> Iterator[str]:
     """Serve ``site`` on a local port while the generator is open; yield its URL."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -86,8 +86,8 @@ def _serve(site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
-    yield from _serve(site)
+def base_url(built_site: Path) -> Iterator[str]:
+    yield from _serve(built_site)
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +101,10 @@ def browser() -> Iterator[object]:
 
 
 @contextmanager
-def _open(browser: object, base_url: str) -> Iterator[object]:
+def _open(browser: object, base_url: str, size: tuple[int, int] = (1280, 900)) -> Iterator[object]:
     """A page that may load only from the local server; its console errors and any dialog
     (alert, confirm) are collected, the dialogs dismissed."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="ja-JP")
     page = context.new_page()
     page.errors = []
     page.dialogs = []
@@ -131,43 +131,110 @@ def _shot(page: object, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_index_lists_every_town(page: object, base_url: str, site: Path) -> None:
+#: What a reader's screen shows, measured in the page: bytes of the first view, elements wider
+#: than the screen outside a table's container, text narrower than two characters per line,
+#: charts without alt text or data link, and the smallest chart text on screen (px).
+MEASURE = r"""() => {
+  const entries = [...performance.getEntriesByType("navigation"),
+                   ...performance.getEntriesByType("resource")];
+  const bytes = entries.reduce((sum, e) => sum + (e.decodedBodySize || 0), 0);
+  const width = document.documentElement.clientWidth;
+  const visible = el => { const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden"; };
+  const outside = [...document.querySelectorAll("main *, header *, footer *")]
+    .filter(el => visible(el) && !el.closest(".table-scroll, details:not([open])")
+                  && el.getBoundingClientRect().right > width + 1)
+    .map(el => el.tagName + "." + el.className).slice(0, 5);
+  const narrow = [...document.querySelectorAll("main p, main li, main td, main th, main caption,"
+                                               + " main figcaption, main h1, main h2")]
+    .filter(el => visible(el) && el.textContent.trim().length > 1
+                  && el.clientWidth < 2 * parseFloat(getComputedStyle(el).fontSize))
+    .map(el => el.textContent.trim().slice(0, 20)).slice(0, 5);
+  const figures = [...document.querySelectorAll("figure.chart")];
+  const bare = figures.filter(f => !(f.querySelector("img") || {}).alt
+                                   || !f.querySelector("a.chart-data[href^='data:text/csv']"))
+    .map(f => f.id);
+  let smallest = Infinity;
+  for (const f of figures) {
+    const img = f.querySelector("img");
+    if (!visible(img)) continue;
+    const svg = atob(img.currentSrc.split(",")[1]);
+    const box = svg.match(/viewBox="0 0 ([\d.]+) /);
+    const sizes = [...svg.matchAll(/font-size: ([\d.]+)px/g)].map(m => parseFloat(m[1]));
+    if (box && sizes.length) smallest = Math.min(smallest,
+        Math.min(...sizes) * img.getBoundingClientRect().width / parseFloat(box[1]));
+  }
+  return {bytes, scroll: document.scrollingElement.scrollWidth - width, outside, narrow,
+          figures: figures.length, bare, smallest};
+}"""
+
+
+def _axe(page: object) -> list[str]:
+    """Serious and critical accessibility violations that axe-core finds in the page."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+      const r = await axe.run(document, {resultTypes: ["violations"]});
+      return r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+        .map(v => v.id + " (" + v.impact + "): " + v.nodes.slice(0, 3).map(n => n.target)
+             .join(" | "));
+    }""")
+    return list(found)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_on_every_screen(browser, base_url: str, name: str, size: str) -> None:
+    with _open(browser, base_url, SIZES[size]) as page:
+        page.goto(base_url + f"{name}.html", wait_until="networkidle")
+        measured = page.evaluate(MEASURE)
+        print(f"{name} {size}: first view {measured['bytes'] / 1e6:.2f} MB, "
+              f"{measured['figures']} charts, smallest chart text {measured['smallest']:.1f} px")
+        if name in SCREENSHOTS:
+            _shot(page, f"{name.replace('/', '-')}-{size}")
+        assert page.errors == []
+        assert measured["bytes"] <= BUDGET
+        assert measured["scroll"] <= 0 and measured["outside"] == [], measured
+        assert measured["narrow"] == [], measured["narrow"]
+        assert measured["bare"] == []
+        if measured["figures"]:
+            assert measured["smallest"] >= MIN_CHART_TEXT
+        assert _axe(page) == []
+
+
+def test_index_lists_every_town(page: object, base_url: str, built_site: Path) -> None:
     page.goto(base_url + "index.html", wait_until="networkidle")
-    _shot(page, "index")
     assert page.evaluate("document.documentElement.lang") == "ja"
     text = page.inner_text("main")
     assert "市町村一覧" in text
     for t in list_towns():
         assert load_town(t).name.ja in text
-    published = sorted(p.stem for p in (site / "towns").glob("*.html"))
+    published = sorted(p.stem for p in (built_site / "towns").glob("*.html"))
     links = page.eval_on_selector_all("table.town-list a", "els => els.map(e => e.href)")
     pages = sorted(m[1] for h in links if (m := re.search(r"/towns/(\w+)\.html$", h)))
-    assert pages == published
+    assert pages == published == sorted(list_towns())
     for xlsx in (h for h in links if h.endswith(".xlsx")):
         response = page.request.get(xlsx)
         assert response.ok and response.body()[:2] == b"PK"  # the Excel download is served
     assert page.errors == []
 
 
-def test_town_page_shows_its_charts(page: object, base_url: str, site: Path) -> None:
-    town = sorted(p.stem for p in (site / "towns").glob("*.html"))[0]
+@pytest.mark.parametrize("town", list_towns())
+def test_town_page_opens_with_its_main_points_and_offers_its_pdf(page: object, base_url: str,
+                                                                  town: str) -> None:
     page.goto(base_url + f"towns/{town}.html", wait_until="networkidle")
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
-    _shot(page, f"town-{town}")
-    assert page.locator(".js-plotly-plot").count() >= 1
-    assert page.locator("script[src$='plotly.min.js']").count() == 1
     assert load_town(town).name.ja in page.inner_text("h1")
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[:2] == ["主な結果", "この報告について"]
+    assert all(h.split(".")[0] == str(i) for i, h in enumerate(headings[2:-1], start=1))
+    toc = page.locator("#TOC a").all_inner_texts()
+    assert "主な結果" in toc  # headings are sections (table of contents, search)
     assert page.locator("pre.sourceCode, div.sourceCode").count() == 0  # code is hidden
-    assert page.errors == []
-
-
-@pytest.mark.parametrize("name", ["compare", "methods", "codebook"])
-def test_other_pages_render_without_errors(page: object, base_url: str, name: str) -> None:
-    page.goto(base_url + f"{name}.html", wait_until="networkidle")
-    if name == "compare":
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
-    _shot(page, name)
-    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]{4}", page.inner_text("main"))
+    assert page.locator("script[src*='plotly']").count() == 0  # no chart library
+    assert page.locator("details.details").count() == len(headings) - 3
+    pdf = page.locator("a.download[href$='.pdf']")
+    response = page.request.get(pdf.get_attribute("href") and
+                                base_url + f"pdf/{town}.pdf")
+    assert pdf.count() == 1 and response.ok and response.body()[:4] == b"%PDF"
     assert page.errors == []
 
 
@@ -175,10 +242,11 @@ def test_search_finds_pages(page: object, base_url: str) -> None:
     page.goto(base_url + "index.html", wait_until="networkidle")
     box = page.locator("#quarto-search input, input.aa-Input").first
     box.click()
-    box.fill("孤独感")
+    box.fill("顔の見える")
     page.wait_for_selector(".aa-Item", timeout=10_000)
     _shot(page, "search")
-    assert page.locator(".aa-Item").count() >= 1
+    titles = page.locator(".search-result-title, .search-result-section").all_inner_texts()
+    assert titles and not any("集計はありません" in t for t in titles)
     assert page.errors == []
 
 
@@ -259,11 +327,9 @@ INJECTED = """() => ({
 NONE_INJECTED = {"scripts": 0, "handlers": 0, "links": 0, "images": 0}
 
 
-def _visit(page: object, url: str, charts: bool = False) -> str:
+def _visit(page: object, url: str) -> str:
     """Open ``url``; check that nothing ran or was injected; return the main text."""
     page.goto(url, wait_until="networkidle")
-    if charts:
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
     assert page.dialogs == [] and page.errors == []
     assert page.evaluate(INJECTED) == NONE_INJECTED
     return page.inner_text("main")
@@ -282,16 +348,20 @@ def test_hostile_town_builds_and_its_traversal_twin_is_refused(hostile) -> None:
 
 def test_hostile_town_page_shows_what_the_user_typed(browser, hostile, hostile_url) -> None:
     with _open(browser, hostile_url) as page:
-        text = _visit(page, hostile_url + "towns/hostile.html", charts=True)
+        text = _visit(page, hostile_url + "towns/hostile.html")
         _shot(page, "hostile-town")
         heading = f"{HOSTILE_NAME}（{HOSTILE_PREFECTURE}）"
         assert page.inner_text("h1.title") == heading
         assert page.title().startswith(heading)
         assert page.inner_text("p.subtitle") == f"{HOSTILE_TITLE}（合成データ）"  # no shortcode ran
-        assert f"{HOSTILE_PREFECTURE}{HOSTILE_NAME}の「{HOSTILE_TITLE}」の結果です" in text
-        assert "調査対象は<b>満18歳以上</b>の市民 &amp;（@SUM(1) | 無作為抽出）" in text
+        assert f"調査：{HOSTILE_PREFECTURE}{HOSTILE_NAME}「{HOSTILE_TITLE}」" in text
+        assert "調査対象：<b>満18歳以上</b>の市民 &amp;（@SUM(1) | 無作為抽出）" in text
+        page.eval_on_selector_all("details", "els => els.forEach(e => e.open = true)")
+        text = page.inner_text("main")
         for district in HOSTILE_DISTRICTS.values():
             assert district in text  # in the district tables, and the sentences name some
+        alts = page.eval_on_selector_all("figure.chart img", "els => els.map(e => e.alt)")
+        assert any(HOSTILE_DISTRICTS["飯山"] in a for a in alts)  # the alt text is text
         menu = page.eval_on_selector_all(".dropdown-menu .dropdown-text",
                                          "els => els.map(e => e.textContent.trim())")
         assert HOSTILE_NAME in menu
@@ -300,15 +370,15 @@ def test_hostile_town_page_shows_what_the_user_typed(browser, hostile, hostile_u
 @pytest.mark.parametrize("name", ["index", "compare", "methods", "codebook"])
 def test_hostile_town_on_the_other_pages(browser, hostile_url, name: str) -> None:
     with _open(browser, hostile_url) as page:
-        text = _visit(page, hostile_url + f"{name}.html", charts=name == "compare")
+        text = _visit(page, hostile_url + f"{name}.html")
         _shot(page, f"hostile-{name}")
         assert HOSTILE_NAME in text
         if name == "index":
             assert f"{TRAVERSAL_NAME}（{HOSTILE_PREFECTURE}）：作成に失敗しました" in text
             assert "sources[0] → file: 「../hostile/" in text
         if name == "compare":
-            legend = page.eval_on_selector_all(".legendtext", "els => els.map(e => e.textContent)")
-            assert HOSTILE_NAME in legend  # plotly's own text, not its HTML subset
+            alts = page.eval_on_selector_all("figure.chart img", "els => els.map(e => e.alt)")
+            assert any(HOSTILE_NAME in a for a in alts)  # the charts' alt text, as typed
         if name == "methods":  # cells of a Markdown pipe table
             assert f"{HOSTILE_NAME}（{HOSTILE_PREFECTURE}）\t<b>満18歳以上</b>の市民 &amp;\t" \
                    "@SUM(1) | 無作為抽出、郵送・Web" in text

@@ -86,7 +86,8 @@ def test_every_standout_group_meeting_the_rule_is_named_and_no_other(town: str) 
     doc = _document(town)
     text = next(p.text for p in doc.parts if p.key == "loneliness")
     sentence = next(line for line in text.split("\n\n") if "孤独層" in line)
-    named = set(re.findall(r"([^、，は]+?)が「([^」]+)」の人（", sentence.split("（孤独層）は、")[1]))
+    listed = sentence.split("（孤独層）は、")[1]
+    named = set(re.findall(r"([^、，は]+?)が「([^」]+)」の人（", listed))
     rows = doc.results["loneliness"]["tables"]["standout"]["rows"]
     hidden = {(r["variable"], r["group"]) for r in rows if r["p"] is None}
     expected = _standout_expected(town)

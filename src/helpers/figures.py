@@ -223,7 +223,7 @@ def _draw_static(
         pos = np.arange(len(xs)) - 0.4 + width * (i + 0.5)
         shown = part["value"].notna().to_numpy()
         bar(pos[shown], part["value"][shown], width * 0.92, color=PALETTE[i % 8],
-            label=escape.mpl(hue))
+            label=escape.mpl(_wrap(hue, 16) if narrow else hue))
         if part["lo"].notna().any():
             err = np.vstack([part["value"] - part["lo"], part["hi"] - part["value"]])[:, shown]
             where = {"xerr" if narrow else "yerr": err}
@@ -355,7 +355,7 @@ def _draw_dots(
         colour = PALETTE[i % 8]
         ax.hlines(pos[shown], part["lo"][shown], part["hi"][shown], color=colour, linewidth=1.2)
         ax.plot(part["value"][shown], pos[shown], "o", color=colour, markersize=5,
-                label=escape.mpl(hue))
+                label=escape.mpl(_wrap(hue, 16) if layout is NARROW else hue))
         for p in pos[~shown]:
             ax.text(top * 0.01, p, SUPPRESSED, va="center", color="#555555",
                     fontsize=layout["tick"])

@@ -112,6 +112,13 @@ def _lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
+def scrolling(table: str, name: str) -> str:
+    """A Markdown (pipe) table in a container that scrolls sideways on a narrow screen, named
+    ``name`` for screen readers and reachable with the keyboard."""
+    return (f'::: {{.table-scroll role="region" tabindex="0" aria-label="{escape.html(name)}"}}\n'
+            f"{table}\n:::")
+
+
 _HEADING = re.compile(r"(#{1,6} [^\n]+)\n*")
 
 
@@ -343,13 +350,7 @@ def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
         variables = book.section(section)
         if not variables:
             continue
-        out += [
-            "",
-            f"## {title}",
-            "",
-            "| 変数 | 質問 | 回答の形式 | 選択肢 | 質問した市町村 |",
-            "|---|---|---|---|---|",
-        ]
+        rows = ["| 変数 | 質問 | 回答の形式 | 選択肢 | 質問した市町村 |", "|---|---|---|---|---|"]
         for v in variables:
             if v.is_derived:
                 asked = "（集計で作成）"
@@ -357,13 +358,13 @@ def codebook_page(book: Codebook, towns: Iterable[Town]) -> str:
                 asked = "、".join(t.name.ja for t in towns if v.name in t.variables()) or "—"
             kind = TYPE_JA[v.type] + ("・非公開" if v.restricted else "")
             cells = [v.question, kind, _codes_text(v), asked]
-            out.append(f"| `{v.name}` | " + " | ".join(map(escape.md, cells)) + " |")
+            rows.append(f"| `{v.name}` | " + " | ".join(map(escape.md, cells)) + " |")
+        out += ["", f"## {title}", "", scrolling("\n".join(rows), f"{title}の質問項目")]
     return "\n".join(out + _own_questions(towns)) + "\n"
 
 
 def _own_questions(towns: list[Town]) -> list[str]:
-    """The section of the towns' own questions (their parameter files' ``questions:``), with
-    whom each follow-up was asked of."""
+    """The section of the towns' own questions, with whom each follow-up was asked of."""
     rows = []
     for t in towns:
         book = t.codebook
@@ -373,11 +374,12 @@ def _own_questions(towns: list[Town]) -> list[str]:
             rows.append(f"| `{v.name}` | " + " | ".join(map(escape.md, cells)) + " |")
     if not rows:
         return []
+    table = "\n".join(["| 変数 | 市町村 | 質問 | 回答の形式 | 選択肢 | 回答の対象 |",
+                       "|---|---|---|---|---|---|", *rows])
     return ["", "## 市町村独自の設問", "",
-            "市町村が独自に尋ねた質問です（各市町村のパラメータファイルの questions から作成）。"
-            "市町村のページの「独自の設問」の節で集計しています。", "",
-            "| 変数 | 市町村 | 質問 | 回答の形式 | 選択肢 | 回答の対象 |",
-            "|---|---|---|---|---|---|", *rows]
+            "市町村が独自に尋ねた質問です。市町村のページの「独自の設問」の節で"
+            "集計しています。", "",
+            scrolling(table, "市町村独自の設問")]
 
 
 def _asked_of(var: Any, book: Codebook) -> str:
@@ -544,16 +546,16 @@ def methods_page(
             if synthetic
             else "このサイトの数値はすべて実際の調査データによるものです。"
         ),
-        "surveys": "\n".join(surveys),
+        "surveys": scrolling("\n".join(surveys), "市町村ごとの調査の概要"),
         "lonely_question": escape.md(direct.question),
         "lonely_labels": "、".join(f"「{escape.md(labels[c])}」" for c in lonely_codes),
         "often_label": escape.md(labels[max(labels)]),
         "ucla_items": "\n".join(f"- {escape.md(book[f'ucla_{i}'].question)}" for i in (1, 2, 3)),
         "ucla_bands": "区分：" + "、".join(map(escape.md, ucla.labels().values())) + "。",
         "age_bands": _age_bands_text(towns),
-        "weighting": _weighting_table(towns, results),
+        "weighting": scrolling(_weighting_table(towns, results), "市町村ごとの重み付け"),
         "variance": _variance_text(towns, results),
-        "models": _models_table(towns, results),
+        "models": scrolling(_models_table(towns, results), "市町村ごとの調整したモデル"),
         "min_cells": "、".join(f"{escape.md(names[t.id])} {t.report.min_cell}人" for t in towns),
         "rule": "\n".join(f"- {line}" for line in rule_text(one_min_cell)),
     }

@@ -6,10 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent; \
+	  else echo "npm not found: the browser test's accessibility check (axe-core) will be skipped"; fi
 	@touch $(STAMP)
 
 .PHONY: help install report sample clean-data test lint lab bench site-clean

@@ -405,7 +405,7 @@ def test_hostile_workbook_holds_strings_not_formulas(hostile) -> None:
     cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row
              if c.value is not None]
     assert {c.data_type for c in cells} <= {"s", "n"}  # "f" would be a formula
-    assert book["注記"]["A1"].value == f"{HOSTILE_NAME} {HOSTILE_TITLE} 集計表"
+    assert book["注記"]["A1"].value == f"{HOSTILE_NAME}「{HOSTILE_TITLE}」　集計表"
     assert "=1+1瑞穂" in {c.value for c in cells}
 
 

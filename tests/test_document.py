@@ -193,3 +193,26 @@ def test_templates_escape_values_and_refuse_unformatted_ones() -> None:
     assert "「\\*A\\*」が40.0%" in text and "「\\<b\\>」が20.0%" in text
     with pytest.raises(TypeError, match="format it"):
         say("district", "summary", top=None, low=None, overall=None, hidden=["x"], min_cell=None)
+
+
+def test_about_says_when_who_and_how_to_cite() -> None:
+    import dataclasses
+    import datetime as dt
+
+    from helpers.analysis.results import notes
+
+    doc = _document("iiyama")
+    about = doc.about()
+    assert "- 調査期間：2023年12月7日～12月29日" in about
+    assert "- 問い合わせ先：合成データによる例示のため、問い合わせ先はありません" in about
+    assert f"- 作成日：{doc.today.year}年" in about  # no publication date in the town file
+    assert "- 引用するとき：長野県飯山市（" in about
+    assert "回答方法：郵送・Web" in about and "重み付け：あり（性別×年代・地区" in about
+    town = doc.report.town
+    published = town.model_copy(update={"report": town.report.model_copy(
+        update={"published": dt.date(2024, 3, 29), "contact": None})})
+    ctx = dataclasses.replace(doc.report.ctx, town=published)
+    other = Document(dataclasses.replace(doc.report, ctx=ctx))
+    assert "- 公表日：2024年3月29日" in other.about() and "問い合わせ先" not in other.about()
+    title = "飯山市 孤独・孤立に関する調査（合成データ）"
+    assert notes(doc.report)[0] == f"{title}　集計表"  # the name once

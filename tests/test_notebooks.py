@@ -4,7 +4,9 @@ no published value on fewer respondents than the minimum cell size, and the comp
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -27,13 +29,22 @@ def _run(town: str, out: Path) -> tuple[dict, str]:
     executed = out / f"{town}.ipynb"
     pm.execute_notebook(REPORT, executed, parameters={"town": town, "out_dir": str(out)},
                         kernel_name="python3", progress_bar=False)
+    return json.loads((out / "results.json").read_text(encoding="utf-8")), _shown(executed)
+
+
+def _shown(executed: Path) -> str:
+    """Every Markdown output, and the text of every HTML output (figures, 詳しい結果), of an
+    executed notebook."""
     nb = nbformat.read(executed, as_version=4)
-    text = "\n".join(
-        o["data"]["text/markdown"]
-        for c in nb.cells if c.cell_type == "code"
-        for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})
-    )
-    return json.loads((out / "results.json").read_text(encoding="utf-8")), text
+    parts = []
+    for c in nb.cells:
+        for o in c.get("outputs", []) if c.cell_type == "code" else []:
+            data = o.get("data", {})
+            if "text/markdown" in data:
+                parts.append(data["text/markdown"])
+            elif "text/html" in data:
+                parts.append(html.unescape(re.sub(r"<[^>]+>", "", data["text/html"])))
+    return "\n".join(parts)
 
 
 def test_parameters_cell():
@@ -91,8 +102,10 @@ def _check_winter_outings(results: dict, text: str) -> None:
 def test_town_without_small_town_and_season_items(tmp_path):
     results, text = _run("suzaka", tmp_path)
     assert results["sections"]["smalltown"] is False and results["sections"]["season"] is False
-    assert "須坂市の調査では市での生活についての考え方" in text
-    assert "須坂市の調査では季節別（春～秋と冬）の外出頻度を尋ねていないため" in text
+    not_asked = next(line for line in text.splitlines() if "この調査で尋ねていない項目" in line)
+    assert "市での生活についての考え方" in not_asked
+    assert "季節別（春～秋と冬）の外出頻度" in not_asked
+    assert "小規模都市ならではの孤独" not in text and "冬と春～秋の外出頻度" not in text
     assert attack_results(results) == []
     assert attack_workbook(tmp_path / "suzaka_集計表.xlsx", results["min_cell"]) == []
 
@@ -102,10 +115,23 @@ def _check_compare(results_dir: Path, executed: Path) -> None:
     pm.execute_notebook(paths.NOTEBOOKS / "compare.ipynb", executed,
                         parameters={"results_dir": str(results_dir)}, kernel_name="python3",
                         progress_bar=False)
+    import yaml
+
+    from helpers.analysis.compare import MEASURES
+    from helpers.build.audit import _Page
+
     nb = nbformat.read(executed, as_version=4)
-    text = "\n".join(o["data"].get("text/markdown", "") for c in nb.cells
-                     if c.cell_type == "code" for o in c.get("outputs", []) if "data" in o)
-    assert "- 飯山市：" in text and "- 全国（令和4年）：40.3%" in text
+    page = _Page()
+    page.feed("".join(o["data"].get("text/html", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []) if "data" in o))
+    tables = dict(zip(page.titles, page.tables, strict=True))
+    heads = tables["表1　市町村別 孤独感がある人の割合"]
+    assert heads[1][0] == "飯山市" and heads[-1][:3] == ["全国（令和4年）", "11,218", "40.3%"]
+    national = tables["表5　全国調査（令和4年）の区分別の公表値（%）"]
+    raw = yaml.safe_load((paths.CONFIG / "national_reference.yml").read_text(encoding="utf-8"))
+    expected = [[MEASURES[g["measure"]], g["sex"], g["age_band"], g.get("group", "—"),
+                 f"{g['pct']:.1f}"] for g in raw["rounds"][2022]["groups"]]
+    assert [row[:5] for row in national[1:]] == expected  # row for row
 
 
 def test_explore_notebook_runs(tmp_path):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import plotly.graph_objects as go
-import plotly.io as pio
 import pytest
 import yaml
 
@@ -31,8 +30,8 @@ SITE_SRC = Path(__file__).parents[1] / "site"
 
 
 def _executed_notebook(path: Path, front: str | None = None) -> Path:
-    """An executed notebook as papermill leaves it: stderr, a plotly figure, a pandas table."""
-    figure = json.loads(pio.to_json(go.Figure(go.Bar(x=["男性", "女性"], y=[1, 2]))))
+    """An executed notebook as papermill leaves it: stderr, a heading and a sentence shown by
+    the code, a pandas table."""
     cells = [] if front is None else [{"cell_type": "raw", "metadata": {}, "source": front}]
     cells += [
         {"cell_type": "markdown", "metadata": {"tags": ["title"]}, "source": ["# 旧題\n"]},
@@ -48,12 +47,8 @@ def _executed_notebook(path: Path, front: str | None = None) -> Path:
                 {
                     "output_type": "display_data",
                     "metadata": {},
-                    "data": {"application/vnd.plotly.v1+json": figure, "text/plain": ["Figure"]},
-                },
-                {
-                    "output_type": "display_data",
-                    "metadata": {},
-                    "data": {"text/html": ["<script src='https://cdn.plot.ly/plotly.js'>"]},
+                    "data": {"text/markdown": ["## 1. 孤独感の割合\n", "\n", "割合は32.8%です。"],
+                             "text/plain": ["<IPython.core.display.Markdown object>"]},
                 },
                 {
                     "output_type": "execute_result",
@@ -101,17 +96,19 @@ def test_prepare_notebook_cleans_outputs_and_sets_the_title(tmp_path: Path) -> N
     assert nb["cells"][1]["cell_type"] == "markdown" and "x.xlsx" in "".join(
         nb["cells"][1]["source"]
     )
-    assert [c["cell_type"] for c in nb["cells"]] == ["raw", "markdown", "markdown", "code"]
+    kinds = [c["cell_type"] for c in nb["cells"]]
+    assert kinds == ["raw", "markdown", "markdown", "code", "markdown", "code"]
     assert "旧題" not in json.dumps(nb, ensure_ascii=False)  # replaced by the front matter
-    outputs = nb["cells"][3]["outputs"]
-    text = json.dumps(outputs, ensure_ascii=False)
-    assert "noisy" not in text and "cdn.plot.ly" not in text
-    assert [o.get("name") for o in outputs if o["output_type"] == "stream"] == ["stdout"]
+    before, heading, after = nb["cells"][3:]
+    text = json.dumps(before["outputs"], ensure_ascii=False)
+    assert "noisy" not in text
+    assert [o.get("name") for o in before["outputs"] if o["output_type"] == "stream"] == ["stdout"]
+    assert "".join(heading["source"]) == "## 1. 孤独感の割合\n"  # a section of the page
+    outputs = after["outputs"]
+    assert after["source"] == []
+    assert "".join(outputs[0]["data"]["text/markdown"]) == "割合は32.8%です。"
     assert all("text/html" not in o.get("data", {}) for o in outputs)  # no require.js from Quarto
-    chart = "".join(outputs[1]["data"]["text/markdown"])
-    assert chart.startswith("```{=html}") and "Plotly.newPlot" in chart
-    assert "plotly-graph-div" in chart and len(chart) < 20_000  # a div, not plotly.js itself
-    assert f'<table class="{TABLE_CLASSES}">' in "".join(outputs[2]["data"]["text/markdown"])
+    assert f'<table class="{TABLE_CLASSES}">' in "".join(outputs[1]["data"]["text/markdown"])
 
 
 def test_index_lists_published_and_failed_towns(tmp_path: Path) -> None:
@@ -228,26 +225,38 @@ def test_site_config_renders_only_staged_pages(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(quarto.find_quarto() is None, reason="Quarto not found (PATH, $QUARTO)")
-def test_quarto_renders_the_staged_site_without_code(tmp_path: Path) -> None:
+def test_quarto_renders_the_staged_site_without_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     nb = _executed_notebook(tmp_path / "iiyama.ipynb")
     (tmp_path / "iiyama_集計表.xlsx").write_bytes(b"PK fake")
+    printed = tmp_path / "print" / "iiyama.qmd"
+    printed.parent.mkdir()
+    printed.write_text("---\ntitle: 飯山市\nformat:\n  typst:\n    papersize: a4\n"
+                       "    mainfont: Noto Sans CJK JP\n---\n\n## 主な結果\n\n32.8%\n",
+                       encoding="utf-8")
     page = Page(
         "iiyama",
         load_town("iiyama"),
         nb,
         _results(tmp_path / "r.json"),
         tmp_path / "iiyama_集計表.xlsx",
+        print_source=printed,
     )
     out = tmp_path / "site"
+    monkeypatch.setenv("TSUNAGARI_SITE_URL", "https://example.org/tsunagari")
     stage = stage_site([page], nb, tmp_path / "stage", out)
     quarto.render(quarto.find_quarto(), stage, tmp_path / "quarto.log")
     town = (out / "towns" / "iiyama.html").read_text(encoding="utf-8")
     assert 'lang="ja"' in town and "<title>飯山市（長野県）" in town
     assert "SECRET-CODE" not in town and "noisy" not in town  # code hidden, stderr dropped
-    assert town.count("plotly.min.js") == 1 and "require.min.js" not in town
-    assert "cdn.plot.ly" not in town and "Plotly.newPlot" in town
-    assert (out / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    assert "plotly" not in town and "require.min.js" not in town  # no chart library
     assert (out / "downloads" / "iiyama_集計表.xlsx").exists()
+    assert (out / "pdf" / "iiyama.pdf").read_bytes()[:4] == b"%PDF"  # rendered with the site
+    assert 'href="../pdf/iiyama.pdf"' in town
+    assert 'id="toc-title"' in town and "<h2 id=\"toc-title\"" not in town
+    locations = re.findall(r"<loc>([^<]+)</loc>", (out / "sitemap.xml").read_text("utf-8"))
+    assert locations and all(u.startswith("https://example.org/tsunagari/") for u in locations)
     for name in ("index", "compare", "methods", "codebook"):
         assert (out / f"{name}.html").exists()
     assert "飯山市" in (out / "search.json").read_text(encoding="utf-8")

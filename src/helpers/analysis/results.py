@@ -82,7 +82,9 @@ def write_json(results: Mapping[str, Any], path: Path) -> Path:
 def notes(report: Report) -> list[str]:
     """The 注記 sheet of the workbook: data notice, the disclosure rule as applied, weighting."""
     town, k = report.town, report.ctx.min_cell
-    lines = [f"{town.name.ja} {town.survey.title} 集計表"]
+    title = town.survey.title
+    named = title if town.name.ja in title else f"{town.name.ja}「{title}」"
+    lines = [f"{named}　集計表"]
     if town.synthetic:
         lines.append("この表は合成データ（実在の回答ではない、サンプル用に生成したデータ）の集計です。")
     lines += [*rule_text(k), "割合（%）は無回答を除いた回答者に対する割合です。信頼区間は95%"

@@ -49,11 +49,12 @@ lab: $(STAMP) ## Open JupyterLab (own environment .venv-lab); its python3 kernel
 	$(BIN)/python -m ipykernel install --prefix .venv-lab --name python3 --display-name "Python 3 (tsunagari-reports)"
 	.venv-lab/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-change builds; weighted analysis; init)
+bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-change builds; weighted analysis; init; page and PDF)
 	$(BIN)/python bench/bench_clean.py
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_weighted.py
 	$(BIN)/python bench/bench_init.py
+	$(BIN)/python bench/bench_print.py
 
 site-clean: ## Remove build outputs (processed data, executed notebooks, the site)
 	rm -rf build reports/site reports/screenshots data/processed/*/

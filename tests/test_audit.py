@@ -227,3 +227,32 @@ def test_tsunagari_audit_checks_user_text(tmp_path: Path) -> None:
     (layout.site / "index.html").write_text(ESCAPED_PAGE.replace("</h1>", f"</h1>{IMG}"),
                                             encoding="utf-8")
     assert [b.kind for b in run_audit(layout)] == ["user text as markup"]
+
+
+PRINTED = """---
+title: 飯山市
+---
+
+## 孤独感
+
+| 性別 | 年代 | 回答者数 | 該当者数 | 割合（%） |
+|:--|:--|--:|--:|--:|
+| 全体 | 全体 | 60 | 26 | 43.3 |
+| 男性 | 全体 | 40 | 20 | 50.0 |
+| 女性 | 全体 | 20 | 6 | 30.0 |
+
+: 性別 孤独感がある人の割合 {#tbl-1}
+"""
+
+
+def test_printed_report_source_is_audited(tmp_path: Path, secrets: Secrets) -> None:
+    folder = tmp_path / "build" / "towns" / "iiyama" / "print"
+    folder.mkdir(parents=True)
+    clean = PRINTED.replace("| 60 | 26 | 43.3 |", "| 60 | 30 | 50.0 |").replace(
+        "| 20 | 6 | 30.0 |", "| 20 | 10 | 50.0 |")
+    (folder / "iiyama.qmd").write_text(clean, encoding="utf-8")
+    assert audit([tmp_path], secrets, 10) == []
+    (folder / "iiyama.qmd").write_text(PRINTED + f"\n{FREE_TEXT}\n", encoding="utf-8")
+    found = audit([tmp_path], secrets, 10)
+    assert {b.kind for b in found} == {"small cell", "free-text answer"}
+    assert any("性別 孤独感がある人の割合" in b.detail for b in found)  # the 6 women, by caption

@@ -1,7 +1,7 @@
 """Disclosure audit (BRIEF §7): scan what the build publishes for anything that must not be there.
 
-Checked in every HTML page and the search index of the site, every Excel file, and every
-``results.json``:
+Checked in every HTML page and the search index of the site, every Excel file, every
+``results.json`` and every printed report's source (``print/<town>.qmd``, the PDF's text):
 
 - **free-text answers** and **respondent IDs** from the towns' ``restricted.parquet``: free texts
   (and their longer sentences) anywhere in a page's text, chart data included, and in any cell;
@@ -381,6 +381,43 @@ def audit_results(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
     return found + [Breach(path, "small cell", str(f)) for f in small]
 
 
+_PIPE_CAPTION = re.compile(r"^: (.*?)(?: \{#tbl-\d+\})?$")
+_BACKSLASHED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def print_grids(text: str, name: str) -> list[Grid]:
+    """The pipe tables of a printed report's Markdown source, as a reader of the PDF sees them
+    (their caption follows them)."""
+    grids: list[Grid] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("|"):
+            i += 1
+            continue
+        block = []
+        while i < len(lines) and lines[i].startswith("|"):
+            cells = [_BACKSLASHED.sub(r"\1", c.strip()) for c in lines[i].strip("|").split(" | ")]
+            block.append([normalize(c) for c in cells])
+            i += 1
+        caption = next((m[1] for line in lines[i:i + 3] if (m := _PIPE_CAPTION.match(line))), "")
+        header, rows = block[0], block[2:]  # block[1]: the alignment row
+        title = _BACKSLASHED.sub(r"\1", caption)
+        grids.append(Grid(f"{name} 「{title}」", header, rows))
+    return grids
+
+
+def audit_print_source(path: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
+    """Secrets in a printed report's source (the PDF's text) and every count a reader can
+    recover from its tables."""
+    text = path.read_text(encoding="utf-8")
+    found = [Breach(path, kind, value) for kind, value in secrets.find(text)]
+    grids = print_grids(text, path.name)
+    for grid in grids:
+        found += [Breach(path, "respondent ID", d) for d in id_columns(grid.header)]
+    return found + [Breach(path, "small cell", str(f)) for f in attack(grids, min_cell)]
+
+
 def audit(
     roots: Iterable[Path],
     secrets: Secrets,
@@ -406,6 +443,8 @@ def audit(
                 found += audit_xlsx(f, secrets, mc)
             elif f.name == "results.json":
                 found += audit_results(f, secrets, mc)
+            elif f.suffix == ".qmd" and f.parent.name in ("print", "pdf"):
+                found += audit_print_source(f, secrets, mc)
     return found
 
 

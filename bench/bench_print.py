@@ -1,0 +1,88 @@
+"""Benchmark of the reader's page and the printed report, ratios measured in one run.
+
+1. page: ``analyse_town`` alone, then with the reader's page (``Document``: sentences, the wide
+   and narrow SVG of every chart, the HTML of every figure and table) and its printed source,
+   best of 3 per sample town; the ratio is the page's cost over the analysis;
+2. PDF: the staged website of the last build (build/site/, from ``tsunagari build``) rendered by
+   Quarto with and without the towns' printed reports; the difference per town is what a PDF
+   adds to the build.
+
+Usage: python bench/bench_print.py (after ``tsunagari build``). Outputs go to bench/out/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from helpers import paths
+from helpers.analysis import analyse_town
+from helpers.analysis.document import Document
+from helpers.build import quarto
+from helpers.dataset import load_survey
+from helpers.figures import set_theme
+from helpers.towns import list_towns, load_town
+
+
+def best(f, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def page(town: str, out: Path) -> tuple[float, float]:
+    df, params = load_survey(town), load_town(town)
+
+    def with_page() -> None:
+        doc = Document(analyse_town(df, params))
+        for part in doc.parts:
+            doc.details_html(part)
+            for number, chart in part.figures:
+                chart.html(number)
+        doc.print_source(out / town)
+
+    return best(lambda: analyse_town(df, params)), best(with_page)
+
+
+def render(stage: Path, printed: bool) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "site"
+        shutil.copytree(stage, copy)
+        config = yaml.safe_load((copy / "_quarto.yml").read_text(encoding="utf-8"))
+        config["project"]["output-dir"] = str(Path(tmp) / "out")
+        if not printed:
+            config["project"]["render"] = [p for p in config["project"]["render"]
+                                           if not p.startswith("pdf/")]
+        (copy / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+        start = time.perf_counter()
+        quarto.render(quarto.find_quarto(), copy, Path(tmp) / "quarto.log")
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    set_theme()
+    out = paths.ROOT / "bench" / "out" / "print"
+    out.mkdir(parents=True, exist_ok=True)
+    print("town          analysis   + page and print source   ratio")
+    for town in list_towns():
+        plain, full = page(town, out)
+        print(f"{town:12s}  {plain:6.2f} s   {full:6.2f} s                {full / plain:4.1f}×")
+    stage = paths.BUILD / "site"
+    if quarto.find_quarto() is None or not stage.exists():
+        print("PDF: skipped (needs Quarto and a staged site: run `tsunagari build`)")
+        return
+    towns = len(list((stage / "pdf").glob("*.qmd")))
+    without, with_pdf = render(stage, printed=False), render(stage, printed=True)
+    print(f"site render without PDFs {without:.1f} s, with {towns} PDFs {with_pdf:.1f} s: "
+          f"{(with_pdf - without) / max(towns, 1):.1f} s per town's PDF")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
@@ -85,9 +86,13 @@ def _hash_raw() -> dict[str, str]:
     }
 
 
+_started: list[float] = []
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):
         _raw_hashes.update(_hash_raw())
+        _started.append(time.time())
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -128,3 +133,15 @@ def built_site() -> Path:
         summary = build(Options(), layout)
     assert summary.exit_code == 0, (summary.failed, summary.messages, summary.breaches)
     return layout.site
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The page weights the browser test measured in this run (first view, uncompressed)."""
+    folder = paths.REPORTS / "page-weights"
+    started = _started[0] if _started else 0.0
+    lines = sorted(f.read_text(encoding="utf-8") for f in folder.glob("*.txt")
+                   if f.stat().st_mtime >= started) if folder.exists() else []
+    if lines:
+        terminalreporter.write_sep("-", "page weights (first view, uncompressed; budget 2 MB)")
+        for line in lines:
+            terminalreporter.write(line)

@@ -35,6 +35,7 @@ from helpers.towns import list_towns, load_town
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = paths.ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = paths.REPORTS / "screenshots"
+WEIGHTS = paths.REPORTS / "page-weights"
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -187,8 +188,11 @@ def test_every_page_on_every_screen(browser, base_url: str, name: str, size: str
     with _open(browser, base_url, SIZES[size]) as page:
         page.goto(base_url + f"{name}.html", wait_until="networkidle")
         measured = page.evaluate(MEASURE)
-        print(f"{name} {size}: first view {measured['bytes'] / 1e6:.2f} MB, "
-              f"{measured['figures']} charts, smallest chart text {measured['smallest']:.1f} px")
+        smallest = f"{measured['smallest']:.1f} px" if measured["figures"] else "—"
+        WEIGHTS.mkdir(parents=True, exist_ok=True)  # printed at the end of the run (conftest)
+        (WEIGHTS / f"{name.replace('/', '-')}-{size}.txt").write_text(
+            f"{name:18s} {size:8s} {measured['bytes'] / 1e6:5.2f} MB  {measured['figures']:2d} "
+            f"charts, smallest chart text {smallest}\n", encoding="utf-8")
         if name in SCREENSHOTS:
             _shot(page, f"{name.replace('/', '-')}-{size}")
         assert page.errors == []

@@ -118,19 +118,20 @@ def _check_compare(results_dir: Path, executed: Path) -> None:
     import yaml
 
     from helpers.analysis.compare import MEASURES
-    from helpers.build.audit import _Page
+    from helpers.build.audit import _Page, normalize
 
     nb = nbformat.read(executed, as_version=4)
     page = _Page()
     page.feed("".join(o["data"].get("text/html", "") for c in nb.cells if c.cell_type == "code"
                       for o in c.get("outputs", []) if "data" in o))
     tables = dict(zip(page.titles, page.tables, strict=True))
-    heads = tables["表1　市町村別 孤独感がある人の割合"]
-    assert heads[1][0] == "飯山市" and heads[-1][:3] == ["全国（令和4年）", "11,218", "40.3%"]
-    national = tables["表5　全国調査（令和4年）の区分別の公表値（%）"]
+    heads = tables[normalize("表1　市町村別 孤独感がある人の割合")]
+    assert heads[1][0] == "飯山市" and heads[-1][:3] == ["全国(令和4年)", "11,218", "40.3%"]
+    national = tables[normalize("表5　全国調査（令和4年）の区分別の公表値（%）")]
     raw = yaml.safe_load((paths.CONFIG / "national_reference.yml").read_text(encoding="utf-8"))
-    expected = [[MEASURES[g["measure"]], g["sex"], g["age_band"], g.get("group", "—"),
-                 f"{g['pct']:.1f}"] for g in raw["rounds"][2022]["groups"]]
+    expected = [[normalize(v) for v in (MEASURES[g["measure"]], g["sex"], g["age_band"],
+                                        g.get("group", "—"), f"{g['pct']:.1f}")]
+                for g in raw["rounds"][2022]["groups"]]
     assert [row[:5] for row in national[1:]] == expected  # row for row
 
 

@@ -202,7 +202,7 @@ class Smalltown(Items):
         return [
             bar_chart(
                 table, "answer", hue="item", title="生活についての考え方別 孤独感がある人の割合",
-                what="小規模都市の生活についての考え方（3項目）別の孤独感がある人の割合",
+                what=f"小規模都市の生活についての考え方（{len(self.items)}項目）別の孤独感がある人の割合",
                 n=overall["n"] or 0, min_cell=self.min_cell, reference=overall["p"],
                 reference_label="回答者全体", interactive=interactive,
             )

@@ -325,15 +325,28 @@ def bar_chart(
     caption = say_caption(what, n, int(data["value"].isna().sum()), min_cell, ci is not None)
     if interactive:
         return Chart(_draw_interactive(data, title, reference, reference_label), caption, title)
-    columns = {"x": "区分", "hue": "系列", "value": "割合（%）", "lo": "95%信頼区間 下限（%）",
-               "hi": "95%信頼区間 上限（%）"}
     keep = ["x", *(["hue"] if hue else []), "value", *(["lo", "hi"] if ci else [])]
-    shown = data[keep].astype(object).where(data[keep].notna(), SUPPRESSED).rename(columns=columns)
+    return _static(_draw_static, data[keep], caption, title, what, reference, reference_label)
+
+
+#: Headers of a chart's data (CSV).
+DATA_HEADERS = {"x": "区分", "hue": "系列", "value": "割合（%）", "lo": "95%信頼区間 下限（%）",
+                "hi": "95%信頼区間 上限（%）"}
+
+
+def _static(
+    drawing: Callable[..., Figure], data: pd.DataFrame, caption: str, title: str, what: str,
+    reference: float | None, reference_label: str,
+) -> Chart:
+    """A static chart of ``data`` (its columns are the chart's data) drawn by ``drawing``."""
+    full = data.reindex(columns=["x", "hue", "value", "lo", "hi"])
+    full["hue"] = data["hue"] if "hue" in data else ""
+    shown = data.astype(object).where(data.notna(), SUPPRESSED).rename(columns=DATA_HEADERS)
 
     def draw(layout: dict[str, float]) -> Figure:
-        return _draw_static(data, reference, reference_label, layout)
+        return drawing(full, reference, reference_label, layout)
 
-    return Chart(draw(WIDE), caption, title, _alt(data, what, reference, reference_label),
+    return Chart(draw(WIDE), caption, title, _alt(full, what, reference, reference_label),
                  shown, draw)
 
 
@@ -391,12 +404,4 @@ def dot_chart(
     per ``y``, one colour per ``hue`` (e.g. towns), for comparing many groups at a glance."""
     data = _tidy(table, y, "p", hue, ("lo", "hi"))
     caption = say_caption(what, n, int(data["value"].isna().sum()), min_cell, dots=True)
-    columns = {"x": "区分", "hue": "系列", "value": "割合（%）", "lo": "95%信頼区間 下限（%）",
-               "hi": "95%信頼区間 上限（%）"}
-    shown = data.astype(object).where(data.notna(), SUPPRESSED).rename(columns=columns)
-
-    def draw(layout: dict[str, float]) -> Figure:
-        return _draw_dots(data, reference, reference_label, layout)
-
-    return Chart(draw(WIDE), caption, title, _alt(data, what, reference, reference_label),
-                 shown, draw)
+    return _static(_draw_dots, data, caption, title, what, reference, reference_label)

@@ -19,7 +19,7 @@ import io
 import re
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib
@@ -91,6 +91,7 @@ class Chart:
     alt: str = ""
     data: pd.DataFrame | None = None
     draw: Callable[[dict[str, float]], Figure] | None = None
+    _svgs: dict[tuple[int, bool], str] = field(default_factory=dict, repr=False)
 
     def show(self) -> None:
         """Display the figure and its caption in a notebook."""
@@ -104,7 +105,13 @@ class Chart:
 
     def svg(self, layout: dict[str, float] = WIDE, text_as_paths: bool = False) -> str:
         """The static figure as SVG: text as text (small, selectable; the page's fonts), or as
-        paths (for the PDF, which may lack the font)."""
+        paths (for the PDF, which may lack the font). Drawn once per layout."""
+        key = (id(layout), text_as_paths)
+        if key not in self._svgs:
+            self._svgs[key] = self._svg(layout, text_as_paths)
+        return self._svgs[key]
+
+    def _svg(self, layout: dict[str, float], text_as_paths: bool) -> str:
         figure = self.figure if layout is WIDE or self.draw is None else self.draw(layout)
         buffer = io.StringIO()
         with matplotlib.rc_context({"svg.fonttype": "path" if text_as_paths else "none",
@@ -340,7 +347,7 @@ def _static(
 ) -> Chart:
     """A static chart of ``data`` (its columns are the chart's data) drawn by ``drawing``."""
     full = data.reindex(columns=["x", "hue", "value", "lo", "hi"])
-    full["hue"] = data["hue"] if "hue" in data else ""
+    full["hue"] = data.get("hue", "")
     shown = data.astype(object).where(data.notna(), SUPPRESSED).rename(columns=DATA_HEADERS)
 
     def draw(layout: dict[str, float]) -> Figure:

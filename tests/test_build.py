@@ -191,3 +191,14 @@ def test_sample_towns_end_to_end(built_site: Path, recompute: ModuleType) -> Non
     assert (layout.site / "index.html").exists()
     page = (layout.site / "towns" / "iiyama.html").read_text(encoding="utf-8")
     assert "<img" in page and "&lt;Figure size" not in page
+
+
+def test_report_code_holds_the_wording_templates() -> None:
+    """A change of the report's wording (a template) rebuilds the reports, as a code change does;
+    the site's own code does not."""
+    from helpers.build.pipeline import report_code
+
+    names = {p.relative_to(Layout().code).as_posix() for p in report_code(Layout())}
+    assert {"analysis/templates/loneliness.md.j2", "analysis/document.py",
+            "figures.py"} <= names
+    assert "build/site.py" not in names

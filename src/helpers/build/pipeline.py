@@ -132,8 +132,9 @@ class Summary:
 
 
 def report_code(layout: Layout) -> list[Path]:
-    """The helper package's Python files that a town's cleaning and report depend on."""
-    files = tree_files(layout.code, "**/*.py")
+    """The helper package's Python files and wording templates that a town's cleaning and
+    report depend on."""
+    files = tree_files(layout.code, "**/*.py") + tree_files(layout.code, "**/*.j2")
     return [
         f for f in files if not f.relative_to(layout.code).as_posix().startswith(NOT_REPORT_CODE)
     ]

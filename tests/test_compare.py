@@ -43,7 +43,7 @@ def test_national_table_matches_the_reference_file_row_for_row(year: int) -> Non
     assert len(table) == len(groups)
     for (_, row), entry in zip(table.iterrows(), groups, strict=True):
         assert row["指標"] == compare.MEASURES[entry["measure"]]
-        assert (row["性別"], row["年代"]) == (entry["sex"], entry["age_band"])
+        assert (row["性別"], row["年代"]) == (entry["sex"], compare._printed(entry["age_band"]))
         assert row["区分"] == entry.get("group", "—")
         assert row["全国（%）"] == f"{entry['pct']:.1f}"
     keys = table[["指標", "性別", "年代", "区分"]].apply(tuple, axis=1)

@@ -152,7 +152,7 @@ def test_figures_state_their_finding_and_link_their_data() -> None:
     number, chart = doc.parts[1].figures[0]
     html = chart.html(number)
     alt = re.search(r'<img [^>]*alt="([^"]*)"', html)[1]
-    assert "男性では「20代」が50.0%で最も高く" in alt
+    assert "男性では「20～29歳」が50.0%で最も高く" in alt
     assert "<source media=" in html and f"図{number}　" in html
     href = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html)[1]
     rows = list(csv.reader(io.StringIO(base64.b64decode(href).decode("utf-8-sig"))))

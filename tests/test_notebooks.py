@@ -129,7 +129,9 @@ def _check_compare(results_dir: Path, executed: Path) -> None:
     assert heads[1][0] == "飯山市" and heads[-1][:3] == ["全国(令和4年)", "11,218", "40.3%"]
     national = tables[normalize("表5　全国調査（令和4年）の区分別の公表値（%）")]
     raw = yaml.safe_load((paths.CONFIG / "national_reference.yml").read_text(encoding="utf-8"))
-    expected = [[normalize(v) for v in (MEASURES[g["measure"]], g["sex"], g["age_band"],
+    from helpers.analysis.compare import _printed
+
+    expected = [[normalize(v) for v in (MEASURES[g["measure"]], g["sex"], _printed(g["age_band"]),
                                         g.get("group", "—"), f"{g['pct']:.1f}")]
                 for g in raw["rounds"][2022]["groups"]]
     assert [row[:5] for row in national[1:]] == expected  # row for row

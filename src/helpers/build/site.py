@@ -501,7 +501,7 @@ def _models_table(towns: list[Town], results: Mapping[str, Mapping[str, Any]]) -
 
 def _age_bands_text(towns: list[Town]) -> str:
     """Each town's age bands (its ``age_bands:``, or the national ones from its min_age)."""
-    lines = ["市町村ごとに、調査票の区分（パラメータファイルの age_bands）、指定がなければ国の"
+    lines = ["市町村ごとに、その調査票の年齢区分で、調査票に区分がなければ国の"
              "調査と同じ10歳刻み（最年少の区分は調査対象の下限年齢から）で集計しています。", ""]
     lines += [f"- {escape.md(t.name.ja)}：{'、'.join(map(escape.md, t.bands.labels))}"
               for t in towns]

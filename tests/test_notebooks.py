@@ -169,7 +169,8 @@ def test_a_town_with_its_own_bands_population_file_and_questions(tmp_path):
     assert set(own) == {"tsukumi_activity", "tsukumi_activity_reasons"}
     assert own["tsukumi_activity_reasons"]["type"] == "multi"
     assert own["tsukumi_activity_reasons"]["asked_of"].startswith("「地域の活動")
-    assert "## 7. 市独自の設問" in text and "非該当" in text
+    # Tsukumi asked neither the small-town nor the season items: its own questions follow 3.
+    assert "## 4. 市独自の設問" in text and "非該当" in text
     assert "「広報つくみを読んでいるか」" in text  # a question the report does not use
     sexes = [r["sex"] for r in results["response"]["tables"]["sex"]["rows"]]
     assert "その他・回答しない" in sexes  # the town's own wording of a standard answer

@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml package.json
 	  else echo "npm not found: the browser test's accessibility check (axe-core) will be skipped"; fi
 	@touch $(STAMP)
 
-.PHONY: help install report sample clean-data test lint lab bench site-clean
+.PHONY: help install report sample clean-data test lint lab bench mutation site-clean
 
 help: ## Show these commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -35,9 +35,8 @@ sample: $(STAMP) ## Regenerate the synthetic sample surveys in data/raw/
 clean-data: $(STAMP) ## Clean every town's raw files into data/processed/
 	$(BIN)/tsunagari clean
 
-test: $(STAMP) ## Run the linter and the test suite (in parallel)
+test: $(STAMP) ## Run the linter and the test suite (in parallel; it cleans the samples itself)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/tsunagari clean
 	$(BIN)/pytest -n auto
 
 lint: $(STAMP) ## Lint and check notebooks are stripped
@@ -55,6 +54,10 @@ bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-chan
 	$(BIN)/python bench/bench_weighted.py
 	$(BIN)/python bench/bench_init.py
 	$(BIN)/python bench/bench_print.py
+
+mutation: $(STAMP) ## Mutation testing (slow, not in CI): score per module, surviving mutants (MODULES=stats.disclosure …)
+	@$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,mutation]"
+	$(BIN)/python tests/mutation.py $(MODULES)
 
 site-clean: ## Remove build outputs (processed data, executed notebooks, the site)
 	rm -rf build reports/site reports/screenshots data/processed/*/

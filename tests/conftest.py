@@ -1,46 +1,134 @@
-"""Shared fixtures."""
+"""Shared fixtures.
+
+The tests make their own cleaned data: ``data/processed`` of a test run is a temporary folder
+(``TSUNAGARI_PROCESSED``, inherited by the xdist workers and the kernels they start), filled by
+:func:`cleaned` and removed at the end. No test skips because a developer has not run
+``tsunagari clean``, nor reads what they left there. ``TSUNAGARI_TEST_PROCESSED`` names a folder
+to keep instead (tests/mutation.py: thousands of runs clean the samples once).
+"""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
+import os
 import shutil
+import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 
-from helpers import paths
-from helpers.codebook import Codebook, load_codebook
+if TYPE_CHECKING:
+    from helpers.build.pipeline import Layout
+    from helpers.codebook import Codebook
+
+_run_dir: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _run_dir
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller has chosen
+        return
+    if kept := os.environ.get("TSUNAGARI_TEST_PROCESSED"):
+        os.environ["TSUNAGARI_PROCESSED"] = kept
+    else:
+        _run_dir = Path(tempfile.mkdtemp(prefix="tsunagari-tests-"))
+        os.environ["TSUNAGARI_PROCESSED"] = str(_run_dir / "processed")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _run_dir is not None:
+        shutil.rmtree(_run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def processed() -> Iterator[Path]:
+    """This run's ``data/processed`` (also where ``helpers`` was imported before the run)."""
+    from helpers import paths
+
+    folder = Path(os.environ["TSUNAGARI_PROCESSED"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(paths, "DATA_PROCESSED", folder)
+        yield folder
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One process at a time (xdist workers share the cleaned data of the run)."""
+    with path.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def cleaned(processed: Path) -> Callable[[str], Path]:
+    """``cleaned(town)``: the town's sample cleaned into this run's ``data/processed`` (once per
+    run, whichever worker asks first); returns its folder."""
+    from helpers.cleaning import clean_town
+
+    def clean(town: str) -> Path:
+        with _locked(processed / f".{town}.lock"):
+            if not (processed / town / "survey.parquet").exists():
+                clean_town(town, out_dir=processed / town)
+        return processed / town
+
+    return clean
 
 
 @pytest.fixture(scope="session")
 def codebook() -> Codebook:
+    from helpers.codebook import load_codebook
+
     return load_codebook()
 
 
 @pytest.fixture(scope="session")
-def root():
+def root() -> Path:
+    from helpers import paths
+
     return paths.ROOT
+
+
+def _load(name: str) -> ModuleType:
+    """A helper module of the tests, by file (the tests are not a package)."""
+    path = Path(__file__).parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"tests_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")
 def recompute() -> ModuleType:
     """The independent recomputation of small counts from published tables (tests/recompute.py),
     kept apart from the audit's own code."""
-    path = Path(__file__).parent / "recompute.py"
-    spec = importlib.util.spec_from_file_location("recompute", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load("recompute")
+
+
+@pytest.fixture(scope="session")
+def independent() -> ModuleType:
+    """What a report must publish, computed again from the cleaned data (tests/independent.py),
+    kept apart from the package's own code."""
+    return _load("independent")
 
 
 @pytest.fixture
 def build_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
     """Make a throwaway build project: real parameter files of ``towns``, fake raw files and
     code, the tiny fixture notebooks; the site is staged, not rendered."""
+    from helpers import paths
     from helpers.build import quarto
     from helpers.build.pipeline import Layout
 
@@ -73,14 +161,15 @@ def build_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..
 
 # Raw files are never modified: hash them before and after the whole session (in the xdist
 # controller, or the only process), and fail the run if anything changed.
-_GUARDED = (paths.DATA_RAW, Path(__file__).parent / "bad_inputs")
 _raw_hashes: dict[str, str] = {}
 
 
 def _hash_raw() -> dict[str, str]:
+    from helpers import paths
+
     return {
         str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-        for folder in _GUARDED
+        for folder in (paths.DATA_RAW, Path(__file__).parent / "bad_inputs")
         for p in sorted(folder.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
     }
@@ -109,34 +198,39 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_site() -> Path:
-    """The project's own site, built from the sample towns' processed data (``tsunagari clean``,
-    which ``make test`` runs first) by ``tsunagari build`` (incremental: nothing is redone when
-    nothing changed). Workers of pytest-xdist wait for each other on a lock, so the build runs
-    once; the outputs are the project's build/ and reports/site/. Skipped without Quarto."""
-    import fcntl
-
+def site_build(cleaned: Callable[[str], Path], processed: Path) -> Layout:
+    """The sample towns built end to end by ``tsunagari build`` (reports, comparison, site,
+    audit) from this run's cleaned data into this run's folder, never over the project's own
+    build/ and reports/. Workers of pytest-xdist wait for each other on a lock, so the build runs
+    once (the next finds every step fresh). Skipped without Quarto."""
     from helpers.build import quarto
     from helpers.build.pipeline import Layout, Options, build
+    from helpers.towns import list_towns
 
     if quarto.find_quarto() is None:
         pytest.skip("Quarto not found (PATH, $QUARTO): the site cannot be rendered")
-    from helpers.towns import list_towns
-
-    missing = [t for t in list_towns() if not (paths.processed_dir(t) / "survey.parquet").exists()]
-    if missing:
-        pytest.skip(f"no processed data for {', '.join(missing)}: run `tsunagari clean`")
-    layout = Layout(clean=False)  # the other tests read data/processed/ meanwhile
-    layout.build.mkdir(parents=True, exist_ok=True)
-    with (layout.build / ".test-site.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    for town in list_towns():
+        cleaned(town)
+    root = processed.parent / "samples-built"
+    root.mkdir(parents=True, exist_ok=True)
+    layout = Layout(processed=processed, build=root / "build", reports=root / "reports",
+                    clean=False)
+    with _locked(root / ".lock"):
         summary = build(Options(), layout)
     assert summary.exit_code == 0, (summary.failed, summary.messages, summary.breaches)
-    return layout.site
+    return layout
+
+
+@pytest.fixture(scope="session")
+def built_site(site_build: Layout) -> Path:
+    """The site of :func:`site_build`."""
+    return site_build.site
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The page weights the browser test measured in this run (first view, uncompressed)."""
+    from helpers import paths
+
     folder = paths.REPORTS / "page-weights"
     started = _started[0] if _started else 0.0
     lines = sorted(f.read_text(encoding="utf-8") for f in folder.glob("*.txt")

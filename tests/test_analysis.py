@@ -1,6 +1,5 @@
 """Report sections (helpers.analysis) on a small seeded synthetic survey (合成データ) that follows
-the standard-dataset contract, so they run before (and independently of) the processed samples;
-then on the processed sample towns when they exist."""
+the standard-dataset contract; then on the sample towns, which the tests clean themselves."""
 
 from __future__ import annotations
 
@@ -285,33 +284,22 @@ def test_write_outputs_refuses_a_breach(report, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-# --- the processed sample towns (need `tsunagari clean`) --------------------------------------
+# --- the sample towns, cleaned by the tests (conftest.cleaned) ---------------------------------
 
-SAMPLE_TOWNS = ["iiyama", "suzaka", "kitakyushu", "tsuruoka", "tsukumi", "noboribetsu"]
-
-
-def _sample(town: str):
+@pytest.fixture(scope="session")
+def sample(cleaned):
+    """``sample(town)``: the town's cleaned sample data and its parameters."""
     from helpers.dataset import load_survey
     from helpers.towns import load_town
 
-    if not (paths.processed_dir(town) / "survey.parquet").exists():
-        pytest.skip(f"data/processed/{town}/survey.parquet is absent: run `tsunagari clean`")
-    return load_survey(town), load_town(town)
+    def load(town: str):
+        return load_survey(town, processed_dir=cleaned(town)), load_town(town)
+
+    return load
 
 
-@pytest.mark.parametrize("town", SAMPLE_TOWNS)
-def test_sample_town_report_has_no_breach(town, tmp_path):
-    df, params = _sample(town)
-    report = analyse_town(df, params)
-    json_path, xlsx_path = write_outputs(report, tmp_path)
-    results = json.loads(json_path.read_text(encoding="utf-8"))
-    assert results["sections"]["response"] and results["sections"]["loneliness"]
-    assert attack_results(results) == []
-    assert attack_workbook(xlsx_path, results["min_cell"]) == []
-
-
-def test_iiyama_reproduces_brief_figures():
-    df, params = _sample("iiyama")
+def test_iiyama_reproduces_brief_figures(sample):
+    df, params = sample("iiyama")
     results = build_results(analyse_town(df, params))
     highlights = {h["sex"]: h for h in results["loneliness"]["highlights"]}
     assert (highlights["男性"]["top_age_band"], fmt_percent(highlights["男性"]["top_p"])) == (
@@ -329,13 +317,13 @@ def test_iiyama_reproduces_brief_figures():
     assert results["season"]["winter_lower"]
 
 
-def test_iiyama_weighted_numbers_agree_with_r_survey():
+def test_iiyama_weighted_numbers_agree_with_r_survey(sample):
     # tests/fixtures/r_survey_iiyama holds R survey's numbers for the respondents the Iiyama
     # raking uses: the report's weighted headline, rates, test and odds ratios are R's, and what
     # it publishes is them rounded half up.
     from helpers.stats import proportion
 
-    df, params = _sample("iiyama")
+    df, params = sample("iiyama")
     reference = json.loads((paths.ROOT / "tests" / "fixtures" / "r_survey_iiyama"
                             / "r_survey_reference.json").read_text(encoding="utf-8"))
     report = analyse_town(df, params)

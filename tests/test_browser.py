@@ -1,14 +1,14 @@
 """The built website in a real browser (Playwright driving Debian's Chromium), offline.
 
-The project's site is built from the sample towns (the ``built_site`` fixture: ``tsunagari
-build``, incremental) and every page is opened on a phone (390×844) and a desktop (1280×800).
-Every request outside the local server is blocked, so a chart or script that needs the internet
-shows up as a console error. On every page at both sizes: no console error, axe-core (npm,
-``node_modules/axe-core``) finds no serious or critical violation, the first view weighs at most
-2 MB (printed), nothing but a table's own container scrolls sideways, no text is set narrower
-than two characters per line, chart text is at least 11 px, and every chart states its finding
-(alt text) and links its data (CSV). Screenshots of the index and Iiyama at both sizes go to
-reports/screenshots/ for review.
+The sample towns' site is built from the test run's own cleaned data (the ``built_site``
+fixture: ``tsunagari build`` into the run's folder) and every page is opened on a phone
+(390×844) and a desktop (1280×800). Every request outside the local server is blocked, so a
+chart or script that needs the internet shows up as a console error. On every page at both
+sizes: no console error, axe-core (npm, ``node_modules/axe-core``) finds no serious or critical
+violation, the first view weighs at most 2 MB (printed), nothing but a table's own container
+scrolls sideways, no text is set narrower than two characters per line, chart text is at least
+11 px, and every chart states its finding (alt text) and links its data (CSV). Screenshots of
+the index and Iiyama at both sizes go to reports/screenshots/ for review.
 
 A hostile town file (script, img onerror, Markdown specials, a formula, a shortcode, and a raw
 file that climbs out of its folder) is built end to end in a throwaway project — clean, report,
@@ -312,6 +312,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, object]:
     layout = _hostile_project(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TSUNAGARI_ROOT", str(root))
+        mp.delenv("TSUNAGARI_PROCESSED")  # the hostile project's own data/processed
         summary = build(Options(workers=1), layout)
     return layout, summary
 

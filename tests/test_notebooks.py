@@ -23,8 +23,6 @@ REPORT = paths.NOTEBOOKS / "municipal_report.ipynb"
 
 def _run(town: str, out: Path) -> tuple[dict, str]:
     """Execute the report for a town into ``out``; its results and all its Markdown text."""
-    if not (paths.processed_dir(town) / "survey.parquet").exists():
-        pytest.skip(f"data/processed/{town}/survey.parquet is absent: run `tsunagari clean`")
     out.mkdir(parents=True, exist_ok=True)
     executed = out / f"{town}.ipynb"
     pm.execute_notebook(REPORT, executed, parameters={"town": town, "out_dir": str(out)},
@@ -53,8 +51,9 @@ def test_parameters_cell():
         "town": '"iiyama"', "out_dir": '""', "min_cell": "None", "weighting": "None"}
 
 
-def test_iiyama_report(tmp_path):
+def test_iiyama_report(tmp_path, cleaned):
     """One run of the Iiyama report (papermill), then every check on its outputs."""
+    cleaned("iiyama")  # the kernel reads it from this run's data/processed
     out = tmp_path / "towns" / "iiyama"
     results, text = _run("iiyama", out)
     _check_sex_age(results, text)
@@ -99,7 +98,8 @@ def _check_winter_outings(results: dict, text: str) -> None:
     assert "ウィルコクソンの符号付順位検定で p" in text
 
 
-def test_town_without_small_town_and_season_items(tmp_path):
+def test_town_without_small_town_and_season_items(tmp_path, cleaned):
+    cleaned("suzaka")
     results, text = _run("suzaka", tmp_path)
     assert results["sections"]["smalltown"] is False and results["sections"]["season"] is False
     not_asked = next(line for line in text.splitlines() if "この調査で尋ねていない項目" in line)
@@ -137,10 +137,9 @@ def _check_compare(results_dir: Path, executed: Path) -> None:
     assert [row[:5] for row in national[1:]] == expected  # row for row
 
 
-def test_explore_notebook_runs(tmp_path):
+def test_explore_notebook_runs(tmp_path, cleaned):
     """The researchers' starting notebook keeps working with the helpers it shows."""
-    if not (paths.processed_dir("iiyama") / "survey.parquet").exists():
-        pytest.skip("data/processed/iiyama/survey.parquet is absent: run `tsunagari clean`")
+    cleaned("iiyama")
     executed = tmp_path / "explore.ipynb"
     pm.execute_notebook(paths.NOTEBOOKS / "explore.ipynb", executed, kernel_name="python3",
                         progress_bar=False)

@@ -48,6 +48,7 @@ def _project(root: Path) -> Path:
 def test_two_towns_with_one_name_build_side_by_side(tmp_path: Path) -> None:
     root = _project(tmp_path / "project")
     env = {**os.environ, "TSUNAGARI_ROOT": str(root)}
+    del env["TSUNAGARI_PROCESSED"]  # the project's own data/processed
     run = subprocess.run([sys.executable, "-c", "from helpers.cli import app; app()", "build"],
                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -165,15 +165,12 @@ def test_methods_page_is_filled_from_codebook_and_towns(codebook: Codebook) -> N
     assert "集計結果がありません" in text and "重み付けの推計を示した市町村はありません" in text
 
 
-def _computed(town: str, drop: tuple[str, ...] = ()) -> dict:
-    """results.json of a processed sample town, analysed without the ``drop`` columns."""
-    from helpers import paths
+def _computed(folder: Path, town: str, drop: tuple[str, ...] = ()) -> dict:
+    """results.json of a cleaned sample town, analysed without the ``drop`` columns."""
     from helpers.analysis import analyse_town, build_results
     from helpers.dataset import load_survey
 
-    if not (paths.processed_dir(town) / "survey.parquet").exists():
-        pytest.skip(f"data/processed/{town}/survey.parquet is absent: run `tsunagari clean`")
-    df = load_survey(town).drop(columns=list(drop))
+    df = load_survey(town, processed_dir=folder).drop(columns=list(drop))
     return json.loads(json.dumps(build_results(analyse_town(df, load_town(town)))))
 
 
@@ -181,10 +178,10 @@ def _inference_part(text: str) -> str:
     return text.split("## 信頼区間と検定")[1].split("## 少人数")[0]
 
 
-def test_methods_page_says_what_was_computed(codebook: Codebook) -> None:
+def test_methods_page_says_what_was_computed(codebook: Codebook, cleaned) -> None:
     template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
     iiyama = load_town("iiyama")
-    results = _computed("iiyama")
+    results = _computed(cleaned("iiyama"), "iiyama")
     text = _inference_part(methods_page(template, codebook, [iiyama], {"iiyama": results}))
     w = results["weighting"]
     assert f"| 飯山市 | あり | 性別×年代・地区 | {w['n']:,}人 |" in text
@@ -197,10 +194,10 @@ def test_methods_page_says_what_was_computed(codebook: Codebook) -> None:
 
 
 def test_methods_page_claims_no_household_adjustment_without_household(
-    codebook: Codebook,
+    codebook: Codebook, cleaned
 ) -> None:
     template = (SITE_SRC / "methods.qmd").read_text(encoding="utf-8")
-    results = _computed("iiyama", drop=("household",))
+    results = _computed(cleaned("iiyama"), "iiyama", drop=("household",))
     text = _inference_part(methods_page(template, codebook, [load_town("iiyama")],
                                         {"iiyama": results}))
     assert "性別（基準「男性」）・年代（基準「18～19歳」） |" in text

@@ -10,7 +10,8 @@ CONFIG = ROOT / "config"
 CODEBOOK = CONFIG / "codebook.yml"
 TOWNS = CONFIG / "towns"
 DATA_RAW = ROOT / "data" / "raw"
-DATA_PROCESSED = ROOT / "data" / "processed"
+#: Cleaned data (``TSUNAGARI_PROCESSED`` moves it: the tests clean into a temporary folder).
+DATA_PROCESSED = Path(os.environ.get("TSUNAGARI_PROCESSED", ROOT / "data" / "processed"))
 NOTEBOOKS = ROOT / "notebooks"
 REPORTS = ROOT / "reports"
 BUILD = ROOT / "build"

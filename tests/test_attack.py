@@ -71,6 +71,22 @@ def test_thresholds_on_both_sides(n: int, x: int, breach: bool) -> None:
     assert bool(attack(grid(RATES, rows), 10)) is breach
 
 
+@pytest.mark.parametrize(
+    ("x", "found"),
+    [(0, None), (1, "「区分」の該当者数: a count of 1 is shown (under 10)"),
+     (9, "「区分」の該当者数: a count of 9 is shown (under 10)"), (10, None), (90, None),
+     (91, "「区分」の該当しない人数: 回答者数 100 − 該当者数 91 = 9"),
+     (99, "「区分」の該当しない人数: 回答者数 100 − 該当者数 99 = 1"), (100, None)],
+)
+def test_a_count_of_1_to_min_cell_minus_1_is_found_and_nothing_else(x: int, found: str | None
+                                                                    ) -> None:
+    """Beside a base of 100 only the count itself (or its complement) can be small: 1 and 9 are
+    breaches, 0 and 10 are not."""
+    rows = [["区分", 100, x, float(x), "—", "—"]]
+    assert [f"{f.cell}: {f.how}" for f in attack(grid(RATES, rows), 10)] == (
+        [found] if found else [])
+
+
 def test_min_cell_is_the_towns(tmp_path: Path) -> None:
     rows = [["区分", 40, 20, 50.0, 34.8, 65.2]]
     assert attack(grid(RATES, rows), 10) == []

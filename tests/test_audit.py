@@ -98,8 +98,29 @@ def test_planted_small_row_is_caught(tmp_path: Path, secrets: Secrets) -> None:
 
 def test_min_cell_of_the_town_applies(tmp_path: Path, secrets: Secrets) -> None:
     site = _site(tmp_path, CLEAN_PAGE)  # the page shows a base of 40 with 20 and 20
-    assert audit([site], secrets, 10, {"iiyama": 25})
+    found = audit([site], secrets, 10, {"iiyama": 25})
+    assert [(b.file.name, b.kind, b.detail.split(": ", 1)[1]) for b in found] == [
+        ("iiyama.html", "small cell",
+         "「男性・20代」の該当者数: a count of 20 is shown (under 25)"),
+        ("iiyama.html", "small cell",
+         "「男性・20代」の該当しない人数: 回答者数 40 − 該当者数 20 = 20"),
+    ]
     assert audit([site], secrets, 10, {"tsukumi": 25}) == []
+    assert audit([site], secrets, 20, {"iiyama": 20}) == []  # 20 is not under 20
+
+
+@pytest.mark.parametrize(("count", "small"), [(0, False), (1, True), (2, True), (9, True),
+                                              (10, False), (11, False)])
+def test_a_published_count_is_small_from_1_to_min_cell_minus_1(
+    tmp_path: Path, secrets: Secrets, count: int, small: bool
+) -> None:
+    """A count of 1 (or of min_cell − 1) shown beside a large base is a breach; 0 and min_cell
+    are not (the base of 200 keeps the complement large)."""
+    row = (f"<tr><td>女性</td><td>30代</td><td>200</td><td>{count}</td>"
+           f"<td>{100 * count / 200:.1f}%</td></tr>")
+    found = audit([_site(tmp_path, CLEAN_PAGE.replace("<tbody>", "<tbody>" + row))], secrets, 10)
+    expected = f"「女性・30代」の該当者数: a count of {count} is shown (under 10)"
+    assert [b.detail.split(": ", 1)[1] for b in found] == ([expected] if small else [])
 
 
 def test_results_and_workbook_breaches_are_caught(tmp_path: Path, secrets: Secrets) -> None:

@@ -199,11 +199,17 @@ def test_season_winter_lower(results, report):
     assert "冬の外出頻度は春～秋より少なく" in report.sections["season"].text()
 
 
-def test_weighting_applied_with_efficiency(results):
-    w = results["weighting"]
-    assert w["applied"] and 0 < w["efficiency"] <= 100 and w["margins"] == ["sex_age", "district"]
+def test_weighting_applied_with_efficiency(results, report, survey):
+    design = report.ctx.design
+    w, weights = results["weighting"], pd.Series(design.weights, index=design.index)
+    assert w["applied"] and w["margins"] == ["sex_age", "district"]
+    kish = weights.sum() ** 2 / (weights**2).sum()  # Kish's effective n, its share of n
+    assert (w["n"], w["n_eff"], w["efficiency"]) == (
+        len(weights), round(kish), percent(kish / len(weights)))
     row = next(r for r in results["lonely_by_sex_age"] if r["sex"] == "女性" and r["p"])
-    assert row["p_weighted"] is not None
+    women = survey.loc[weights.index][survey.loc[weights.index, "sex"] == "女性"]
+    flag = women["lonely"].dropna().astype(float)
+    assert row["p_weighted"] == percent(np.average(flag, weights=weights[flag.index]))
 
 
 def test_the_number_weighted_is_published_only_when_it_gives_nobody_away(survey):

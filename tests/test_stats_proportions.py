@@ -211,10 +211,19 @@ def test_weighted_rate_table(survey: pd.DataFrame) -> None:
         assert t.loc[sex, "p"] == pytest.approx(np.average(y, weights=g["w"]))
         assert t.loc[sex, "n"] == len(g)
         assert t.loc[sex, "n_eff"] == pytest.approx(g["w"].sum() ** 2 / (g["w"] ** 2).sum())
-        res = proportion(g["lonely"], design)  # the same subgroup of the same design
-        assert (t.loc[sex, "lo"], t.loc[sex, "hi"], t.loc[sex, "se"]) == pytest.approx(
-            (res.lo, res.hi, res.se)
-        )
+        # by hand, as R's svyciprop(~lonely, subset(design, sex == …), method = "logit"): the
+        # domain's linearized variance over the whole design (influence 0 outside the domain),
+        # and t on the domain's n − 1 degrees of freedom
+        w = survey["w"].to_numpy()
+        inside = survey.index.isin(g.index)
+        y = survey["lonely"].fillna(False).astype(float).to_numpy()
+        p = (w * y)[inside].sum() / w[inside].sum()
+        z = np.where(inside, w * (y - p), 0.0) / w[inside].sum()
+        se = np.sqrt(len(w) / (len(w) - 1) * ((z - z.mean()) ** 2).sum())
+        half = stats.t.ppf(0.975, len(g) - 1) * se / (p * (1 - p))
+        logit = np.log(p / (1 - p)) + np.array([-half, half])
+        assert (t.loc[sex, "se"], t.loc[sex, "lo"], t.loc[sex, "hi"]) == pytest.approx(
+            (se, *(1 / (1 + np.exp(-logit)))), abs=1e-12)
 
 
 def test_rate_table_on_plain_and_boolean_columns() -> None:

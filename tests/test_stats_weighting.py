@@ -90,7 +90,7 @@ def test_weighted_margins_meet_the_targets() -> None:
         assert np.allclose(got.reindex(target.index), target, atol=1e-6)
     assert w.mean() == pytest.approx(1.0)
     assert res.n_eff == pytest.approx(w.sum() ** 2 / (w**2).sum())
-    assert 0 < res.efficiency < 1
+    assert res.efficiency == pytest.approx(res.n_eff / len(df)) and res.efficiency < 0.999
 
 
 def test_trimming_bounds_are_respected() -> None:

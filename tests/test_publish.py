@@ -4,13 +4,15 @@ then attacked as a reader would (``helpers.build.attack``) and must give nothing
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from helpers.analysis.common import CROSSTAB, DISTRIBUTION, GROUPS, RATES, Table
 from helpers.analysis.publish import Publication
-from helpers.build.attack import Grid, attack, attack_workbook
+from helpers.build.attack import Grid, attack
 from helpers.excel import read_tables, write_tables
 from helpers.figures import bar_chart
 from helpers.stats import proportion
@@ -186,19 +188,28 @@ def test_groups_show_statistics_only_on_a_shown_base() -> None:
     assert rows["良い"]["odds_ratio"] == 1.0
 
 
-def test_rounding_is_half_up_everywhere(tmp_path) -> None:
-    """13/80 = 16.25 % is published as 16.3 % in records, tables, workbooks and charts."""
-    (table,) = publish(Table("r", "表", rates_frame({"A": (80, 13), "B": (80, 40)}), RATES))
-    a = rows_of(table)["A"]
-    assert a["p"] == 16.3
-    assert table.display().loc[1, "割合（%）"] == "16.3"
+@pytest.mark.parametrize(("x", "n", "shown"), [(13, 80, "16.3"), (5, 80, "6.3"), (1, 8, "12.5"),
+                                               (27, 40, "67.5"), (77, 200, "38.5")])
+def test_one_number_reads_the_same_in_every_path(tmp_path, x: int, n: int, shown: str) -> None:
+    """A share exactly half-way (13/80 = 16.25 %, 5/80 = 6.25 %) is rounded half up once, at
+    the publication boundary: the record (results.json), the table on the page (HTML), the
+    workbook cell, the chart and a sentence of the report all show the same string."""
+    from helpers.analysis.district import District
+    from helpers.escape import html_table
+
+    frame = rates_frame({"A": (n, x), "B": (200, 100), "C": (120, 60)}, "district")
+    (table,) = publish(Table("lonely_by_district", "地区別", frame, RATES, universe="u",
+                             flag="f", labels=("district",)), min_cell=1)
+    assert f"{rows_of(table)['A']['p']:.1f}" == shown  # results.json
+    page = html_table(table.display()).to_html()
+    assert re.search(r'class="data row1 col3" >([^<]*)<', page)[1] == shown  # row 0: 全体
     book = write_tables({"s": [(table.title, table.display(text=False))]}, tmp_path / "x.xlsx",
                         ["注記"])
-    assert read_tables(book)["s"][0][1].loc[1, "割合（%）"] == 16.3
-    chart = bar_chart(table.parts(), "group", title="t", what="w", n=160, min_cell=K,
+    assert f"{read_tables(book)['s'][0][1].loc[1, '割合（%）']:.1f}" == shown
+    chart = bar_chart(table.parts(), "district", title="t", what="w", n=n + 320, min_cell=1,
                       interactive=True)
-    assert chart.figure.data[0].y[0] == 16.3
-    assert attack_workbook(book, K) == []
+    assert f"{chart.figure.data[0].y[0]:.1f}" == shown
+    assert f"「A」が{shown}%で最も" in District(table, 1).text()  # highest or lowest
 
 
 @pytest.mark.parametrize("seed", range(12))

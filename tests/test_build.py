@@ -176,6 +176,8 @@ def test_the_manifest_file_is_stable_and_forgets_quietly(tmp_path: Path) -> None
     for step, key in (("y", "2"), ("x", "1")):
         b.record(step, key)
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    # one step per line: a developer reads which steps are recorded
+    assert (tmp_path / "a.json").read_text().splitlines() == ["{", ' "x": "1",', ' "y": "2"', "}"]
     a.forget("never recorded")
     (tmp_path / "bad.json").write_text("{not json")
     assert not Manifest(tmp_path / "bad.json").fresh("x", "1")

@@ -8,8 +8,10 @@ this with results.json, the Excel cells and the report's text or HTML page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
+from html.parser import HTMLParser
 
 import pandas as pd
 
@@ -126,3 +128,47 @@ def response_sentences(df: pd.DataFrame, distributed: int, returned: int) -> lis
     return [f"調査票は{distributed:,}人に配布し、{returned:,}人から回答を得ました"
             f"（回収率 {pct(Fraction(returned, distributed))}%）。集計の対象は有効回答の"
             f"{len(df):,}人です。", f"回答方法の内訳は {modes} です。"]
+
+
+def sentences(df: pd.DataFrame, distributed: int, returned: int, results: dict) -> list[str]:
+    """The sentences above, as a town's report must contain them (``results``: its results.json,
+    for what it shows or hides and the Wilson bounds checked elsewhere)."""
+    rows = results["lonely_by_sex_age"]
+    rates = by_sex_age(df)
+    out = response_sentences(df, distributed, returned)
+    head = results["headline"]["lonely"]
+    out += [headline_sentence(df, head["lo"], head["hi"]),
+            often_sentence(df, shown(results["national"]["often_always"]))]
+    for h in results["loneliness"]["highlights"]:
+        bands = {r["age_band"] for r in rows if r["sex"] == h["sex"] and r["p"] is not None
+                 and r["age_band"] not in (TOTAL, "無回答")}
+        out.append(sex_sentence(h["sex"], rates, bands))
+    if results["district"] is not None:
+        shown_districts = {r["district"] for r in results["district"]["lonely"]["rows"]
+                           if r["p"] is not None and r["district"] != TOTAL}
+        out.append(district_sentence(df, shown_districts))
+    return out
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def page_text(html: str) -> str:
+    """The text of an HTML page as a reader sees it, whitespace runs as one space."""
+    parser = _Text()
+    parser.feed(html)
+    return re.sub(r"\s+", " ", "".join(parser.parts))

@@ -155,6 +155,15 @@ def test_the_districts_named_highest_and_lowest(
     assert independent.district_sentence(published.df, shown) in published.text
 
 
+def test_every_sentence_of_the_report_text(published: Published, independent: ModuleType
+                                           ) -> None:
+    """The sentences above together (the end-to-end build test looks for them in the HTML)."""
+    survey = published.town.survey
+    for sentence in independent.sentences(published.df, survey.distributed, survey.returned,
+                                          published.results):
+        assert sentence in published.text
+
+
 def test_small_town_rates_and_the_groups_above_overall(
     published: Published, independent: ModuleType
 ) -> None:

@@ -43,6 +43,12 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["TSUNAGARI_PROCESSED"] = str(_run_dir / "processed")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "cleaned" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.samples)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _run_dir is not None:
         shutil.rmtree(_run_dir, ignore_errors=True)

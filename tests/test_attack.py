@@ -90,7 +90,9 @@ def test_a_count_of_1_to_min_cell_minus_1_is_found_and_nothing_else(x: int, foun
 def test_min_cell_is_the_towns(tmp_path: Path) -> None:
     rows = [["区分", 40, 20, 50.0, 34.8, 65.2]]
     assert attack(grid(RATES, rows), 10) == []
-    assert attack(grid(RATES, rows), 25)  # a town with min_cell 25
+    assert [f"{f.cell}: {f.how}" for f in attack(grid(RATES, rows), 25)] == [  # min_cell 25
+        "「区分」の該当者数: a count of 20 is shown (under 25)",
+        "「区分」の該当しない人数: 回答者数 40 − 該当者数 20 = 20"]
 
 
 # --- interval inversion ---

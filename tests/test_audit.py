@@ -54,8 +54,7 @@ def test_clean_site_passes(tmp_path: Path, secrets: Secrets) -> None:
 def test_planted_free_text_is_caught(tmp_path: Path, secrets: Secrets) -> None:
     page = CLEAN_PAGE.replace("</h1>", f"</h1><blockquote>{FREE_TEXT}</blockquote>")
     found = audit([_site(tmp_path, page)], secrets, 10)
-    assert found and {b.kind for b in found} == {"free-text answer"}
-    assert found[0].file.name == "iiyama.html"
+    assert [(b.file.name, b.kind) for b in found] == [("iiyama.html", "free-text answer")]
 
 
 def test_a_quoted_sentence_of_a_free_text_is_caught(secrets: Secrets, tmp_path: Path) -> None:

@@ -155,3 +155,68 @@ def test_rule_text_states_the_thresholds() -> None:
     assert "1～9人" in rule_text(10)[0] and "10人未満" in rule_text(10)[1]
     assert "1～4人" in rule_text(5)[0]
     assert "基準の人数" in rule_text(None)[1]
+
+
+def test_the_rule_as_the_methods_page_and_workbooks_state_it() -> None:
+    assert rule_text(10) == [
+        "回答者保護のため、1～9人の人数は表示せず「—」としています。",
+        "回答者（集計の基数）が10人未満の区分は、0人の場合も含めて、人数・割合・信頼区間をすべて"
+        "「—」としています。",
+        "割合は、その区分で該当する人と該当しない人がどちらも0人または10人以上のときだけ表示します"
+        "（たとえば14人中11人が該当する場合、割合から該当しない3人が分かるため「—」）。",
+        "「—」にした人数が、合計や他の行・列、他の表との足し算・引き算で分かってしまう場合は、"
+        "ほかの数値も「—」にしています（二次秘匿）。",
+        "検定の結果は、その集計のすべての区分を表示できるときだけ示しています。",
+        "「無回答」（その質問に答えなかった人）の行も10人未満のときは「—」としますが、回答の内容を"
+        "表すものではないため、他の数値から計算で分かる場合があります。",
+    ]
+
+
+def test_a_missing_base_or_count_counts_as_none() -> None:
+    assert suppress_rates(pd.Series([pd.NA, 12, 3], dtype="Int64")).tolist() == [True, False, True]
+    mask = suppress_counts(pd.DataFrame({"a": [None, 20.0], "b": [15.0, 30.0]}))
+    assert not mask.to_numpy().any()  # as a 0: nothing small to hide
+
+
+def test_a_latent_count_is_not_protected_itself() -> None:
+    # 50 − 44 = 6 gives the latent count away, and may: nobody publishes it as a count
+    book = ledger({"all": 50, "a": 44, "L": 6}, {"all": ["a", "L"]}, latent=["L"])
+    assert book.protect(10) == {"L"}
+
+
+def test_latent_twice_stays_latent() -> None:
+    book = Ledger()
+    for key in ("x", "y"):
+        book.cell(key, 20, latent=True)
+    book.same("x", "y")
+    assert book.protect(10) == {"x", "y"}  # 20 is not small, but never published
+
+
+def test_a_no_answer_count_shown_again_in_a_protected_place_is_protected() -> None:
+    def book(twin: bool) -> Ledger:
+        cells = {"all": 643, "男性": 300, "女性": 339, "無回答": 4}
+        b = ledger({**cells, "無回答 again": 4} if twin else cells,
+                   {"all": ["男性", "女性", "無回答"]}, unprotected=["無回答"])
+        if twin:
+            b.same("無回答", "無回答 again")
+        return b
+
+    assert book(twin=False).protect(10) == {"無回答"}  # worked out, but says nobody's answer
+    assert book(twin=True).protect(10) == {"無回答", "無回答 again", "男性"}
+
+
+def test_a_whole_group_is_hidden_with_its_base_whatever_the_reason() -> None:
+    book = ledger({"B": 30, "m1": 15, "m2": 15}, {"B": ["m1", "m2"]}, latent=["B"])
+    book.group("B", ["m1", "m2"])
+    assert book.protect(10) == {"B", "m1", "m2"}
+    book = ledger({"B": 30, "m1": 15, "m2": 15}, {"B": ["m1", "m2"]}, latent=["B"])
+    book.group("B", ["m1", "m2"], whole=False)  # a distribution's total: its parts stay
+    assert book.protect(10) == {"B"}
+
+
+def test_secondary_suppression_spares_a_groups_base_of_the_same_count() -> None:
+    # 44 − 20 − 20 gives the 4 away: hide c (20), not the base b (20) with its figures
+    book = ledger({"T": 44, "a": 4, "b": 20, "c": 20, "b1": 10, "b2": 10},
+                  {"T": ["a", "b", "c"], "b": ["b1", "b2"]})
+    book.group("b", ["b1", "b2"])
+    assert book.protect(10) == {"a", "c"}

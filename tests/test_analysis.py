@@ -4,6 +4,7 @@ the standard-dataset contract; then on the sample towns, which the tests clean t
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -274,6 +275,24 @@ def test_write_outputs_pass_the_audit(report, tmp_path):
     assert attack_workbook(xlsx_path, 10) == []
     assert xlsx_path.name == "testtown_集計表.xlsx"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([json_path.name, xlsx_path.name])
+
+
+def test_results_json_is_readable_utf8_written_beside_its_target(tmp_path, monkeypatch):
+    import os
+
+    from helpers.analysis import write_json
+
+    renames = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda s, d: (renames.append(Path(s)), real_replace(s, d)))
+    path = write_json({"name_ja": "飯山市", "p": 42.1}, tmp_path / "out" / "results.json")
+    assert path.read_bytes() == '{\n "name_ja": "飯山市",\n "p": 42.1\n}'.encode()
+    assert [p.parent for p in renames] == [path.parent]  # an atomic rename, nothing left over
+    assert [p.name for p in path.parent.iterdir()] == ["results.json"]
+    with pytest.raises(ValueError):  # NaN is not JSON: the file stays as it was
+        write_json({"p": float("nan")}, path)
+    assert json.loads(path.read_text(encoding="utf-8"))["p"] == 42.1
+    assert [p.name for p in path.parent.iterdir()] == ["results.json"]
 
 
 def test_write_outputs_refuses_a_breach(report, tmp_path, monkeypatch):

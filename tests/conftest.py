@@ -56,7 +56,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def processed() -> Iterator[Path]:
-    """This run's ``data/processed`` (also where ``helpers`` was imported before the run)."""
+    """This run's ``data/processed``, also for a ``helpers`` imported before the run chose it
+    (mutmut runs pytest several times in one process)."""
     from helpers import paths
 
     folder = Path(os.environ["TSUNAGARI_PROCESSED"])

@@ -126,7 +126,7 @@ def response_sentences(df: pd.DataFrame, distributed: int, returned: int) -> lis
     counts = df["mode"].value_counts()
     modes = "、".join(f"{m} {int(counts[m]):,}人" for m in df["mode"].cat.categories)
     return [f"調査票は{distributed:,}人に配布し、{returned:,}人から回答を得ました"
-            f"（回収率 {pct(Fraction(returned, distributed))}%）。集計の対象は有効回答の"
+            f"（回収率 {Rate(distributed, returned).p}%）。集計の対象は有効回答の"
             f"{len(df):,}人です。", f"回答方法の内訳は {modes} です。"]
 
 

@@ -128,8 +128,8 @@ def test_the_response_counts_and_rate(published: Published, independent: ModuleT
     response = published.results["response"]
     assert (response["distributed"], response["returned"], response["n"]) == (
         survey.distributed, survey.returned, len(published.df))
-    assert independent.shown(published.results["response_rate"]) == independent.pct(
-        independent.Fraction(survey.returned, survey.distributed))
+    assert independent.shown(published.results["response_rate"]) == independent.Rate(
+        survey.distributed, survey.returned).p
     modes = {r["mode"]: r["count"] for r in response["tables"]["mode"]["rows"]}
     assert modes == {"全体": len(published.df),
                      **published.df["mode"].value_counts().astype(int).to_dict()}

@@ -304,7 +304,55 @@ def test_write_outputs_refuses_a_breach(report, tmp_path, monkeypatch):
         return out
 
     monkeypatch.setattr(results_module, "build_results", leaky)
-    with pytest.raises(DisclosureError):
+    with pytest.raises(DisclosureError, match=r"^results\.json would break the disclosure rule: "
+                                              r".*a count of 3"):
+        write_outputs(report, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_results_hold_each_section_as_published(report, results):
+    town, lonely = report.town, report.sections["loneliness"]
+    assert (results["town"], results["name_ja"], results["prefecture"]) == (
+        town.id, town.name.ja, town.prefecture)
+    assert results["n"] == report.sections["response"].n == 600
+    assert results["national"] == lonely.national and results["national"] is not None
+    assert results["headline"] == lonely.headline
+    for key, section in report.sections.items():
+        assert results[key] == section.to_json(), key
+
+
+def test_a_survey_without_the_loneliness_questions_publishes_an_empty_headline(survey):
+    report = analyse_town(survey.drop(columns=["lonely_direct"]), synthetic_town())
+    results = build_results(report)
+    empty = {"p": None, "lo": None, "hi": None, "n": None, "x": None}
+    assert results["headline"] == {"lonely": empty, "often_always": empty}
+    assert results["national"] is None and results["lonely_by_sex_age"] == []
+    assert results["sections"]["loneliness"] is False and results["loneliness"] is None
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_the_workbook_notes_say_the_rule_for_the_towns_min_cell(survey, synthetic):
+    from helpers.analysis.results import notes
+    from helpers.stats import rule_text
+
+    town = synthetic_town().model_copy(update={"synthetic": synthetic})
+    report = analyse_town(survey, town, min_cell=12)
+    lines = notes(report)
+    assert lines[0] == f"{town.name.ja} {town.survey.title} 集計表"
+    notice = "この表は合成データ（実在の回答ではない、サンプル用に生成したデータ）の集計です。"
+    assert (notice in lines) is synthetic
+    rule = rule_text(12)
+    assert rule[0] == "回答者保護のため、1～11人の人数は表示せず「—」としています。"
+    assert lines[1 + synthetic:1 + synthetic + len(rule)] == rule
+    assert lines[-1] == report.ctx.weighting.text()
+
+
+def test_write_outputs_removes_a_workbook_that_breaks_the_rule(report, tmp_path, monkeypatch):
+    bad = pd.DataFrame({"年代": ["20代", "30代"], "回答者数": [14, 30], "該当者数": [11, 12],
+                        "割合（%）": [78.6, 40.0]})  # 14 − 11 = 3 not lonely
+    monkeypatch.setattr(report, "sheets", lambda: {"表": [("悪い表", bad)]})
+    with pytest.raises(DisclosureError, match=r"^testtown_集計表\.xlsx would break the disclosure "
+                                              r"rule: .*悪い表.*14 − 該当者数 11 = 3"):
         write_outputs(report, tmp_path)
     assert list(tmp_path.iterdir()) == []
 

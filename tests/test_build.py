@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -52,6 +53,19 @@ def test_key_follows_content_not_timestamps(tmp_path: Path) -> None:
     g.write_text("1,3\n")
     assert Hasher("step").files([g]).key() != before
     assert Hasher("other").files([f]).key() != before
+
+
+def test_a_key_is_sha256_of_the_step_and_its_tagged_inputs(tmp_path: Path) -> None:
+    # reproducible by hand: the step, then "\0t" + each text, "\0f" + path "=" + the file's
+    # SHA-256; a file of the project by its path in the project (the same key in every clone)
+    f = tmp_path / "a.csv"
+    f.write_bytes(b"1,2\n" * 300_000)  # more than one read of 1 MiB
+    town = paths.TOWNS / "iiyama.yml"
+    sha = lambda data: hashlib.sha256(data).hexdigest()  # noqa: E731
+    expected = sha(b"report:iiyama" + b"\0tv1" + b"\0f" + f.as_posix().encode() + b"="
+                   + sha(f.read_bytes()).encode() + b"\0fconfig/towns/iiyama.yml="
+                   + sha(town.read_bytes()).encode())
+    assert Hasher("report:iiyama").text("v1").files([f, town]).key() == expected
 
 
 def test_manifest_needs_key_and_outputs(tmp_path: Path) -> None:

@@ -52,6 +52,13 @@ def test_secondary_suppression_by_hand() -> None:
     assert hidden_cells(mask) == {(0, 0), (0, 1), (1, 0), (1, 1)}
 
 
+def test_a_hidden_count_of_min_cell_may_be_worked_out() -> None:
+    # the 10 of row r1 is hidden to protect its row's 3; column c0 gives it back (20 − 10),
+    # which publishes nothing secret: the 10 of row r0 stays shown
+    mask = suppress_counts(table([[10, 20, 3], [10, 3, 0]]))
+    assert hidden_cells(mask) == {(0, 1), (0, 2), (1, 0), (1, 1), (1, 2)}
+
+
 def test_secondary_prefers_non_zero_cells() -> None:
     # the 0 in row r0 protects nothing (a reader may know the category is empty)
     mask = suppress_counts(table([[3, 0, 40], [20, 30, 30]]))
@@ -149,6 +156,16 @@ def test_the_complement_of_a_shown_cell_is_protected() -> None:
     # a row 0 + 3 + 30 = 33: the 0 beside the 3 does not stop 33 − 30 = 3
     mask = suppress_counts(table([[0, 3, 30], [20, 40, 12], [60, 25, 0]]))
     assert (0, 2) in hidden_cells(mask) and (0, 1) in hidden_cells(mask)
+
+
+@pytest.mark.parametrize(("no_answer", "hidden"), [
+    (0, {"a", "s", "t"}),  # 30 − 25 = 5 who answered s or t: a small group, a is hidden
+    (1, {"s", "t", "無回答"}),  # 31 − 25 = 6 holds a non-response: no group of answers
+])
+def test_a_complement_beside_an_empty_non_response_is_still_a_group(no_answer, hidden) -> None:
+    book = ledger({"all": 30 + no_answer, "a": 25, "s": 3, "t": 2, "無回答": no_answer},
+                  {"all": ["a", "s", "t", "無回答"]}, unprotected=["無回答"])
+    assert book.protect(10) == hidden
 
 
 def test_rule_text_states_the_thresholds() -> None:

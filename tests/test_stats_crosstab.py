@@ -113,3 +113,31 @@ def test_bad_table_kind(survey: pd.DataFrame) -> None:
     ct = crosstab(survey, "district", "town_faces")
     with pytest.raises(ValueError, match="values"):
         ct.table("share")
+
+
+def test_thresholds_of_the_town_by_hand() -> None:
+    # min_cell 5: row y has exactly 5 (shown), row z 1 (hidden); the bases 11 + 5 + 1 = 17
+    # would give z's 1 away: y's base is hidden too
+    df = pd.DataFrame({"a": ["x"] * 11 + ["y"] * 5 + ["z"],
+                       "b": ["p"] * 5 + ["q"] * 6 + ["p"] * 5 + ["p"]})
+    ct = crosstab(df, "a", "b", min_cell=5)
+    assert ct.row_pct.loc["z"].tolist() == [1.0, 0.0]  # a row of one respondent has shares
+    assert ct.base.name == "回答者数" and ct.suppressed["p"].tolist() == [False, False, True]
+    t = ct.table()
+    assert t.index.name == "a"
+    assert t.to_dict("index") == {
+        "全体": {"p": "64.7%", "q": "35.3%", "回答者数": "17"},  # 11/17, 6/17
+        "x": {"p": "45.5%", "q": "54.5%", "回答者数": "11"},  # 5/11, 6/11
+        "y": {"p": "100.0%", "q": "0.0%", "回答者数": "—"},
+        "z": {"p": "—", "q": "—", "回答者数": "—"},
+    }
+    assert ct.table("count").loc["全体"].tolist() == ["11", "6", "17"]  # 6 ≥ 5: shown
+
+
+@pytest.mark.parametrize(("n", "base"), [(6, "—"), (0, "0")])
+def test_a_survey_under_min_cell_shows_no_total(n: int, base: str) -> None:
+    df = pd.DataFrame({"a": pd.Categorical(["x"] * n, categories=["x"]),
+                       "b": pd.Categorical((["p", "q"] * 3)[:n], categories=["p", "q"])})
+    ct = crosstab(df, "a", "b")
+    assert ct.table().loc["全体"].tolist() == ["—", "—", base]
+    assert ct.table("count").loc["全体"].tolist() == ["—" if n else "0", "—" if n else "0", base]

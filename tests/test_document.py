@@ -9,6 +9,7 @@ import base64
 import csv
 import io
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -17,7 +18,6 @@ import pytest
 import yaml
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers import paths
 from helpers.analysis import analyse_town
 from helpers.analysis.common import name_of
 from helpers.analysis.document import Document, table_html
@@ -29,13 +29,19 @@ from helpers.stats import fmt_percent, percent
 from helpers.towns import list_towns, load_town
 
 TOWNS = list_towns()
+Make = Callable[[str], Document]
 
 
-@cache
-def _document(town: str) -> Document:
-    if not (paths.processed_dir(town) / "survey.parquet").exists():
-        pytest.skip(f"data/processed/{town}/survey.parquet is absent: run `tsunagari clean`")
-    return Document(analyse_town(load_survey(town), load_town(town)))
+@pytest.fixture(scope="session")
+def document(cleaned) -> Make:
+    """``document(town)``: the reader's report of a sample town, cleaned by the tests."""
+
+    @cache
+    def make(town: str) -> Document:
+        df = load_survey(town, processed_dir=cleaned(town))
+        return Document(analyse_town(df, load_town(town)))
+
+    return make
 
 
 def _at(results: dict, path: tuple) -> object:
@@ -45,8 +51,8 @@ def _at(results: dict, path: tuple) -> object:
 
 
 @pytest.mark.parametrize("town", TOWNS)
-def test_main_points_cite_the_published_numbers(town: str) -> None:
-    doc = _document(town)
+def test_main_points_cite_the_published_numbers(town: str, document: Make) -> None:
+    doc = document(town)
     assert 3 <= len(doc.findings) <= MOST
     assert doc.findings[0].kind == "lonely"
     for finding in doc.findings:
@@ -82,8 +88,10 @@ def _standout_expected(town: str) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("town", TOWNS)
-def test_every_standout_group_meeting_the_rule_is_named_and_no_other(town: str) -> None:
-    doc = _document(town)
+def test_every_standout_group_meeting_the_rule_is_named_and_no_other(
+    town: str, document: Make
+) -> None:
+    doc = document(town)
     text = next(p.text for p in doc.parts if p.key == "loneliness")
     sentence = next(line for line in text.split("\n\n") if "孤独層" in line)
     listed = sentence.split("（孤独層）は、")[1]
@@ -100,8 +108,8 @@ def test_every_standout_group_meeting_the_rule_is_named_and_no_other(town: str) 
 
 
 @pytest.mark.parametrize("town", TOWNS)
-def test_sections_not_asked_are_not_sections(town: str) -> None:
-    doc = _document(town)
+def test_sections_not_asked_are_not_sections(town: str, document: Make) -> None:
+    doc = document(town)
     present = [k for k, s in doc.report.sections.items() if s is not None]
     assert [p.key for p in doc.parts] == present
     assert [p.heading.split(".")[0] for p in doc.parts] == [str(i) for i in
@@ -115,8 +123,8 @@ def test_sections_not_asked_are_not_sections(town: str) -> None:
 
 
 @pytest.mark.parametrize("town", TOWNS)
-def test_words_have_no_stray_spaces_or_empty_modes(town: str) -> None:
-    doc = _document(town)
+def test_words_have_no_stray_spaces_or_empty_modes(town: str, document: Make) -> None:
+    doc = document(town)
     text = "\n".join([doc.main_points(), doc.about(),
                       *(t for p in doc.parts for t in (p.text, p.details))])
     text = text.replace(doc.report.town.survey.title, "")  # the town's own wording may have them
@@ -127,15 +135,17 @@ def test_words_have_no_stray_spaces_or_empty_modes(town: str) -> None:
         assert "Web" not in text
 
 
-def test_tsukumi_says_what_it_asked() -> None:
-    doc = _document("tsukumi")
+def test_tsukumi_says_what_it_asked(document: Make) -> None:
+    doc = document("tsukumi")
     text = "\n".join(p.text for p in doc.parts)
     assert "UCLA" not in text  # the scale was not asked
     assert "（直接質問）で尋ねています" in text
 
 
-def test_tables_on_the_page_are_numbered_with_caption_scope_and_aligned_numbers() -> None:
-    doc = _document("iiyama")
+def test_tables_on_the_page_are_numbered_with_caption_scope_and_aligned_numbers(
+    document: Make,
+) -> None:
+    doc = document("iiyama")
     number, table = doc.parts[1].tables[0]
     html = table_html(table, number)
     assert f'<caption id="tbl-{number}">表{number}　' in html
@@ -147,8 +157,8 @@ def test_tables_on_the_page_are_numbered_with_caption_scope_and_aligned_numbers(
                                                           - len(table.label_columns))
 
 
-def test_figures_state_their_finding_and_link_their_data() -> None:
-    doc = _document("iiyama")
+def test_figures_state_their_finding_and_link_their_data(document: Make) -> None:
+    doc = document("iiyama")
     number, chart = doc.parts[1].figures[0]
     html = chart.html(number)
     alt = re.search(r'<img [^>]*alt="([^"]*)"', html)[1]
@@ -172,8 +182,10 @@ def test_chart_data_is_formula_safe() -> None:
     assert [r[0] for r in rows[1:]] == ["'=1+1", "'@SUM(A1)"]
 
 
-def test_print_source_holds_the_same_numbered_tables_and_figures(tmp_path: Path) -> None:
-    doc = _document("tsukumi")
+def test_print_source_holds_the_same_numbered_tables_and_figures(
+    tmp_path: Path, document: Make
+) -> None:
+    doc = document("tsukumi")
     source = doc.print_source(tmp_path)
     text = source.read_text(encoding="utf-8")
     front = yaml.safe_load(text.split("---")[1])
@@ -195,13 +207,13 @@ def test_templates_escape_values_and_refuse_unformatted_ones() -> None:
         say("district", "summary", top=None, low=None, overall=None, hidden=["x"], min_cell=None)
 
 
-def test_about_says_when_who_and_how_to_cite() -> None:
+def test_about_says_when_who_and_how_to_cite(document: Make) -> None:
     import dataclasses
     import datetime as dt
 
     from helpers.analysis.results import notes
 
-    doc = _document("iiyama")
+    doc = document("iiyama")
     about = doc.about()
     assert "- 調査期間：2023年12月7日～12月29日" in about
     assert "- 問い合わせ先：合成データによる例示のため、問い合わせ先はありません" in about

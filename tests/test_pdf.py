@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
+from helpers.build.pipeline import Layout
 from helpers.stats import fmt_percent
 from helpers.towns import list_towns
 
@@ -27,13 +27,13 @@ def _text(pdf: Path) -> tuple[str, list[tuple[float, float]]]:
 
 
 @pytest.mark.parametrize("town", list_towns())
-def test_pdf_holds_the_headline_numbers(built_site: Path, town: str) -> None:
-    pdf = built_site / "pdf" / f"{town}.pdf"
+def test_pdf_holds_the_headline_numbers(site_build: Layout, town: str) -> None:
+    pdf = site_build.site / "pdf" / f"{town}.pdf"
     assert pdf.exists(), f"no printed report for {town}"
     text, sizes = _text(pdf)
     assert all(round(w) == A4[0] and round(h) == A4[1] for w, h in sizes)
     flat = re.sub(r"\s+", "", text)  # the PDF's text layer spaces Latin and Japanese apart
-    results = json.loads((paths.BUILD / "towns" / town / "results.json").read_text("utf-8"))
+    results = json.loads(site_build.results(town).read_text("utf-8"))
     lonely, often = results["headline"]["lonely"], results["headline"]["often_always"]
     wanted = [fmt_percent(lonely["p"]), fmt_percent(often["p"]), f"{results['n']:,}人",
               f"{lonely['lo']:.1f}～{lonely['hi']:.1f}%"]

@@ -12,8 +12,12 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from helpers.towns import Survey
 
 #: BRIEF §4: 孤独感がある = たまにある, 時々ある or しばしばある・常にある on the direct item.
 LONELY_ANSWERS = ("たまにある", "時々ある", "しばしばある・常にある")
@@ -93,24 +97,29 @@ def sex_sentence(sex: str, rates: dict[tuple[str, str], Rate], published: set[st
     bands = {b: r for (s, b), r in rates.items() if s == sex and b in published}
     top = max(bands, key=lambda b: bands[b].share)
     total = rates[(sex, TOTAL)].p
-    return (f"{sex}では{top}が{bands[top].p}%と最も高く、{sex}全体（{total}%）より"
-            f"{diff(bands[top].p, total)}ポイント高くなっています。")
+    top_p = bands[top].p
+    return f"{sex}では{top}が{top_p}%と最も高く、{sex}全体（{total}%）{than(top_p, total)}。"
+
+
+def than(p: str, ref: str) -> str:
+    """「より 9.3ポイント高くなっています」, 「…低く…」 or 「と同じです」: ``p`` against ``ref``."""
+    d = diff(p, ref)
+    if d == "0.0":
+        return "と同じです"
+    return f"より{d.lstrip('-')}ポイント{'低く' if d.startswith('-') else '高く'}なっています"
 
 
 def headline_sentence(df: pd.DataFrame, lo: float, hi: float) -> str:
     """The loneliness section's first sentence; the Wilson bounds are checked elsewhere."""
     r = rate(lonely(df))
     return (f"と答えた人（孤独感がある人）は{r.p}%（95%信頼区間 {lo:.1f}～{hi:.1f}%）でした"
-            f"（重み付けなし、回答者 {r.n:,}人）。")
+            f"（重み付けなし、回答者{r.n:,}人）。")
 
 
 def often_sentence(df: pd.DataFrame, national: str) -> str:
     answer = df["lonely_direct"].astype(object).dropna()
     p = pct(Fraction(int((answer == OFTEN_ALWAYS).sum()), len(answer)))
-    d = diff(p, national)
-    way = "と同じです" if d == "0.0" else (
-        f"より{d.lstrip('-')}ポイント{'低く' if d.startswith('-') else '高く'}なっています")
-    return f"「しばしばある・常にある」は{p}%で、全国の{national}%{way}。"
+    return f"「しばしばある・常にある」は{p}%で、全国の{national}%{than(p, national)}。"
 
 
 def district_sentence(df: pd.DataFrame, published: set[str]) -> str:
@@ -119,23 +128,28 @@ def district_sentence(df: pd.DataFrame, published: set[str]) -> str:
     low = min(rates, key=lambda d: rates[d].share)
     overall = rate(lonely(df)).p
     return (f"地区別では「{top}」が{rates[top].p}%で最も高く、「{low}」が{rates[low].p}%で"
-            f"最も低くなっています（回答者全体 {overall}%）。")
+            f"最も低くなっています（回答者全体{overall}%）。")
 
 
-def response_sentences(df: pd.DataFrame, distributed: int, returned: int) -> list[str]:
+def response_sentences(df: pd.DataFrame, survey: Survey) -> list[str]:
+    """The response section's sentences: counts and rate; the modes offered or used, if several."""
     counts = df["mode"].value_counts()
-    modes = "、".join(f"{m} {int(counts[m]):,}人" for m in df["mode"].cat.categories)
-    return [f"調査票は{distributed:,}人に配布し、{returned:,}人から回答を得ました"
-            f"（回収率 {Rate(distributed, returned).p}%）。集計の対象は有効回答の"
-            f"{len(df):,}人です。", f"回答方法の内訳は {modes} です。"]
+    modes = [m for m in df["mode"].cat.categories if m in survey.modes or counts[m]]
+    distributed, returned = survey.distributed, survey.returned
+    out = [f"調査票は{distributed:,}人に配布し、{returned:,}人から回答を得ました"
+           f"（回収率{Rate(distributed, returned).p}%）。集計の対象は有効回答の{len(df):,}人です。"]
+    if len(modes) > 1:
+        out.append("回答方法の内訳は、" + "、".join(f"{m}{int(counts[m]):,}人" for m in modes)
+                   + "です。")
+    return out
 
 
-def sentences(df: pd.DataFrame, distributed: int, returned: int, results: dict) -> list[str]:
+def sentences(df: pd.DataFrame, survey: Survey, results: dict) -> list[str]:
     """The sentences above, as a town's report must contain them (``results``: its results.json,
     for what it shows or hides and the Wilson bounds checked elsewhere)."""
     rows = results["lonely_by_sex_age"]
     rates = by_sex_age(df)
-    out = response_sentences(df, distributed, returned)
+    out = response_sentences(df, survey)
     head = results["headline"]["lonely"]
     out += [headline_sentence(df, head["lo"], head["hi"]),
             often_sentence(df, shown(results["national"]["often_always"]))]

@@ -322,7 +322,7 @@ def test_sample_towns_end_to_end(
     survey = load_town("iiyama").survey
     results = json.loads(layout.results("iiyama").read_text(encoding="utf-8"))
     text = independent.page_text(page)
-    for sentence in independent.sentences(df, survey.distributed, survey.returned, results):
+    for sentence in independent.sentences(df, survey, results):
         assert sentence in text
 
 

@@ -121,3 +121,29 @@ def test_survey_weighted_logistic_regression(respondents: pd.DataFrame, design: 
         assert row["se"] == pytest.approx(expected["se"], abs=TOL)
         assert row["lo"] == pytest.approx(expected["or_lo"], abs=TOL)
         assert row["hi"] == pytest.approx(expected["or_hi"], abs=TOL)
+
+
+def test_a_subgroup_mean_by_hand() -> None:
+    # weights 1, 2, 3, 4 taken as fixed; the subgroup is respondents a, b and d (c is out, and
+    # z is not in the design): means (1·1 + 2·0 + 4·1)/7 and (1·0 + 2·1 + 4·1)/7
+    design = Design(pd.Index(list("abcd")), np.array([1.0, 2.0, 3.0, 4.0]))
+    index = pd.Index(list("abczd"))
+    values = np.array([[1, 0], [0, 1], [9, 9], [9, 9], [1, 1]])
+    got = design.mean(values, index, np.array([True, True, False, True, True]))
+    np.testing.assert_allclose(got.mean, [5 / 7, 6 / 7], rtol=1e-12)
+    assert (got.n, got.df) == (3, 2)
+    assert got.n_eff == pytest.approx(49 / 21, rel=1e-12)  # Kish: (1 + 2 + 4)² / (1 + 4 + 16)
+    # the ratio's influence values w·(x − mean)/Σw (0 for c), as R's svymean on a subset
+    x, w = np.array([[1, 0], [0, 1], [0, 0], [1, 1]]), np.array([1.0, 2.0, 0.0, 4.0])
+    z = w[:, None] * (x - [5 / 7, 6 / 7]) / 7
+    z -= z.mean(axis=0)
+    np.testing.assert_allclose(got.cov, 4 / 3 * z.T @ z, rtol=1e-12, atol=1e-15)
+
+
+def test_a_design_refuses_respondents_twice_or_without_a_weight() -> None:
+    with pytest.raises(ValueError, match=r"^the respondents of a design must have a unique index$"):
+        Design(pd.Index(["a", "a"]), np.array([1.0, 1.0]))
+    with pytest.raises(ValueError, match="one value per respondent"):
+        Design(pd.Index(["a", "b"]), np.array([1.0]))
+    with pytest.raises(ValueError, match="positive"):
+        Design(pd.Index(["a", "b"]), np.array([1.0, 0.0]))

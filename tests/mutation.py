@@ -2,15 +2,15 @@
 
 mutmut plants one small change at a time (``<`` for ``<=``, another constant, a dropped
 argument …) in the modules listed under ``[tool.mutmut]`` in pyproject.toml and runs the fast
-tests that reach it; a mutant no test notices has *survived*. This script runs mutmut one module
-at a time (mutation runs are CPU-heavy: never two at once), then prints the score of each module
-(killed ÷ mutants; a timeout counts as killed, a mutant no test reaches as survived) and every
-surviving mutant as the line it changed.
+tests that reach it; a mutant no test notices has *survived*. This script runs mutmut once on the
+modules asked for (mutation runs are CPU-heavy: never two at once), then prints the score of each
+module (killed ÷ mutants of the sample; a timeout counts as killed, a mutant no test reaches as
+survived) and every surviving mutant as the line it changed.
 
     python tests/mutation.py                       # every listed module
     python tests/mutation.py stats.disclosure build.manifest
     python tests/mutation.py --digits 37 build.attack   # a 20 % sample: mutants numbered …3 and …7
-    python tests/mutation.py --report              # the last results, without running
+    python tests/mutation.py --report --digits 37  # the last results, without running
 
 Not part of the test suite (it takes tens of minutes); README's testing section has its last
 scores.
@@ -51,14 +51,15 @@ def clean_samples() -> None:
                        check=True, stdout=subprocess.DEVNULL)
 
 
-def run(module: str, children: int, digits: str) -> None:
-    """Mutate one module and run the tests that reach each mutant (those whose number ends in
-    one of ``digits``: a systematic sample; mutmut's output goes to mutants/<module>.log)."""
+def run(modules: list[str], children: int, digits: str) -> None:
+    """Mutate the modules and run the tests that reach each mutant (those whose number ends in
+    one of ``digits``: a systematic sample), in one mutmut run (its setup, a run of the whole
+    fast suite, takes minutes); mutmut's output goes to mutants/mutmut.log."""
     env = {**os.environ, "TSUNAGARI_TEST_PROCESSED": str(PROCESSED)}
-    pattern = f"helpers.{module}.*__mutmut_*[{digits}]"
-    log = ROOT / "mutants" / f"{module}.log"
+    patterns = [f"helpers.{module}.*__mutmut_*[{digits}]" for module in modules]
+    log = ROOT / "mutants" / "mutmut.log"
     with log.open("w") as out:
-        subprocess.run([*MUTMUT, "run", "--max-children", str(children), pattern],
+        subprocess.run([*MUTMUT, "run", "--max-children", str(children), *patterns],
                        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     print(f"  mutmut's output: {log.relative_to(ROOT)}", flush=True)
 
@@ -89,11 +90,12 @@ def changed_line(key: str) -> str:
     return "\n".join(f"      {ln.strip()}" for ln in lines)
 
 
-def report(modules: list[str]) -> int:
-    """Print each module's score and surviving mutants; the number of survivors."""
+def report(modules: list[str], digits: str) -> int:
+    """Print each module's score and surviving mutants among those whose number ends in one of
+    ``digits``; the number of survivors."""
     by_module: dict[str, list[tuple[str, str]]] = {m: [] for m in modules}
     for key, status in statuses().items():
-        if module_of(key) in by_module and status != "not checked":
+        if module_of(key) in by_module and status != "not checked" and key[-1] in digits:
             by_module[module_of(key)].append((key, status))
     total = Counter()
     survivors = []
@@ -130,10 +132,9 @@ def main() -> None:
         parser.error(f"not listed under [tool.mutmut] only_mutate: {', '.join(unknown)}")
     if not args.report:
         clean_samples()
-        for module in modules:
-            print(f"\n=== helpers.{module}", flush=True)
-            run(module, args.children, args.digits)
-    report(modules)
+        print(f"=== helpers.{{{', '.join(modules)}}}", flush=True)
+        run(modules, args.children, args.digits)
+    report(modules, args.digits)
 
 
 if __name__ == "__main__":

@@ -55,9 +55,9 @@ bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-chan
 	$(BIN)/python bench/bench_init.py
 	$(BIN)/python bench/bench_print.py
 
-mutation: $(STAMP) ## Mutation testing (slow, not in CI): score per module, surviving mutants (MODULES=stats.disclosure …)
+mutation: $(STAMP) ## Mutation testing (slow, not in CI): score per module, surviving mutants (MODULES=stats.disclosure … DIGITS=37)
 	@$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,mutation]"
-	$(BIN)/python tests/mutation.py $(MODULES)
+	$(BIN)/python tests/mutation.py $(if $(DIGITS),--digits $(DIGITS)) $(MODULES)
 
 site-clean: ## Remove build outputs (processed data, executed notebooks, the site)
 	rm -rf build reports/site reports/screenshots data/processed/*/

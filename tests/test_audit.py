@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -16,6 +18,7 @@ from helpers.build.audit import (
     UserText,
     audit,
     audit_html,
+    audit_results,
     audit_text,
 )
 from helpers.excel import write_tables
@@ -276,3 +279,79 @@ def test_printed_report_source_is_audited(tmp_path: Path, secrets: Secrets) -> N
     found = audit([tmp_path], secrets, 10)
     assert {b.kind for b in found} == {"small cell", "free-text answer"}
     assert any("性別 孤独感がある人の割合" in b.detail for b in found)  # the 6 women, by caption
+
+
+def _csv_link(text: str) -> str:
+    return "data:text/csv;charset=utf-8;base64," + base64.b64encode(text.encode()).decode()
+
+
+def test_chart_data_is_audited_link_and_plotly_arrays(tmp_path: Path, secrets: Secrets) -> None:
+    """A chart's numbers must be percentages with one decimal that the page's tables show,
+    whether in its CSV link (a BOM first) or its plotly traces (typed numpy arrays too); a free
+    text in the CSV is found, and with every other finding."""
+    clean = "\ufeff性別,年代,割合（%）\n男性,20代,50.0\n女性,80歳以上,—\n"
+    raw = "性別,年代,割合（%）\n男性,20代,50.05\n"
+    typed = {"dtype": "i1", "bdata": base64.b64encode(bytes([50])).decode()}
+    exact = {"dtype": "f8", "bdata": base64.b64encode(np.array([50.05]).tobytes()).decode()}
+    page = tmp_path / "p.html"
+    page.write_text(CLEAN_PAGE.replace('"y": [50.0]', f'"y": {json.dumps(typed)}')
+                    + f'<a href="{_csv_link(clean)}">CSV</a>', encoding="utf-8")
+    assert audit_html(page, secrets, 10) == []
+    page.write_text(CLEAN_PAGE.replace('"y": [50.0]', f'"y": {json.dumps(exact)}')
+                    + f'<a href="{_csv_link(raw + "男性,30代," + FREE_TEXT)}">CSV</a>',
+                    encoding="utf-8")
+    assert [(b.kind, b.detail) for b in audit_html(page, secrets, 10)] == [
+        ("chart data", "chart 「」 at 「男性」: 50.05 is not a percentage with one decimal shown "
+                       "in a table of the page"),
+        ("chart data", "chart data 「男性・20代」: 50.05 is not a percentage with one decimal "
+                       "shown in a table of the page"),
+        ("free-text answer", FREE_TEXT),
+    ]
+
+
+def test_tables_are_named_by_their_caption_or_the_heading_before_them(
+    tmp_path: Path, secrets: Secrets
+) -> None:
+    row = "<tr><th>性別</th><th>回答者数</th><th>該当者数</th></tr><tr><td>男性</td><td>40</td>"
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<script>var x = 1;</script><h1>性別</h1>"
+        f"<table>{row}<td>3</td></tr></table>"
+        f"<table><caption>表2 <span>地区別</span></caption>{row}<td>4</td></tr></table>"
+        f"<h3>年代別</h3><table>{row}<td>5</td></tr></table>"
+        f"<table>{row}<td>6</td></tr></table>", encoding="utf-8")
+    names = [b.detail.split(":")[0] for b in audit_html(page, secrets, 10)]
+    assert names == ["p.html 「性別」", "p.html 「表2 地区別」", "p.html 「年代別」",
+                     "p.html 「table 4」"]
+
+
+def test_an_id_ending_a_paragraph_or_a_header_is_still_a_whole_token(
+    tmp_path: Path, secrets: Secrets
+) -> None:
+    page = tmp_path / "p.html"
+    for html_text in ("<p>IY-0417</p><p>5人</p>", "<table><tr><th>IY-0418</th><th>5</th></tr>"
+                                                   "</table>"):
+        page.write_text(html_text, encoding="utf-8")
+        assert [b.kind for b in audit_html(page, secrets, 10)] == ["respondent ID"], html_text
+
+
+def test_a_town_whose_results_say_a_higher_min_cell_is_held_to_it(
+    tmp_path: Path, secrets: Secrets
+) -> None:
+    row = {"p": 50.0, "lo": 34.8, "hi": 65.2, "n": 40, "x": 20}
+    path = write_json({"town": "iiyama", "min_cell": 12, "headline": {
+        "lonely": row, "often_always": {**row, "x": 11, "p": 27.5}}},
+        tmp_path / "results.json")
+    found = audit_results(path, secrets, 10)
+    assert [b.kind for b in found] == ["small cell"] and "a count of 11" in found[0].detail
+
+
+@pytest.mark.parametrize("folder", ["print", "pdf"])
+def test_the_printed_reports_source_is_audited_in_either_folder(
+    tmp_path: Path, secrets: Secrets, folder: str
+) -> None:
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "iiyama.qmd").write_text(f"{FREE_TEXT}\n", encoding="utf-8")
+    (tmp_path / "notes.qmd").write_text(f"{FREE_TEXT}\n", encoding="utf-8")  # not published
+    assert [(b.file.name, b.kind) for b in audit([tmp_path], secrets, 10)] == [
+        ("iiyama.qmd", "free-text answer")]

@@ -4,12 +4,24 @@ and the clean counterpart of each passes. Pages are written as the site writes t
 from __future__ import annotations
 
 import json
+import math
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
-from helpers.build.attack import Grid, attack, attack_results, attack_workbook, invert_wilson
+from helpers.build.attack import (
+    Z95,
+    Grid,
+    attack,
+    attack_results,
+    attack_workbook,
+    effective_n,
+    invert_wilson,
+)
 from helpers.build.audit import Secrets, audit_html
 from helpers.excel import write_tables
 
@@ -266,3 +278,52 @@ def test_workbooks_are_attacked_like_a_page(tmp_path: Path) -> None:
     assert len(details) == 2 and all("悪い表" in d for d in details)
     assert any("14 − 該当者数 11 = 3" in d for d in details)  # the complement
     assert any("30代" in d and "base is hidden" in d for d in details)  # a rate on a hidden base
+
+
+# --- the arithmetic of intervals, against independent computations ---
+
+
+def _half_up(value: float) -> float:
+    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@pytest.mark.parametrize(("x", "n"), [(0, 12), (1, 14), (9, 22), (3, 7), (57, 120), (40, 40)])
+def test_invert_wilson_finds_every_count_and_base_a_brute_force_finds(x: int, n: int) -> None:
+    """(x, n) → the published share and Wilson bounds (statsmodels, half up) → every (x', n'),
+    n' ≤ 150, with the same three shown values, found by trying them all."""
+    lo, hi = proportion_confint(x, n, method="wilson")
+    shown = (_half_up(100 * x / n), _half_up(100 * lo), _half_up(100 * hi))
+    ns = np.repeat(np.arange(1, 151), np.arange(2, 152))
+    xs = np.concatenate([np.arange(m + 1) for m in range(1, 151)])
+    a, b = proportion_confint(xs, ns, method="wilson")
+    close = [np.abs(100 * v - s) <= 0.05 + 1e-9 for v, s in zip((xs / ns, a, b), shown,
+                                                                  strict=True)]
+    expected = sorted(zip(xs[close[0] & close[1] & close[2]].tolist(),
+                          ns[close[0] & close[1] & close[2]].tolist(), strict=True))
+    assert (x, n) in expected
+    assert sorted(invert_wilson(*shown, n_max=150)) == expected
+
+
+def test_effective_n_is_the_base_of_a_logit_interval() -> None:
+    """A weighted interval made on the logit scale with n_eff = 200 gives 200 back."""
+    p, n = 0.3, 200
+    half = Z95 / math.sqrt(n * p * (1 - p))
+    logit = math.log(p / (1 - p))
+    lo, hi = (1 / (1 + math.exp(-(logit + s * half))) for s in (-1, 1))
+    assert effective_n(100 * p, 100 * lo, 100 * hi) == pytest.approx(200, rel=1e-9)
+    assert effective_n(30.0, 30.0, 40.0) is None  # no interval around the share
+    assert effective_n(30.0, 0.0, 40.0) is None
+
+
+def test_results_json_is_held_to_its_own_min_cell_and_names_each_table() -> None:
+    ok = {"p": 50.0, "lo": 34.8, "hi": 65.2, "n": 40, "x": 20}
+    results = {"town": "t", "min_cell": 12, "headline": {
+        "lonely": ok, "often_always": {**ok, "x": 11, "p": 27.5}}, "district": {"lonely": {
+            "title": "地区別", "rows": [{"district": "全体", "n": 100, "x": 40, "p": 40.0},
+                                     {"district": "A", "n": 89, "x": 29, "p": 32.6},
+                                     {"district": "B", "n": 11, "x": 11, "p": 100.0}]}}}
+    for min_cell in (None, 10):  # the file's 12 holds even when the build says 10
+        where = {str(f).split(":")[0] for f in attack_results(results, min_cell)}
+        assert where == {"results.headline", "results.district.lonely 「地区別」"}
+    results["min_cell"] = 10
+    assert attack_results(results) == []

@@ -315,6 +315,10 @@ def test_results_hold_each_section_as_published(report, results):
     assert (results["town"], results["name_ja"], results["prefecture"]) == (
         town.id, town.name.ja, town.prefecture)
     assert results["n"] == report.sections["response"].n == 600
+    survey = town.survey
+    assert results["survey"] == {"title": survey.title, "start": survey.start.isoformat(),
+                                 "end": survey.end.isoformat(), "min_age": survey.min_age,
+                                 "modes": list(survey.modes)}
     assert results["national"] == lonely.national and results["national"] is not None
     assert results["headline"] == lonely.headline
     for key, section in report.sections.items():

@@ -163,3 +163,36 @@ def test_sex_age_helpers() -> None:
     cats = list(out["sex_age"].cat.categories)
     assert cats[:4] == ["女性×19歳以下", "女性×20代", "女性×30代", "女性×40代"]
     assert len(cats) == 2 * len(AGES)
+
+
+def _refused(df: pd.DataFrame, margins: dict) -> tuple:
+    with pytest.raises(UserError) as err:
+        rake(df, margins)
+    e = err.value
+    return e.problem, e.column, e.value, e.hint
+
+
+def test_each_margin_error_says_what_and_what_to_do() -> None:
+    """The exact problem, column, value and hint of every margin that does not fit the data."""
+    df = sample_2x2()
+    merge = ("merge the category with a neighbouring one in both the data and the population "
+             "margin, or check the spelling of the labels in the town's parameter file")
+    assert _refused(df, {"ward": {"門司区": 1.0}}) == (
+        "the weighting margin 「ward」 is not a column of the data", "ward", None,
+        "columns are: sex, region")
+    for population in ({"A": 1.0, "B": -1.0}, {"A": 0.0, "B": 0.0}):
+        assert _refused(df, {"sex": population}) == (
+            "population margin 「sex」 must have non-negative counts with a positive total",
+            "sex", None, None)
+    gaps = df.copy()
+    gaps.loc[[0, 1], "sex"] = None
+    assert _refused(gaps, {"sex": {"A": 1.0, "B": 1.0}}) == (
+        "2 respondents have no answer for 「sex」, so they cannot be weighted", "sex", None,
+        "leave those respondents out of the weighted estimates (or impute the answer) before "
+        "raking")
+    assert _refused(df, {"region": {"X": 1.0}}) == (
+        "the population margin 「region」 has no category for 「Y」 (60 respondents)", "region",
+        "Y", merge)
+    assert _refused(df, {"region": {"X": 1.0, "Y": 1.0, "Z": 5.0}}) == (
+        "the population margin 「region」 has 5 people in 「Z」 but no respondent is in that "
+        "category", "region", "Z", merge)

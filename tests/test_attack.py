@@ -327,3 +327,29 @@ def test_results_json_is_held_to_its_own_min_cell_and_names_each_table() -> None
         assert where == {"results.headline", "results.district.lonely 「地区別」"}
     results["min_cell"] = 10
     assert attack_results(results) == []
+
+
+def test_a_distribution_gives_a_hidden_count_by_its_share_and_its_weighted_share() -> None:
+    rows = [["全体", 40, 100.0, 100.0], ["a", 35, 87.5, 80.0], ["b", "—", 12.5, 20.0]]
+    found = attack(grid(["回答", "人数", "構成比（%）", "重み付け構成比（%）"], rows), 10)
+    assert [str(f) for f in found] == [
+        "表: 「b」: 構成比 = 12.5, 重み付け構成比 = 20 shown although its base is hidden",
+        "表: 「b」の重み付け構成比: a weighted share shown for a hidden count",
+        "表: 「b」の該当者数: 構成比 12.5% × 全体 40 = 5",
+        "表: 「b」の人数: 「全体」の人数 40 − 「a」の人数 35 = 5（合計と内訳の引き算）",
+    ]
+    rows[2][1:] = ["—", "—", "—"]
+    rows[1][1:] = ["—", "—", "—"]
+    assert attack(grid(["回答", "人数", "構成比（%）", "重み付け構成比（%）"], rows), 10) == []
+
+
+def test_an_interval_without_its_base_gives_away_a_small_complement() -> None:
+    # 80.0 % (60.9–91.1 %) is 20 of 25 and nothing else: the 5 without the flag are found
+    # (and the rates shown on a hidden base, found anyway)
+    for p, lo, hi, x, n in ((80.0, 60.9, 91.1, 20, 25), (88.9, 76.5, 95.2, 40, 45)):
+        found = attack(grid(RATES, [["A", "—", "—", p, lo, hi]]), 10)
+        assert [str(f) for f in found] == [
+            f"表: 「A」: 割合 = {p:g}, 下限 = {lo:g}, 上限 = {hi:g} shown although its base is "
+            "hidden",
+            f"表: 「A」: {p:g}%（{lo:g}～{hi:g}%）: only {x} of {n} gives this share and Wilson "
+            "interval"]

@@ -353,3 +353,9 @@ def test_an_interval_without_its_base_gives_away_a_small_complement() -> None:
             "hidden",
             f"表: 「A」: {p:g}%（{lo:g}～{hi:g}%）: only {x} of {n} gives this share and Wilson "
             "interval"]
+
+
+def test_a_record_with_a_base_anywhere_in_results_json_is_attacked() -> None:
+    results = {"min_cell": 10, "smalltown": {"items": {"faces": {"n": 40, "x": 3, "p": 7.5}}}}
+    assert [str(f) for f in attack_results(results)] == [
+        "results.smalltown.items.faces: 「?」の該当者数: a count of 3 is shown (under 10)"]

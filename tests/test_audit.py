@@ -355,3 +355,32 @@ def test_the_printed_reports_source_is_audited_in_either_folder(
     (tmp_path / "notes.qmd").write_text(f"{FREE_TEXT}\n", encoding="utf-8")  # not published
     assert [(b.file.name, b.kind) for b in audit([tmp_path], secrets, 10)] == [
         ("iiyama.qmd", "free-text answer")]
+
+
+def test_a_printed_table_without_caption_and_an_id_column_are_audited(
+    tmp_path: Path, secrets: Secrets
+) -> None:
+    folder = tmp_path / "print"
+    folder.mkdir()
+    table = "| 回答者番号 | 性別 |\n|--:|:--|\n| 17 | 女性 |\n"
+    (folder / "iiyama.qmd").write_text(f"## 名簿\n\n{table}", encoding="utf-8")
+    assert [(b.kind, b.detail) for b in audit([tmp_path], secrets, 10)] == [
+        ("respondent ID", "a column 「回答者番号」")]
+
+
+def test_an_id_in_a_workbook_cell_beside_another_is_a_whole_token(
+    tmp_path: Path, secrets: Secrets
+) -> None:
+    table = pd.DataFrame({"地区": ["IY-0417"], "回答者数": [40]})
+    write_tables({"表": [("地区別", table)]}, tmp_path / "iiyama_集計表.xlsx", ["注記"])
+    assert [(b.kind, b.detail) for b in audit([tmp_path], secrets, 10)] == [
+        ("respondent ID", "IY-0417")]
+
+
+def test_a_page_with_bytes_that_are_not_utf8_is_still_read(tmp_path: Path) -> None:
+    user = _user_text(tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_bytes(ESCAPED_PAGE.replace("</h1>", f"</h1>{IMG}").encode()
+                                      + b"\xff\xfe")
+    assert [b.kind for b in audit_text([site], user)] == ["user text as markup"]

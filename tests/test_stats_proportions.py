@@ -126,6 +126,7 @@ def test_weighted_share_of_zero_falls_back_to_wilson_on_n_eff() -> None:
     assert res.method == "wilson-kish"
     n_eff = 40**2 / (10 * 4 + 20)
     assert (res.lo, res.hi) == pytest.approx(proportion_confint(0, n_eff, method="wilson"))
+    assert (res.n, res.x, res.n_eff, res.se) == (30, 0.0, pytest.approx(n_eff), 0.0)
 
 
 def test_rows_outside_the_design_are_left_out() -> None:
@@ -249,3 +250,23 @@ def test_rate_table_on_plain_and_boolean_columns() -> None:
 def test_rate_table_needs_a_group() -> None:
     with pytest.raises(ValueError, match="at least one"):
         rate_table(pd.DataFrame({"lonely": [True]}), "lonely", [])
+
+
+def test_logit_interval_by_hand_and_where_it_has_none() -> None:
+    from helpers.stats.proportions import logit_interval
+
+    t = stats.t.ppf(0.975, 99)
+    half = t * 0.05 / (0.3 * 0.7)
+    expected = [1 / (1 + np.exp(-(np.log(0.3 / 0.7) + s * half))) for s in (-1, 1)]
+    assert logit_interval(0.3, 0.05, 99) == pytest.approx(expected, rel=1e-12)
+    for p, df in ((0.0, 99), (1.0, 99), (0.3, 0)):
+        assert np.isnan(logit_interval(p, 0.05, df)).all()
+
+
+def test_respondents_without_a_group_are_in_no_group() -> None:
+    df = pd.DataFrame({"ward": pd.array(["門司区", None, "若松区", None, "門司区"] * 4,
+                                        dtype="str"),
+                       "lonely": pd.array([True, True, False, True, True] * 4, dtype="boolean")})
+    t = rate_table(df, "lonely", ["ward"], min_cell=1).set_index("ward")
+    assert (t.loc["門司区", "n"], t.loc["門司区", "x"]) == (8, 8)
+    assert (t.loc["若松区", "n"], t.loc["若松区", "x"]) == (4, 0)

@@ -228,3 +228,18 @@ def test_random_tables_published_give_nothing_away(seed: int) -> None:
     for r in table.records():
         for col in ("n", "x"):
             assert r[col] is None or r[col] == 0 or r[col] >= K or r["group"] == "無回答"
+
+
+def test_a_group_within_another_has_a_rest_never_shown_or_is_the_same_count() -> None:
+    """outer = inner + a rest never shown (latent: hidden, not protected); a rest of 0 makes the
+    two one count; more inside than outside is a programming error, said so."""
+    pub = Publication()
+    for key, value in {"model": 40, "group": 37, "all": 37}.items():
+        pub.ledger.cell(key, value)
+    pub.within("model", "group")
+    pub.within("all", "group")
+    assert pub.ledger.values()[("rest", "model", "group")] == 3
+    assert ("rest", "all", "group") not in pub.ledger
+    assert pub.ledger.protect(10) == {("rest", "model", "group")}
+    with pytest.raises(ValueError, match=r"^'model' counts more respondents than 'all'$"):
+        pub.within("all", "model")

@@ -270,3 +270,6 @@ def test_respondents_without_a_group_are_in_no_group() -> None:
     t = rate_table(df, "lonely", ["ward"], min_cell=1).set_index("ward")
     assert (t.loc["門司区", "n"], t.loc["門司区", "x"]) == (8, 8)
     assert (t.loc["若松区", "n"], t.loc["若松区", "x"]) == (4, 0)
+    df["alone"] = pd.array([True, None, False, None, True] * 4, dtype="boolean")  # NA, not False
+    t = rate_table(df, "lonely", ["alone"], min_cell=1).set_index("alone")
+    assert (t.loc[True, "n"], t.loc[False, "n"]) == (8, 4)

@@ -28,6 +28,7 @@ def test_wilson_matches_statsmodels(x: int, n: int, level: float) -> None:
     assert res.lo == pytest.approx(lo, abs=1e-12)
     assert res.hi == pytest.approx(hi, abs=1e-12)
     assert res.n_eff == n
+    assert res.se == pytest.approx(np.sqrt(x / n * (1 - x / n) / n), abs=1e-15)  # binomial
 
 
 def test_missing_flags_are_dropped() -> None:

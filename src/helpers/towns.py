@@ -556,7 +556,8 @@ def load_town(town: str | Path) -> Town:
             file=path,
             hint=f"towns with a parameter file: {known}; copy one in config/towns/ to add a town",
         )
-    return _load_town(path.resolve())
+    stat = path.stat()  # the cache follows the file: an edited town file is read again
+    return _load_town(path.resolve(), (stat.st_mtime_ns, stat.st_size))
 
 
 def open_decisions(raw: Any, path: tuple = ()) -> list[str]:
@@ -579,7 +580,7 @@ def _where(path: tuple) -> str:
 
 
 @lru_cache(maxsize=64)
-def _load_town(path: Path) -> Town:
+def _load_town(path: Path, stamp: tuple[int, int]) -> Town:
     left = open_decisions(parse_yaml(path))
     if left:
         shown = "\n  - ".join(left[:25]) + (f"\n  … and {len(left) - 25} more"

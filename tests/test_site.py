@@ -215,9 +215,9 @@ def test_site_config_renders_only_staged_pages(tmp_path: Path) -> None:
     assert config["project"]["output-dir"] == "../out"
     assert config["lang"] == "ja" and config["execute"]["enabled"] is False
     navbar = config["website"]["navbar"]["left"]
-    assert {"href": "towns/iiyama.ipynb", "text": "飯山市"} in navbar[1]["menu"]
+    assert {"href": "towns/iiyama.html", "text": "飯山市"} in navbar[1]["menu"]
     assert len(navbar[1]["menu"]) == 1
-    assert all(i.get("href") != "compare.ipynb" for i in navbar)  # no comparison was staged
+    assert all(i.get("href") != "compare.html" for i in navbar)  # no comparison was staged
 
 
 @pytest.mark.slow
@@ -357,4 +357,4 @@ def test_front_matter_and_navbar_hold_escaped_titles(tmp_path: Path) -> None:
     assert "{{<" not in front["subtitle"].replace("\\", "")  # no shortcode for Quarto to run
     config = yaml.safe_load((stage / "_quarto.yml").read_text(encoding="utf-8"))
     menu = config["website"]["navbar"]["left"][1]["menu"]
-    assert menu == [{"href": "towns/iiyama.ipynb", "text": escape.meta(SCRIPT)}]
+    assert menu == [{"href": "towns/iiyama.html", "text": escape.meta(SCRIPT)}]

@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +186,26 @@ class Workers:
         for f in as_completed(futures):
             yield _result(f, futures[f])
 
+    @property
+    def slots(self) -> int:
+        """How many tasks can run at once: the workers asked for (or the cores), or the Dask
+        cluster's workers."""
+        if self._client is not None:
+            return max(1, len(self._client.scheduler_info()["workers"]))
+        return max(1, self.options.workers or os.cpu_count() or 1)
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``fn`` over ``items`` at once: on the Dask workers when the build runs on Dask, else
+        in threads (for work done by subprocesses, such as Quarto)."""
+        if self.options.dask or self.options.scheduler:
+            self._connect()
+            futures = [self._client.submit(fn, i, pure=False) for i in items]
+            return self._client.gather(futures)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, len(items))) as threads:
+            return list(threads.map(fn, items))
+
     def _local_pool(self) -> Any:
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
@@ -195,7 +215,20 @@ class Workers:
         return self._pool
 
     def _run_dask(self, jobs: list[Job]) -> Iterator[Outcome]:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import as_completed
+
+        self._connect()
+        futures = {
+            self._client.submit(
+                run_job, j, pure=False, key=f"tsunagari-{j.name}-{time.time_ns()}"
+            ): j
+            for j in jobs
+        }
+        for f in as_completed(list(futures)):
+            yield _result(f, futures[f])
+
+    def _connect(self) -> None:
+        from distributed import Client, LocalCluster
 
         if self._client is None:
             if self.options.scheduler:
@@ -205,14 +238,6 @@ class Workers:
                     n_workers=self.n, threads_per_worker=1, processes=True, dashboard_address=None
                 )
                 self._client = Client(self._cluster)
-        futures = {
-            self._client.submit(
-                run_job, j, pure=False, key=f"tsunagari-{j.name}-{time.time_ns()}"
-            ): j
-            for j in jobs
-        }
-        for f in as_completed(list(futures)):
-            yield _result(f, futures[f])
 
     def close(self) -> None:
         if self._pool is not None:
@@ -344,11 +369,11 @@ def build(
             ok = [t for t in all_ids if _publishable(manifest, layout, t, keys[t][1], options)]
             compare = _run_compare(ok, env, workers, manifest, layout, options, summary, console)
             summary.phases["compare"] = time.perf_counter() - start - sum(summary.phases.values())
+            _site_and_audit(ok, compare, workers, manifest, layout, options, summary, console)
         finally:
             workers.close()
-        _site_and_audit(ok, compare, manifest, layout, options, summary, console)
     summary.seconds = time.perf_counter() - start
-    summary.phases["site and audit"] = summary.seconds - sum(summary.phases.values())
+    summary.phases["audit"] = summary.seconds - sum(summary.phases.values())
     return summary
 
 
@@ -459,6 +484,7 @@ def _pages(ok: list[str], summary: Summary, layout: Layout) -> list[Any]:
 def _site_and_audit(
     ok: list[str],
     compare: Path | None,
+    workers: Workers,
     manifest: Manifest,
     layout: Layout,
     options: Options,
@@ -495,10 +521,12 @@ def _site_and_audit(
     check = options.force or not manifest.fresh("audit", audit_key, [index])
     with ThreadPoolExecutor(max_workers=1) as thread:
         early = thread.submit(_audit_build_outputs, layout, ok) if check else None
+        site_start = time.perf_counter()
         if render:
-            _render(ok, compare, site_key, exe, manifest, layout, summary, console)
+            _render(ok, compare, site_key, exe, workers, manifest, layout, summary, console)
         else:
             summary.site = "up to date"
+        summary.phases["site"] = time.perf_counter() - site_start
         if early is None:
             summary.audit = "passed (up to date)"
             return
@@ -524,16 +552,19 @@ def _render(
     compare: Path | None,
     site_key: str,
     exe: Path | None,
+    workers: Workers,
     manifest: Manifest,
     layout: Layout,
     summary: Summary,
     console: Console,
 ) -> None:
-    from helpers.build import quarto
+    """Stage the site, render the pages that changed (all of them when the site's shared files
+    or its list of pages changed) in shards on all workers, assemble them into the site."""
+    from helpers.build import quarto, render
     from helpers.build.site import site_url, stage_site
 
     new = layout.reports / ".site-new"
-    shutil.rmtree(new, ignore_errors=True)
+    state = layout.build / "render.json"
     with console.status("website…"):
         stage = stage_site(_pages(ok, summary, layout), compare, layout.build / "site", new)
         if exe is None:
@@ -541,20 +572,26 @@ def _render(
             summary.messages.append(quarto.INSTALL_HINT)
             manifest.forget("site")
             return
-        try:
-            quarto.render(exe, stage, layout.logs / "quarto.log")
-        except quarto.QuartoError as exc:
+        plan = render.plan(stage, layout.site, state, exe)
+        shards = render.split(stage, plan.render, workers.slots)
+        projects = render.stage_shards(stage, shards, layout.build / "shards")
+        errors = render.render_shards(projects, workers.map)
+        if errors:
             summary.site = "failed"
-            summary.messages.append(str(exc))
+            summary.messages += errors
             manifest.forget("site")
+            state.unlink(missing_ok=True)
             return
+        render.assemble(stage, plan, projects, layout.site, new, site_url())
     if not site_url():  # Quarto would list the pages by relative address, which no crawler reads
         (new / "sitemap.xml").unlink(missing_ok=True)
         summary.messages.append("sitemap.xml was not written: set website: site-url in "
                                 "_quarto.yml (or TSUNAGARI_SITE_URL) to the site's address")
     replace_dir(new, layout.site)
+    plan.save(state)
     manifest.record("site", site_key)
-    summary.site = f"rendered → {layout.site}"
+    how = "every page" if plan.cold else f"{len(plan.render)} of {len(plan.pages)} pages"
+    summary.site = f"rendered {how} in {len(shards)} shards → {layout.site}"
 
 
 def _audit_build_outputs(layout: Layout, towns: list[str]) -> tuple[Any, dict[str, int], int, list]:

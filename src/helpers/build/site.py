@@ -267,7 +267,7 @@ def index_page(pages: Iterable[Page]) -> str:
         "",
         "市町村が行った孤独・孤立に関する住民調査の結果を、市町村ごとのページと比較のページにまとめています。"
         "「孤独感がある」は、直接質問で「たまにある」「時々ある」「しばしばある・常にある」と答えた人の割合です"
-        "（[調査と集計の方法](methods.qmd)）。",
+        "（[調査と集計の方法](methods.html)）。",
         "",
         "::: {.synthetic-note}",
         "このサイトの例示の市町村の数値は**合成データ（架空の回答）**によるもので、実際の調査結果ではありません。",
@@ -283,7 +283,7 @@ def index_page(pages: Iterable[Page]) -> str:
         "</tbody></table></div>",
         "```",
         "",
-        "[市町村の比較](compare.ipynb)を見る。",
+        "[市町村の比較](compare.html)を見る。",
     ]
     if failed:
         text += ["", "## 今回作成できなかった市町村", "", "```{=html}", "<ul class='failed-towns'>"]
@@ -582,15 +582,25 @@ def site_config(pages: Iterable[Page], render: list[str], stage: Path, out_dir: 
     config["project"]["render"] = render
     shown = [p for p in pages if p.error is None and p.town is not None]
     labels = _labels(shown)
-    menu = [{"href": f"towns/{p.id}.ipynb", "text": escape.meta(labels[p.id])} for p in shown]
+    menu = [{"href": f"towns/{p.id}.html", "text": escape.meta(labels[p.id])} for p in shown]
     items = config["website"]["navbar"]["left"]
     for item in items:
         if "menu" in item:
             item["menu"] = menu
     config["website"]["navbar"]["left"] = [
-        i for i in items if i.get("href", render[0]) in render and i.get("menu") != []
+        {**i, "href": html_name(i["href"])} if "href" in i else i
+        for i in items if i.get("href", render[0]) in render and i.get("menu") != []
     ]
     return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+
+
+def html_name(page: str) -> str:
+    """The address of a page of the site: ``towns/x.ipynb`` → ``towns/x.html``.
+
+    Pages link to each other by these addresses (never by their sources), so that a page reads
+    the same whichever other pages are rendered with it (``helpers.build.render``).
+    """
+    return str(Path(page).with_suffix(".html").as_posix())
 
 
 def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Path) -> Path:

@@ -1,0 +1,193 @@
+"""Rendering the site in shards and only the pages that changed: the assembled site is the site
+one ``quarto render`` of the whole staged project makes (pages, search entries, links)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers.build import quarto
+from helpers.build.pipeline import Layout, Options, build
+from helpers.build.render import (
+    SITEMAP_HEAD,
+    merge_search,
+    merge_sitemap,
+    page_sources,
+    plan,
+    split,
+)
+
+FIND_QUARTO = quarto.find_quarto
+URL = "https://example.org/tsunagari/"
+
+
+def _entry(href: str, text: str = "") -> dict:
+    return {"objectID": href, "href": href, "title": href, "section": "", "text": text}
+
+
+def test_search_index_keeps_pages_not_rendered_and_drops_lost_sections() -> None:
+    pages = ["index.qmd", "towns/a.ipynb", "towns/b.ipynb"]
+    earlier = [_entry("towns/b.html"), _entry("towns/a.html"), _entry("towns/a.html#gone"),
+               _entry("index.html", "old"), _entry("towns/removed.html")]
+    new = [[_entry("towns/a.html", "new")], [_entry("index.html", "new")]]
+    merged = merge_search(earlier, new, pages, ["towns/a.ipynb", "index.qmd"])
+    assert [e["href"] for e in merged] == ["index.html", "towns/a.html", "towns/b.html"]
+    assert [e["text"] for e in merged[:2]] == ["new", "new"]
+
+
+def test_sitemap_keeps_earlier_dates_of_pages_not_rendered() -> None:
+    def url(page: str, date: str) -> str:
+        return f"<url>\n    <loc>{URL}{page}</loc>\n    <lastmod>{date}</lastmod>\n  </url>"
+
+    earlier = SITEMAP_HEAD + f"  {url('index.html', 'old')}\n  {url('towns/a.html', 'old')}\n"
+    earlier += "</urlset>\n"
+    shard = SITEMAP_HEAD + f"  {url('towns/a.html', 'new')}\n</urlset>\n"
+    merged = merge_sitemap(earlier, [shard], ["index.qmd", "towns/a.ipynb"], ["towns/a.ipynb"],
+                           URL)
+    assert merged == (SITEMAP_HEAD + f"  {url('index.html', 'old')}\n"
+                      f"  {url('towns/a.html', 'new')}\n</urlset>\n")
+
+
+def _stage(tmp_path: Path, sizes: dict[str, int]) -> Path:
+    stage = tmp_path / "stage"
+    for page, size in sizes.items():
+        (stage / page).parent.mkdir(parents=True, exist_ok=True)
+        (stage / page).write_bytes(b"x" * size)
+    config = {"project": {"type": "website", "render": list(sizes)}}
+    (stage / "_quarto.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (stage / "styles.css").write_text("a {}", encoding="utf-8")
+    return stage
+
+
+def test_shards_share_the_cost_and_keep_render_order(tmp_path: Path) -> None:
+    sizes = {"index.qmd": 10, "towns/a.ipynb": 900_000, "towns/b.ipynb": 500_000,
+             "towns/c.ipynb": 450_000, "pdf/a.qmd": 1_000}
+    stage = _stage(tmp_path, sizes)
+    (stage / "pdf" / "a_figures").mkdir()
+    (stage / "pdf" / "a_figures" / "f.svg").write_bytes(b"y" * 600_000)
+    assert page_sources(stage, "pdf/a.qmd")[1].name == "f.svg"
+    # costs (PAGE_COST + bytes): a 1.1 M, pdf/a 0.801 M, b 0.7 M, c 0.65 M, index 0.2 M; each
+    # onto the lighter shard: a | pdf, b | c → 1.75 M | 1.501 M, index → 1.75 M | 1.701 M
+    shards = split(stage, list(sizes), 2)
+    assert shards == [["towns/a.ipynb", "towns/c.ipynb"],
+                      ["index.qmd", "towns/b.ipynb", "pdf/a.qmd"]]
+    assert split(stage, ["index.qmd"], 4) == [["index.qmd"]]
+
+
+def test_plan_renders_changed_pages_and_everything_when_a_shared_file_changed(
+    tmp_path: Path,
+) -> None:
+    stage = _stage(tmp_path, {"index.qmd": 1, "towns/a.ipynb": 2, "towns/b.ipynb": 3})
+    site, state = tmp_path / "site", tmp_path / "render.json"
+    first = plan(stage, site, state, None)
+    assert first.cold and first.render == first.pages
+    site.mkdir()
+    (site / "index.html").write_text("")
+    first.save(state)
+    assert plan(stage, site, state, None).render == []
+    (stage / "towns" / "b.ipynb").write_bytes(b"changed")
+    again = plan(stage, site, state, None)
+    assert not again.cold and again.render == ["towns/b.ipynb"]
+    (stage / "styles.css").write_text("a { color: red }", encoding="utf-8")
+    assert plan(stage, site, state, None).cold
+
+
+# --- the real render ---
+
+
+def _normalised(path: Path) -> bytes:
+    """A file's bytes; a PDF without its creation and modification dates."""
+    data = path.read_bytes()
+    if path.suffix == ".pdf":
+        data = re.sub(rb"D:\d{14}Z|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"DATE", data)
+    return data
+
+
+def _site(site: Path) -> dict[str, bytes]:
+    return {f.relative_to(site).as_posix(): _normalised(f) for f in sorted(site.rglob("*"))
+            if f.is_file() and f.name not in ("search.json", "sitemap.xml")}
+
+
+def _search(site: Path) -> list[str]:
+    entries = json.loads((site / "search.json").read_text(encoding="utf-8"))
+    return sorted(json.dumps(e, ensure_ascii=False, sort_keys=True) for e in entries)
+
+
+def _sitemap(site: Path) -> list[str]:
+    return sorted(re.findall(r"<loc>([^<]*)</loc>", (site / "sitemap.xml").read_text("utf-8")))
+
+
+def _broken_links(site: Path) -> list[str]:
+    """Links between the site's own files that lead nowhere."""
+    broken = []
+    for page in site.rglob("*.html"):
+        for href in re.findall(r'href="([^"#?]+)', page.read_text(encoding="utf-8")):
+            if not re.match(r"^(\w+:|/)", href) and not (page.parent / href).resolve().exists():
+                broken.append(f"{page.relative_to(site)} → {href}")
+    return broken
+
+
+def _single_render(stage: Path, out: Path) -> Path:
+    """One ``quarto render`` of the whole staged project into ``out`` (the reference)."""
+    project = out.with_name(out.name + "-project")
+    shutil.copytree(stage, project, ignore=shutil.ignore_patterns(".quarto"))
+    config = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))
+    config["project"]["output-dir"] = str(out)
+    (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    quarto.render(FIND_QUARTO(), project, out.with_suffix(".log"))
+    return out
+
+
+def _same_site(site: Path, reference: Path) -> None:
+    assembled, single = _site(site), _site(reference)
+    assert sorted(assembled) == sorted(single)
+    assert [f for f in single if assembled[f] != single[f]] == []
+    assert _search(site) == _search(reference)
+    assert _sitemap(site) == _sitemap(reference)
+    assert _broken_links(site) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(FIND_QUARTO() is None, reason="Quarto not found (PATH, $QUARTO)")
+def test_sharded_then_incremental_render_equals_one_render(
+    build_layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    layout: Layout = build_layout(("iiyama", "suzaka", "tsukumi"))
+    monkeypatch.setattr(quarto, "find_quarto", FIND_QUARTO)
+    monkeypatch.setenv("TSUNAGARI_SITE_URL", URL)
+    cold = build(Options(workers=2), layout)
+    assert cold.exit_code == 0, (cold.failed, cold.messages)
+    assert cold.site.startswith("rendered every page in 2 shards")
+    _same_site(layout.site, _single_render(layout.build / "site", tmp_path / "single-cold"))
+
+    before = {f: (f.stat().st_ino, f.read_bytes()) for f in layout.site.rglob("*") if f.is_file()}
+    town = layout.towns_config / "suzaka.yml"
+    text = town.read_text(encoding="utf-8")
+    town.write_text(text.replace("title: 須坂市 孤独・孤立に関する実態調査（合成データ）",
+                                 "title: 須坂市 孤独・孤立に関する調査（合成データ）")
+                    .replace("returned: 799", "returned: 801"), encoding="utf-8")
+    one = build(Options(workers=2), layout)
+    assert one.exit_code == 0 and list(one.towns) == ["suzaka"], (one.failed, one.messages)
+    after = {f: (f.stat().st_ino, f.read_bytes()) for f in layout.site.rglob("*") if f.is_file()}
+    assert sorted(after) == sorted(before)
+    changed = sorted(f.relative_to(layout.site).as_posix() for f in after
+                     if after[f][1] != before[f][1])
+    # the town's page (its subtitle), its workbook (written again), the methods page (returns),
+    # the search index, the sitemap (the two pages' dates)
+    assert changed == ["downloads/suzaka_集計表.xlsx", "methods.html", "search.json",
+                       "sitemap.xml", "towns/suzaka.html"]
+    assert one.site.startswith("rendered 2 of 7 pages in 2 shards"), one.site
+    page_files = [f for f in after if f.suffix == ".html" and f.relative_to(layout.site)
+                  .as_posix() not in changed]
+    assert page_files and all(after[f][0] == before[f][0] for f in page_files)  # not rewritten
+    search = (layout.site / "search.json").read_text(encoding="utf-8")
+    assert "801（" in search and "799（" not in search  # the methods page's new entry
+    _same_site(layout.site, _single_render(layout.build / "site", tmp_path / "single-one"))
+
+    nothing = build(Options(workers=2), layout)
+    assert nothing.site == "up to date" and nothing.towns == {}

@@ -254,6 +254,26 @@ def test_search_finds_pages(page: object, base_url: str) -> None:
     assert page.errors == []
 
 
+@pytest.mark.parametrize("town", list_towns())
+def test_search_and_menu_reach_every_town_from_another_page(page: object, base_url: str,
+                                                            town: str) -> None:
+    """The site is assembled from shards (a cold build renders its pages on every worker): from
+    the comparison page, the search finds the town's page by its name and the towns menu opens
+    it."""
+    name = load_town(town).name.ja
+    page.goto(base_url + "compare.html", wait_until="networkidle")
+    box = page.locator("#quarto-search input, input.aa-Input").first
+    box.click()
+    box.fill(name)
+    page.wait_for_selector(".aa-Item", timeout=10_000)
+    found = page.eval_on_selector_all(".aa-Item a[href]", "els => els.map(e => e.href)")
+    assert any(f"/towns/{town}.html" in h for h in found), found
+    menu = page.locator(f"a.dropdown-item[href$='towns/{town}.html']")
+    page.goto(menu.evaluate("a => a.href"), wait_until="networkidle")
+    assert name in page.inner_text("h1")
+    assert page.errors == []
+
+
 # --- a hostile town file, end to end: clean → report → site → browser ---
 
 HOSTILE_NAME = '=HYPERLINK("http://example.invalid","x")飯山市<script>alert(1)</script>'

@@ -191,3 +191,39 @@ def test_sharded_then_incremental_render_equals_one_render(
 
     nothing = build(Options(workers=2), layout)
     assert nothing.site == "up to date" and nothing.towns == {}
+
+
+# --- the audit of an incremental build ---
+
+
+def test_audit_reads_again_only_files_changed_or_checked_with_other_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers.build import audit as audit_module
+    from helpers.build.audit import Passed, Secrets, audit
+
+    site = tmp_path / "site"
+    (site / "towns").mkdir(parents=True)
+    for town in ("a", "b"):
+        (site / "towns" / f"{town}.html").write_text(f"<p>{town}: 回答者 643人</p>", "utf-8")
+    read = []
+    real = audit_module.audit_html
+    monkeypatch.setattr(audit_module, "audit_html",
+                        lambda f, *args: read.append(f.stem) or real(f, *args))
+    secrets = Secrets.from_values([], ["IY-0417"])
+    passed = Passed(tmp_path / "passed.json")
+    assert audit([site], secrets, 10, passed=passed) == [] and read == ["a", "b"]
+    passed.save()
+    (site / "towns" / "b.html").write_text("<p>IY-0417 さん</p>", encoding="utf-8")
+
+    def again(secrets: Secrets) -> list:
+        read.clear()
+        passed = Passed(tmp_path / "passed.json")
+        found = audit([site], secrets, 10, passed=passed)
+        passed.save()
+        return found
+
+    assert [b.kind for b in again(secrets)] == ["respondent ID"] and read == ["b"]
+    assert [b.kind for b in again(secrets)] == ["respondent ID"] and read == ["b"]  # not passed
+    assert again(Secrets.from_values([], ["IY-0418"])) == [] and read == ["a", "b"]
+    assert again(Secrets.from_values([], ["IY-0418"])) == [] and read == []

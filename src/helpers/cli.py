@@ -247,7 +247,9 @@ def build(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild every step.")] = False,
     dask: Annotated[
-        bool, typer.Option("--dask", help="Run the towns on a local Dask cluster.")
+        bool,
+        typer.Option("--dask", help="Run the towns and the site's render shards on a local Dask "
+                     "cluster."),
     ] = False,
     scheduler: Annotated[
         str | None,

@@ -92,6 +92,11 @@ class Secrets:
                 checked.add(s)
         return cls(tuple(sorted(texts)), tuple(sorted(checked)), skipped)
 
+    @cached_property
+    def digest(self) -> str:
+        """What the secrets are, as one key (for ``Passed``)."""
+        return _digest("\0".join((*self.free_texts, "", *self.ids)).encode())
+
     @classmethod
     def from_processed(cls, processed: Path) -> Secrets:
         """Collect every town's ``restricted.parquet`` under ``processed`` (data/processed)."""
@@ -418,33 +423,93 @@ def audit_print_source(path: Path, secrets: Secrets, min_cell: int) -> list[Brea
     return found + [Breach(path, "small cell", str(f)) for f in attack(grids, min_cell)]
 
 
+class Passed:
+    """Files that passed a check, by the check's inputs and the file's content (a JSON file of
+    keys): a file that has not changed since it passed, checked with the same inputs and the same
+    audit code, is not read again. Every check of the audit is of one file at a time."""
+
+    #: The code a check runs (and the codebook it reads): a change of any checks every file.
+    CODE = (Path(__file__), Path(__file__).with_name("attack.py"),
+            Path(__file__).parents[1] / "excel.py", Path(__file__).parents[1] / "codebook.py")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._keys = set(json.loads(path.read_text(encoding="utf-8")))
+        except (FileNotFoundError, json.JSONDecodeError):
+            self._keys = set()
+        self._seen: set[str] = set()
+        from helpers import paths
+        from helpers.build.manifest import versions
+
+        code = b"".join(f.read_bytes() for f in (*self.CODE, paths.CODEBOOK))
+        self._code = _digest(versions().encode() + code)
+
+    def key(self, f: Path, check: str) -> str:
+        """The key of checking ``f`` (its content) by ``check`` (the check and its inputs)."""
+        key = _digest(f"{self._code} {check} {f.suffix}".encode() + f.read_bytes())
+        self._seen.add(key)
+        return key
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def add(self, key: str) -> None:
+        self._keys.add(key)
+
+    def save(self) -> None:
+        """Write the keys of the files checked in this run that passed."""
+        from helpers.build.manifest import write_atomic
+
+        write_atomic(self.path, json.dumps(sorted(self._keys & self._seen)))
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+def _files(roots: Iterable[Path]) -> Iterator[Path]:
+    for root in roots:
+        for f in sorted(Path(root).rglob("*")):
+            if f.is_file() and "site_libs" not in f.parts:
+                yield f
+
+
 def audit(
     roots: Iterable[Path],
     secrets: Secrets,
     min_cell: int,
     town_min_cell: Mapping[str, int] | None = None,
+    passed: Passed | None = None,
 ) -> list[Breach]:
     """Audit every HTML page, search index, Excel file and results.json under ``roots``.
 
     A file belongs to a town when its path contains the town's id as a folder or file stem
     (``towns/iiyama.html``, ``build/towns/iiyama/…``); it is then checked against the town's
-    ``min_cell``, other files against ``min_cell``.
+    ``min_cell``, other files against ``min_cell``. Files in ``passed`` with the same secrets
+    and ``min_cell`` are skipped; those that pass now are added to it.
     """
     found: list[Breach] = []
-    for root in roots:
-        for f in sorted(Path(root).rglob("*")):
-            if not f.is_file() or "site_libs" in f.parts:
-                continue
-            names = {f.stem, *f.parts, f.stem.split("_")[0]}
-            mc = next((m for t, m in (town_min_cell or {}).items() if t in names), min_cell)
-            if f.suffix == ".html" or f.name == "search.json":
-                found += audit_html(f, secrets, mc)
-            elif f.suffix == ".xlsx":
-                found += audit_xlsx(f, secrets, mc)
-            elif f.name == "results.json":
-                found += audit_results(f, secrets, mc)
-            elif f.suffix == ".qmd" and f.parent.name in ("print", "pdf"):
-                found += audit_print_source(f, secrets, mc)
+    for f in _files(roots):
+        names = {f.stem, *f.parts, f.stem.split("_")[0]}
+        mc = next((m for t, m in (town_min_cell or {}).items() if t in names), min_cell)
+        key = passed.key(f, f"secrets {secrets.digest} min_cell {mc}") if passed else ""
+        if passed is not None and key in passed:
+            continue
+        if f.suffix == ".html" or f.name == "search.json":
+            here = audit_html(f, secrets, mc)
+        elif f.suffix == ".xlsx":
+            here = audit_xlsx(f, secrets, mc)
+        elif f.name == "results.json":
+            here = audit_results(f, secrets, mc)
+        elif f.suffix == ".qmd" and f.parent.name in ("print", "pdf"):
+            here = audit_print_source(f, secrets, mc)
+        else:
+            here = []
+        found += here
+        if passed is not None and not here:
+            passed.add(key)
     return found
 
 
@@ -600,16 +665,24 @@ def formula_cells(path: Path) -> list[str]:
         wb.close()
 
 
-def audit_text(roots: Iterable[Path], user: UserText) -> list[Breach]:
-    """User text shown as markup in HTML pages, and formulas in Excel files, under ``roots``."""
+def audit_text(roots: Iterable[Path], user: UserText, passed: Passed | None = None
+               ) -> list[Breach]:
+    """User text shown as markup in HTML pages, and formulas in Excel files, under ``roots``
+    (files in ``passed`` for the same user text skipped, as in ``audit``)."""
     found: list[Breach] = []
-    for root in roots:
-        for f in sorted(Path(root).rglob("*")):
-            if not f.is_file() or "site_libs" in f.parts:
-                continue
-            if f.suffix == ".html":
-                page = f.read_text(encoding="utf-8", errors="replace")
-                found += [Breach(f, "user text as markup", d) for d in user.find(page)]
-            elif f.suffix == ".xlsx":
-                found += [Breach(f, "formula", d) for d in formula_cells(f)]
+    check = "user text " + _digest("\0".join(user.strings).encode())
+    for f in _files(roots):
+        if f.suffix not in (".html", ".xlsx"):
+            continue
+        key = passed.key(f, check) if passed else ""
+        if passed is not None and key in passed:
+            continue
+        if f.suffix == ".html":
+            page = f.read_text(encoding="utf-8", errors="replace")
+            here = [Breach(f, "user text as markup", d) for d in user.find(page)]
+        else:
+            here = [Breach(f, "formula", d) for d in formula_cells(f)]
+        found += here
+        if passed is not None and not here:
+            passed.add(key)
     return found

@@ -102,6 +102,7 @@ class Options:
     force: bool = False
     dask: bool = False
     scheduler: str | None = None
+    shards: int | None = None  # at most this many site render shards (default: one per worker)
 
 
 @dataclass
@@ -519,11 +520,14 @@ def _site_and_audit(
     exe = quarto.find_quarto()
     render = options.force or exe is None or not manifest.fresh("site", site_key, [index])
     check = options.force or not manifest.fresh("audit", audit_key, [index])
+    passed = _passed(layout, options.force) if check else None
     with ThreadPoolExecutor(max_workers=1) as thread:
-        early = thread.submit(_audit_build_outputs, layout, ok) if check else None
+        early = thread.submit(_audit_build_outputs, layout, ok, passed) if check else None
         site_start = time.perf_counter()
         if render:
-            _render(ok, compare, site_key, exe, workers, manifest, layout, summary, console)
+            shards = options.shards or workers.slots
+            _render(ok, compare, site_key, exe, shards, workers, manifest, layout, summary,
+                    console)
         else:
             summary.site = "up to date"
         summary.phases["site"] = time.perf_counter() - site_start
@@ -534,9 +538,10 @@ def _site_and_audit(
             secrets, mins, default, breaches = early.result()
             from helpers.build.audit import UserText, audit, audit_text
 
-            breaches += audit([layout.site], secrets, default, mins)
+            breaches += audit([layout.site], secrets, default, mins, passed)
             user = UserText.from_town_files(layout.towns_config)
-            breaches += audit_text([layout.towns_dir, layout.site], user)
+            breaches += audit_text([layout.towns_dir, layout.site], user, passed)
+            passed.save()
     summary.breaches = [str(b) for b in breaches]
     if breaches:
         summary.audit = f"failed: {len(breaches)} breaches"
@@ -552,6 +557,7 @@ def _render(
     compare: Path | None,
     site_key: str,
     exe: Path | None,
+    n_shards: int,
     workers: Workers,
     manifest: Manifest,
     layout: Layout,
@@ -573,7 +579,7 @@ def _render(
             manifest.forget("site")
             return
         plan = render.plan(stage, layout.site, state, exe)
-        shards = render.split(stage, plan.render, workers.slots)
+        shards = render.split(stage, plan.render, n_shards)
         projects = render.stage_shards(stage, shards, layout.build / "shards")
         errors = render.render_shards(projects, workers.map)
         if errors:
@@ -594,8 +600,21 @@ def _render(
     summary.site = f"rendered {how} in {len(shards)} shards → {layout.site}"
 
 
-def _audit_build_outputs(layout: Layout, towns: list[str]) -> tuple[Any, dict[str, int], int, list]:
-    """What the audit needs (secrets, each town's min_cell) and its findings in build/towns."""
+def _passed(layout: Layout, force: bool) -> Any:
+    """The files that passed the audit in earlier builds (none with ``--force``)."""
+    from helpers.build.audit import Passed
+
+    path = layout.build / "audit-passed.json"
+    if force:
+        path.unlink(missing_ok=True)
+    return Passed(path)
+
+
+def _audit_build_outputs(
+    layout: Layout, towns: list[str], passed: Any = None
+) -> tuple[Any, dict[str, int], int, list]:
+    """What the audit needs (secrets, each town's min_cell) and its findings in build/towns
+    (the files in ``passed`` skipped)."""
     from helpers.build.audit import Secrets, audit
     from helpers.towns import Report, load_town
 
@@ -607,7 +626,7 @@ def _audit_build_outputs(layout: Layout, towns: list[str]) -> tuple[Any, dict[st
             continue
     secrets = Secrets.from_processed(layout.processed)
     default = max(mins.values(), default=Report().min_cell)
-    return secrets, mins, default, audit([layout.towns_dir], secrets, default, mins)
+    return secrets, mins, default, audit([layout.towns_dir], secrets, default, mins, passed)
 
 
 def run_audit(layout: Layout = Layout()) -> list[Any]:

@@ -46,6 +46,7 @@ from helpers.escape import console as text
 #: Helper code that does not change what a town's report computes (path prefixes).
 NOT_REPORT_CODE = (
     "cli.py", "sample/", "build/site.py", "build/audit.py", "build/quarto.py", "build/pipeline.py",
+    "build/render.py",
 )  # fmt: skip
 
 

@@ -48,12 +48,13 @@ lab: $(STAMP) ## Open JupyterLab (own environment .venv-lab); its python3 kernel
 	$(BIN)/python -m ipykernel install --prefix .venv-lab --name python3 --display-name "Python 3 (tsunagari-reports)"
 	.venv-lab/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-change builds; weighted analysis; init; page and PDF)
+bench: $(STAMP) ## Run the benchmarks (cleaning 1,000,000 rows; cold and no-change builds; weighted analysis; init; page and PDF; 5, 40 and 160 towns)
 	$(BIN)/python bench/bench_clean.py
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_weighted.py
 	$(BIN)/python bench/bench_init.py
 	$(BIN)/python bench/bench_print.py
+	$(BIN)/python bench/bench_scale.py --towns 5 40 160
 
 mutation: $(STAMP) ## Mutation testing (slow, not in CI): score per module, surviving mutants (MODULES=stats.disclosure … DIGITS=37)
 	@$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,mutation]"

@@ -227,3 +227,11 @@ def test_audit_reads_again_only_files_changed_or_checked_with_other_secrets(
     assert [b.kind for b in again(secrets)] == ["respondent ID"] and read == ["b"]  # not passed
     assert again(Secrets.from_values([], ["IY-0418"])) == [] and read == ["a", "b"]
     assert again(Secrets.from_values([], ["IY-0418"])) == [] and read == []
+
+
+def test_render_code_is_not_report_code() -> None:
+    """A change of the render code renders the site again, not every town's report."""
+    from helpers.build.pipeline import report_code
+
+    names = {p.relative_to(Layout().code).as_posix() for p in report_code(Layout())}
+    assert "build/render.py" not in names and "analysis/document.py" in names

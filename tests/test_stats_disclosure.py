@@ -237,3 +237,37 @@ def test_secondary_suppression_spares_a_groups_base_of_the_same_count() -> None:
                   {"T": ["a", "b", "c"], "b": ["b1", "b2"]})
     book.group("b", ["b1", "b2"])
     assert book.protect(10) == {"a", "c"}
+
+
+def test_what_the_sums_alone_fix_and_what_counts_never_negative_fix() -> None:
+    """The rule's two readers: one solves the published sums (linear algebra), the other also
+    knows that counts are never negative (a linear program). Hand-worked on one table:
+    T = a + b + c = 10 and U = a + d = 6, with a = 2, b = 8, c = 0, d = 4."""
+    from helpers.stats.disclosure import _Protection
+
+    book = Ledger()
+    for key, n in {"T": 10, "a": 2, "b": 8, "c": 0, "U": 6, "d": 4, "lone": 3}.items():
+        book.cell(key, n)
+    book.sum("T", ["a", "b", "c"])
+    book.sum("U", ["a", "d"])
+    rule = _Protection(book, min_cell=5)
+    cell = {k: n for n, k in enumerate(["T", "a", "b", "c", "U", "d", "lone"])}
+
+    def hiding(*keys: str) -> np.ndarray:
+        hidden = np.zeros(len(cell), bool)
+        hidden[[cell[k] for k in keys]] = True
+        return hidden
+
+    # a alone hidden: T − b − c gives it
+    assert rule._linear(hiding("a"), cell["a"]) is True
+    # a and b hidden: T gives a + b = 8, U gives a = 6 − d = 2: still fixed, through U
+    assert rule._linear(hiding("a", "b"), cell["a"]) is True
+    # a, b and d hidden: a + b = 8 and a + d = 6 have a line of solutions
+    assert rule._linear(hiding("a", "b", "d"), cell["a"]) is False
+    # … and counts ≥ 0 still leave a anywhere in 0 … 6
+    assert rule._bounded(hiding("a", "b", "d"), cell["a"]) is False
+    # a, b, c hidden with U and d published: the sums fix a but not b or c
+    fixed = rule._determined(hiding("a", "b", "c"), cell["a"])
+    assert fixed == {cell["a"]: True, cell["b"]: False, cell["c"]: False}
+    # a cell in no sum is fixed by none
+    assert rule._linear(hiding("lone"), cell["lone"]) is False

@@ -11,7 +11,7 @@ Usage: python bench/bench_init.py [--repeat N]
 from __future__ import annotations
 
 import argparse
-import time
+import timeit
 from pathlib import Path
 
 from helpers import paths
@@ -36,12 +36,8 @@ def _read(town: str) -> None:
 
 
 def best(run, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    """The fastest of ``repeat`` runs (seconds): the least disturbed by other work."""
+    return min(timeit.repeat(run, number=1, repeat=repeat))
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import warnings
 
 import matplotlib
@@ -121,3 +123,68 @@ def test_interactive_chart_labels_are_plotly_text():
     assert bars.hovertemplate == "%{x}: %{y:.1f}%<extra>%{fullData.name}</extra>"
     assert html.unescape(fig.layout.title.text) == "<i>題</i>" and "<" not in fig.layout.title.text
     assert fig.layout.annotations[0].text == "&lt;u&gt;全体&lt;/u&gt;"
+
+
+def _long_labels(label: str) -> pd.DataFrame:
+    return pd.DataFrame({"x": [f"{label}{i}" for i in range(4)], "p": [12.5, 40.0, 87.5, 100.0]})
+
+
+def _drawn_text(svg: str) -> str:
+    import html
+    import re
+
+    return "".join(html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S))
+
+
+@pytest.mark.parametrize("label", ["A", "区分", "とても長い区分の名前が続いて折り返される"])
+def test_narrow_drawing_fits_a_phone_whatever_its_labels(label):
+    """The plot area takes the room its labels leave: the narrow drawing is about
+    NARROW["width"] wide (3.8 in = 365 px) for one-letter and wrapped long labels alike, and no
+    label is cut off (the box the SVG is saved with holds every label and value)."""
+    figures.set_theme()
+    chart = figures.bar_chart(_long_labels(label), "x", ci=None, title="t", what="w", n=100,
+                              min_cell=10, reference=50.0, reference_label="全体")
+    width, _ = figures._svg_size(chart.svg(figures.NARROW))
+    assert 330 <= width <= 375, width
+    fig = chart.draw(figures.NARROW)
+    box, area = fig.get_tightbbox(), fig.bbox_inches  # content vs plot area (inches)
+    assert box.width > area.width and box.x0 < 0  # the labels lie beside the plot area…
+    svg = chart.svg(figures.NARROW)
+    m = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
+    pad = 2 * matplotlib.rcParams["savefig.pad_inches"] * 72
+    assert float(m[1]) == pytest.approx(box.width * 72 + pad, abs=4)  # …and in the SVG
+    assert float(m[2]) == pytest.approx(box.height * 72 + pad, abs=4)
+    for text in ("100.0", "87.5", "全体", label[:10]):
+        assert text in _drawn_text(svg)
+
+
+def test_chart_draws_on_demand_and_lays_out_once(monkeypatch):
+    """A chart draws nothing until its SVG or figure is asked for; each layout is drawn once,
+    with one pass to find its box and one to write it (no tight_layout), and the printed
+    report's SVG is the page's."""
+    from matplotlib.figure import Figure
+
+    figures.set_theme()
+    draws = {"figures": 0, "draw": 0, "tight_layout": 0}
+    plot_area = figures._plot_area
+
+    def counted_area(*args):
+        draws["figures"] += 1
+        return plot_area(*args)
+
+    def counter(name, method):
+        def counted(self, *args, **kwargs):
+            draws[name] += 1
+            return method(self, *args, **kwargs)
+        return counted
+
+    monkeypatch.setattr(figures, "_plot_area", counted_area)
+    monkeypatch.setattr(Figure, "draw", counter("draw", Figure.draw))
+    monkeypatch.setattr(Figure, "tight_layout", counter("tight_layout", Figure.tight_layout))
+    chart = figures.bar_chart(_long_labels("区分"), "x", ci=None, title="t", what="w", n=100,
+                              min_cell=10)
+    assert chart.alt and chart.data is not None and draws["figures"] == 0
+    page = chart.html(1)
+    assert draws == {"figures": 2, "draw": 4, "tight_layout": 0}
+    assert chart.svg() in base64.b64decode(page.split("base64,")[2].split('"')[0]).decode()
+    assert draws["draw"] == 4

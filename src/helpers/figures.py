@@ -20,6 +20,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import matplotlib
@@ -31,6 +32,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
 
 from helpers import escape
 from helpers.stats.format import round_half_up
@@ -57,6 +60,7 @@ def set_theme() -> None:
     sns.set_theme(style="whitegrid", palette=PALETTE, font=FONT, rc={"figure.dpi": 110})
     matplotlib_fontja.japanize()
     plt.rcParams["axes.unicode_minus"] = False
+    plt.rcParams["savefig.bbox"] = "tight"  # a drawing's labels lie around its plot area
     pio.templates["tsunagari"] = go.layout.Template(
         layout={
             "colorway": PALETTE,
@@ -67,11 +71,16 @@ def set_theme() -> None:
     pio.templates.default = "plotly_white+tsunagari"
 
 
-#: Font sizes (pt) of the two drawings: the narrow one is shown at about its natural width on a
-#: phone (1 pt = 1.33 px: 9.5 pt is 12.7 px), the wide one at 0.8–1.2 times its width on larger
-#: screens; the browser test checks that chart text is at least 11 px on screen.
+#: Width (inches) and font sizes (pt) of the two drawings: the narrow one is shown at about its
+#: natural width on a phone (1 pt = 1.33 px: 9.5 pt is 12.7 px), the wide one at 0.8–1.2 times
+#: its width on larger screens; the browser test checks that chart text is at least 11 px on
+#: screen.
 WIDE = {"width": 7.5, "font": 10.5, "tick": 10.5, "legend": 10}
 NARROW = {"width": 3.8, "font": 9.5, "tick": 9.5, "legend": 9.5}
+#: Room (inches) a drawing keeps around its plot area besides its category labels: the value
+#: axis's ticks and title at the left of vertical bars, or the margins and the last value tick
+#: beside rows.
+AXIS_ROOM, ROW_ROOM = 0.9, 0.5
 #: Screens at most this wide get the narrow drawing.
 NARROW_MEDIA = "(max-width: 767.98px)"
 #: Fonts the browser uses for a chart's text (matplotlib writes only its own font's name).
@@ -83,16 +92,21 @@ SVG_FONTS = ("'Hiragino Sans', 'Hiragino Kaku Gothic ProN', 'Yu Gothic', Meiryo,
 class Chart:
     """A figure: its title, caption (what it shows, its n, what was left out), text alternative
     (its finding), the published values it draws (``data``, Japanese headers) and how to draw
-    it (``draw(layout)``, layout :data:`WIDE` or :data:`NARROW`; ``figure`` is the wide one, or
-    a plotly figure)."""
+    it (``draw(layout)``, layout :data:`WIDE` or :data:`NARROW`), or its ``interactive``
+    (plotly) figure."""
 
-    figure: Figure | go.Figure
     caption: str
     title: str = ""
     alt: str = ""
     data: pd.DataFrame | None = None
     draw: Callable[[dict[str, float]], Figure] | None = None
+    interactive: go.Figure | None = None
     _svgs: dict[tuple[int, bool], str] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def figure(self) -> Figure | go.Figure:
+        """The plotly figure, or the wide drawing (drawn on first use)."""
+        return self.interactive if self.draw is None else self.draw(WIDE)
 
     def show(self) -> None:
         """Display the figure and its caption in a notebook."""
@@ -106,7 +120,8 @@ class Chart:
 
     def svg(self, layout: dict[str, float] = WIDE, text_as_paths: bool = False) -> str:
         """The static figure as SVG: text as text (small, selectable; the page's fonts), or as
-        paths (for the PDF, which may lack the font). Drawn once per layout."""
+        paths (for the PDF, which may lack the font). Drawn once per layout; its box (the plot
+        area and every label around it) is found once, as it is saved."""
         key = (id(layout), text_as_paths)
         if key not in self._svgs:
             self._svgs[key] = self._svg(layout, text_as_paths)
@@ -218,6 +233,24 @@ def _loose(ax: Any) -> None:
         text.set_linespacing(1.6)
 
 
+def _plot_area(width: float, height: float) -> tuple[Figure, Any]:
+    """A figure that is its plot area (inches): ticks, labels and legend are drawn around it and
+    kept by the box the SVG is saved with (``bbox_inches="tight"``), so a drawing needs no
+    layout pass of its own and nothing is cut off, however long its labels."""
+    fig, ax = plt.subplots(figsize=(max(width, 1.0), height))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    plt.close(fig)  # drawn on demand (SVG, notebook display), never shown by a notebook backend
+    return fig, ax
+
+
+def _beside(labels: list[str], layout: dict[str, float]) -> float:
+    """The plot area's width (inches) beside row labels: what the drawing's width leaves."""
+    font = FontProperties(size=layout["tick"])
+    widest = max(text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
+                 for label in labels for line in label.split("\n"))
+    return layout["width"] - widest / 72 - ROW_ROOM
+
+
 def _draw_static(
     data: pd.DataFrame, reference: float | None, reference_label: str,
     layout: dict[str, float] = WIDE,
@@ -229,8 +262,9 @@ def _draw_static(
     width = 0.8 / len(hues)
     narrow = layout is NARROW
     bars = len(xs) * len(hues)
-    size = (layout["width"], 1.3 + 0.3 * bars) if narrow else (layout["width"], 4.2)
-    fig, ax = plt.subplots(figsize=size)
+    labels = [escape.mpl(_wrap(x, 10 if narrow else (10 if len(xs) <= 4 else 6))) for x in xs]
+    fig, ax = (_plot_area(_beside(labels, layout), 0.4 + 0.3 * bars) if narrow else
+               _plot_area(layout["width"] - AXIS_ROOM, 3.2))
     top = float(np.nanmax([data["value"].max(), data["hi"].max(), reference or 0, 1]))
     bar = ax.barh if narrow else ax.bar
     for i, hue in enumerate(hues):
@@ -261,7 +295,6 @@ def _draw_static(
         line = ax.axvline if narrow else ax.axhline
         line(reference, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
              label=escape.mpl(reference_label))
-    labels = [escape.mpl(_wrap(x, 10 if narrow else (10 if len(xs) <= 4 else 6))) for x in xs]
     if narrow:
         ax.set_yticks(np.arange(len(xs)), labels, fontsize=layout["tick"])
         ax.invert_yaxis()
@@ -282,8 +315,6 @@ def _draw_static(
             ax.legend(frameon=False, fontsize=layout["legend"], loc="upper center",
                       bbox_to_anchor=(0.5, -0.12), ncol=1 if long else 2)
         _loose(ax)
-    fig.tight_layout()
-    plt.close(fig)  # drawn on demand (SVG, notebook display), never shown by a notebook backend
     return fig
 
 
@@ -340,7 +371,8 @@ def bar_chart(
     data = _tidy(table, x, value, hue, ci)
     caption = say_caption(what, n, int(data["value"].isna().sum()), min_cell, ci is not None)
     if interactive:
-        return Chart(_draw_interactive(data, title, reference, reference_label), caption, title)
+        return Chart(caption, title,
+                     interactive=_draw_interactive(data, title, reference, reference_label))
     keep = ["x", *(["hue"] if hue else []), "value", *(["lo", "hi"] if ci else [])]
     return _static(_draw_static, data[keep], caption, title, what, reference, reference_label)
 
@@ -362,8 +394,7 @@ def _static(
     def draw(layout: dict[str, float]) -> Figure:
         return drawing(full, reference, reference_label, layout)
 
-    return Chart(draw(WIDE), caption, title, _alt(full, what, reference, reference_label),
-                 shown, draw)
+    return Chart(caption, title, _alt(full, what, reference, reference_label), shown, draw)
 
 
 def _draw_dots(
@@ -375,7 +406,8 @@ def _draw_dots(
     xs = list(dict.fromkeys(data["x"]))
     hues = list(dict.fromkeys(data["hue"]))
     step = 0.7 / max(len(hues), 1)
-    fig, ax = plt.subplots(figsize=(layout["width"], 1.2 + 0.22 * len(xs) * max(len(hues), 2)))
+    labels = [escape.mpl(_wrap(x, 10)) for x in xs]
+    fig, ax = _plot_area(_beside(labels, layout), 0.4 + 0.22 * len(xs) * max(len(hues), 2))
     top = float(np.nanmax([data["value"].max(), data["hi"].max(), reference or 0, 1]))
     for i, hue in enumerate(hues):
         part = data[data["hue"] == hue].set_index("x").reindex(xs)
@@ -391,8 +423,7 @@ def _draw_dots(
     if reference is not None:
         ax.axvline(reference, color=OKABE_ITO["black"], linestyle="--", linewidth=1,
                    label=escape.mpl(reference_label))
-    ax.set_yticks(np.arange(len(xs)), [escape.mpl(_wrap(x, 10)) for x in xs],
-                  fontsize=layout["tick"])
+    ax.set_yticks(np.arange(len(xs)), labels, fontsize=layout["tick"])
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.1)
     ax.set_xlabel("割合（%）", fontsize=layout["font"])
@@ -400,8 +431,6 @@ def _draw_dots(
     ax.legend(frameon=False, fontsize=layout["legend"], loc="lower left", bbox_to_anchor=(0, 1.0),
               ncol=1 if layout is NARROW else 3)
     _loose(ax)
-    fig.tight_layout()
-    plt.close(fig)
     return fig
 
 

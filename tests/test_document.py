@@ -199,6 +199,33 @@ def test_print_source_holds_the_same_numbered_tables_and_figures(
     assert doc.main_points() in text and "## この報告について" in text
 
 
+
+def test_svg_cache_changes_no_byte_and_a_rebuild_draws_nothing(
+    tmp_path: Path, document: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's figures and the printed report made with the chart cache are byte-identical to
+    those drawn afresh; a second build of the same town reads every chart back, drawing none."""
+    from helpers import figures
+
+    def made(doc: Document, folder: Path) -> tuple[list[str], list[tuple[str, bytes]]]:
+        page = [chart.html(n) for p in doc.parts for n, chart in p.figures]
+        doc.print_source(folder)
+        return page, sorted((f.relative_to(folder).as_posix(), f.read_bytes())
+                            for f in folder.rglob("*") if f.is_file())
+
+    fresh = document("tsukumi")
+    expected = made(fresh, tmp_path / "fresh")
+    cache = tmp_path / "cache"
+    assert made(Document(fresh.report, svg_cache=cache), tmp_path / "first") == expected
+    assert len(list(cache.rglob("*.svg"))) == 2 * len(expected[0])  # wide and narrow
+
+    def no_drawing(*args: object) -> None:
+        raise AssertionError("a chart was drawn again")
+
+    monkeypatch.setattr(figures, "_plot_area", no_drawing)
+    assert made(Document(fresh.report, svg_cache=cache), tmp_path / "second") == expected
+
+
 def test_templates_escape_values_and_refuse_unformatted_ones() -> None:
     text = say("district", "summary", top={"district": "*A*", "p": 40.0},
                low={"district": "<b>", "p": 20.0}, overall=30.0, hidden=[], min_cell=10)

@@ -188,3 +188,53 @@ def test_chart_draws_on_demand_and_lays_out_once(monkeypatch):
     assert draws == {"figures": 2, "draw": 4, "tight_layout": 0}
     assert chart.svg() in base64.b64decode(page.split("base64,")[2].split('"')[0]).decode()
     assert draws["draw"] == 4
+
+
+def _counting_drawings(monkeypatch) -> dict[str, int]:
+    drawn = {"figures": 0}
+    plot_area = figures._plot_area
+
+    def counted(*args):
+        drawn["figures"] += 1
+        return plot_area(*args)
+
+    monkeypatch.setattr(figures, "_plot_area", counted)
+    return drawn
+
+
+def _chart(values=(12.5, 40.0, 87.5, 100.0), cache=None) -> figures.Chart:
+    table = pd.DataFrame({"x": ["甲", "乙", "丙", "丁"], "p": list(values)})
+    chart = figures.bar_chart(table, "x", ci=None, title="t", what="w", n=100, min_cell=10)
+    chart.cache = cache
+    return chart
+
+
+def test_svg_cache_reads_back_what_it_drew(tmp_path, monkeypatch):
+    """A chart of the same data drawn again with a cache folder is read back, byte for byte;
+    other data, another layout or another theme is drawn; an entry that was damaged (cut short,
+    edited, not UTF-8) is drawn again and replaced, never used."""
+    figures.set_theme()
+    drawn = _counting_drawings(monkeypatch)
+    plain = _chart().svg(figures.NARROW)
+    first = _chart(cache=tmp_path).svg(figures.NARROW)
+    assert first == plain and drawn["figures"] == 2
+    assert _chart(cache=tmp_path).svg(figures.NARROW) == plain and drawn["figures"] == 2
+    entries = list(tmp_path.rglob("*.svg"))
+    assert len(entries) == 1
+
+    assert _chart((12.5, 40.0, 87.5, 99.9), cache=tmp_path).svg(figures.NARROW) != plain
+    assert _chart(cache=tmp_path).svg(figures.WIDE) != plain
+    assert drawn["figures"] == 4 and len(list(tmp_path.rglob("*.svg"))) == 3
+    with matplotlib.rc_context({"xtick.labelsize": 20}):
+        _chart(cache=tmp_path).svg(figures.NARROW)
+    assert drawn["figures"] == 5
+
+    entry = entries[0]
+    good = entry.read_bytes()
+    for damaged in (good[: len(good) // 2], good.replace(b"87.5", b"78.5"), b"\xff\xfe" + good,
+                    b""):
+        entry.write_bytes(damaged)
+        before = drawn["figures"]
+        assert _chart(cache=tmp_path).svg(figures.NARROW) == plain
+        assert drawn["figures"] == before + 1 and entry.read_bytes() == good
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]

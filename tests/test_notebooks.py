@@ -48,7 +48,8 @@ def _shown(executed: Path) -> str:
 def test_parameters_cell():
     params = pm.inspect_notebook(REPORT)
     assert {k: v["default"] for k, v in params.items()} == {
-        "town": '"iiyama"', "out_dir": '""', "min_cell": "None", "weighting": "None"}
+        "town": '"iiyama"', "out_dir": '""', "min_cell": "None", "weighting": "None",
+        "svg_cache": '""'}
 
 
 def test_iiyama_report(tmp_path, cleaned):

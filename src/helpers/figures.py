@@ -15,12 +15,15 @@ captions are text: they pass ``helpers.escape`` on the way into plotly, matplotl
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import io
 import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -36,6 +39,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 
 from helpers import escape
+from helpers.build.manifest import Hasher, versions, write_atomic
 from helpers.stats.format import round_half_up
 
 #: Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), in the order the figures use it.
@@ -93,7 +97,8 @@ class Chart:
     """A figure: its title, caption (what it shows, its n, what was left out), text alternative
     (its finding), the published values it draws (``data``, Japanese headers) and how to draw
     it (``draw(layout)``, layout :data:`WIDE` or :data:`NARROW`), or its ``interactive``
-    (plotly) figure."""
+    (plotly) figure. A static chart's ``key`` says what its drawings show (data, reference);
+    with a ``cache`` folder, a drawing made before is read back rather than drawn again."""
 
     caption: str
     title: str = ""
@@ -101,6 +106,8 @@ class Chart:
     data: pd.DataFrame | None = None
     draw: Callable[[dict[str, float]], Figure] | None = None
     interactive: go.Figure | None = None
+    key: str = ""
+    cache: Path | None = None
     _svgs: dict[tuple[int, bool], str] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -120,11 +127,21 @@ class Chart:
 
     def svg(self, layout: dict[str, float] = WIDE, text_as_paths: bool = False) -> str:
         """The static figure as SVG: text as text (small, selectable; the page's fonts), or as
-        paths (for the PDF, which may lack the font). Drawn once per layout; its box (the plot
-        area and every label around it) is found once, as it is saved."""
+        paths (for the PDF, which may lack the font). Drawn once per layout (its box, the plot
+        area and every label around it, is found as it is saved), or read from the ``cache``
+        folder (:func:`_cached`)."""
         key = (id(layout), text_as_paths)
         if key not in self._svgs:
-            self._svgs[key] = self._svg(layout, text_as_paths)
+            def draw() -> str:
+                return self._svg(layout, text_as_paths)
+
+            if self.cache is None or not self.key:
+                self._svgs[key] = draw()
+            else:
+                shape = ("narrow" if layout is NARROW else "wide", sorted(layout.items()))
+                name = (Hasher("svg").text(self.key).text(_drawing_code())
+                        .text(repr((shape, text_as_paths))).key())
+                self._svgs[key] = _cached(self.cache / name[:2] / f"{name}.svg", draw)
         return self._svgs[key]
 
     def _svg(self, layout: dict[str, float], text_as_paths: bool) -> str:
@@ -158,6 +175,42 @@ class Chart:
             f'<a class="chart-data" href="data:text/csv;charset=utf-8;base64,{csv}" '
             f'download="{escape.html(name)}">図{number}のデータ（CSV）</a></figcaption></figure>'
         )
+
+
+#: The matplotlib settings that shape a drawing (the theme), by prefix.
+_DRAWING_SETTINGS = ("axes.", "errorbar.", "figure.", "font.", "grid.", "hatch.", "legend.",
+                     "lines.", "markers.", "mathtext.", "patch.", "path.", "savefig.", "svg.",
+                     "text.", "xtick.", "ytick.")
+
+
+@functools.cache
+def _drawing_source() -> str:
+    return (Hasher("drawing code").files([Path(__file__), Path(escape.__file__)])
+            .text(versions(("matplotlib", "matplotlib-fontja", "seaborn"))).key())
+
+
+def _drawing_code() -> str:
+    """What draws a chart besides its data: this module and the escaping (their source), the
+    versions of matplotlib, its Japanese font and seaborn, and the theme in force."""
+    theme = sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()
+                   if k.startswith(_DRAWING_SETTINGS))
+    return _drawing_source() + repr(theme)
+
+
+def _cached(path: Path, draw: Callable[[], str]) -> str:
+    """The SVG stored at ``path``, or ``draw()`` stored there (atomically). An entry is a line
+    with the SHA-256 of the SVG that follows it: an entry that cannot be read or does not match
+    its checksum is drawn again and replaced, never used."""
+    try:
+        digest, svg = path.read_bytes().split(b"\n", 1)
+        if hashlib.sha256(svg).hexdigest().encode() == digest:
+            return svg.decode("utf-8")
+    except (OSError, ValueError):  # missing, unreadable, no checksum line, not UTF-8
+        pass
+    svg = draw()
+    data = svg.encode("utf-8")
+    write_atomic(path, hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+    return svg
 
 
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
@@ -394,7 +447,11 @@ def _static(
     def draw(layout: dict[str, float]) -> Figure:
         return drawing(full, reference, reference_label, layout)
 
-    return Chart(caption, title, _alt(full, what, reference, reference_label), shown, draw)
+    key = (Hasher("chart").text(drawing.__name__)
+           .text(full.to_json(orient="split", double_precision=15))
+           .text(repr((reference, reference_label))).key())
+    return Chart(caption, title, _alt(full, what, reference, reference_label), shown, draw,
+                 key=key)
 
 
 def _draw_dots(

@@ -129,10 +129,13 @@ _MARKDOWN = MarkdownIt("commonmark")
 
 @dataclass
 class Document:
-    """The reader's report of one town (see the module docstring)."""
+    """The reader's report of one town (see the module docstring). With ``svg_cache`` (a folder
+    in the build's output), a chart drawn by an earlier build from the same data with the same
+    code is read back, not drawn again (:meth:`helpers.figures.Chart.svg`)."""
 
     report: Report
     today: dt.date = field(default_factory=dt.date.today)
+    svg_cache: Path | None = None
 
     def __post_init__(self) -> None:
         self.results = build_results(self.report)
@@ -143,6 +146,8 @@ class Document:
         for key in present:
             section = self.report.sections[key]
             charts = section.charts()
+            for chart in charts:
+                chart.cache = self.svg_cache
             numbered_figures = [(figures + j, c) for j, c in enumerate(charts, start=1)]
             figures += len(charts)
             numbered_tables = [(tables + j, t) for j, t in enumerate(section.tables(), start=1)]

@@ -287,9 +287,9 @@ def _loose(ax: Any) -> None:
 
 
 def _plot_area(width: float, height: float) -> tuple[Figure, Any]:
-    """A figure that is its plot area (inches): ticks, labels and legend are drawn around it and
-    kept by the box the SVG is saved with (``bbox_inches="tight"``), so a drawing needs no
-    layout pass of its own and nothing is cut off, however long its labels."""
+    """A figure that is its plot area (inches, at least one wide): ticks, labels and legend are
+    drawn around it and kept by the box the SVG is saved with (``bbox_inches="tight"``), so a
+    drawing needs no layout pass of its own and nothing is cut off, however long its labels."""
     fig, ax = plt.subplots(figsize=(max(width, 1.0), height))
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     plt.close(fig)  # drawn on demand (SVG, notebook display), never shown by a notebook backend

@@ -262,6 +262,25 @@ def test_cold_then_incremental_then_force(layout: Layout) -> None:
     assert "towns/iiyama.html" in _staged_index(layout)  # still published from the last build
 
 
+
+def test_a_worker_holds_no_more_after_each_job(layout: Layout) -> None:
+    """One kernel runs town after town: the worker's threads and open files stay as they were
+    after the first job (papermill leaves a client open per notebook: 12 MB a town)."""
+    import psutil
+
+    from helpers.build import runner
+    from helpers.build.pipeline import _job
+
+    me = psutil.Process()
+    held = []
+    try:
+        for town in (*TOWNS, *TOWNS):
+            assert runner.run_job(_job(layout, town, clean=False)).ok
+            held.append((me.num_threads(), me.num_fds()))
+    finally:
+        runner._drop_kernel()
+    assert held[1:] == held[:1] * (len(held) - 1), held
+
 @pytest.mark.slow
 def test_a_failing_town_does_not_stop_the_others(
     layout: Layout, monkeypatch: pytest.MonkeyPatch

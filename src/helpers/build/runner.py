@@ -72,6 +72,32 @@ def _run_sync(coro_fn: Any) -> Any:
     return run_sync(coro_fn)
 
 
+def _client_class() -> type:
+    """Kernel clients that are closed after each job (:func:`_close_clients`).
+
+    papermill given a kernel it does not own leaves the client it opened running when the
+    notebook ends: its heartbeat thread, its sockets and, on its iopub socket, a queue of every
+    later message of the kernel (each town's figures). Measured: 12 MB, 14 file descriptors and
+    3 threads more in the worker after each town, 1 GB after 80 towns.
+    """
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ClosedAfterEachJob(AsyncKernelClient):
+        def start_channels(self, *args: Any, **kwargs: Any) -> None:
+            super().start_channels(*args, **kwargs)
+            _open_clients.append(self)
+
+    return ClosedAfterEachJob
+
+
+_open_clients: list[Any] = []
+
+
+def _close_clients() -> None:
+    while _open_clients:
+        _open_clients.pop().stop_channels()
+
+
 def _start_kernel(cwd: Path, log_dir: Path) -> Any:
     """Start a kernel with ``KERNEL_ENV``; it is shut down when the worker process exits.
 
@@ -88,7 +114,8 @@ def _start_kernel(cwd: Path, log_dir: Path) -> Any:
             return KernelSpec(argv=argv, display_name="tsunagari build", language="python")
 
     log_dir.mkdir(parents=True, exist_ok=True)
-    km = AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=ThisPython())
+    km = AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=ThisPython(),
+                            client_factory=_client_class())
     with (log_dir / f"kernel-{os.getpid()}.log").open("ab") as out:
         _run_sync(km.start_kernel)(
             cwd=str(cwd), env={**os.environ, **KERNEL_ENV}, stdout=out, stderr=out
@@ -201,6 +228,7 @@ def _run_notebook(job: Job, km: Any, log: logging.Logger) -> None:
             replace_dir(tmp_dir, job.out_dir)
         os.replace(tmp_nb, job.output)
     finally:
+        _close_clients()
         tmp_nb.unlink(missing_ok=True)
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)

@@ -264,8 +264,9 @@ def test_cold_then_incremental_then_force(layout: Layout) -> None:
 
 
 def test_a_worker_holds_no_more_after_each_job(layout: Layout) -> None:
-    """One kernel runs town after town: the worker's threads and open files stay as they were
-    after the first job (papermill leaves a client open per notebook: 12 MB a town)."""
+    """One kernel runs town after town: the worker's threads and open files are no more than
+    after the first job (papermill leaves a client open per notebook: 3 threads, 14 files and
+    12 MB a town)."""
     import psutil
 
     from helpers.build import runner
@@ -278,8 +279,8 @@ def test_a_worker_holds_no_more_after_each_job(layout: Layout) -> None:
             assert runner.run_job(_job(layout, town, clean=False)).ok
             held.append((me.num_threads(), me.num_fds()))
     finally:
-        runner._drop_kernel()
-    assert held[1:] == held[:1] * (len(held) - 1), held
+        runner.drop_kernel()
+    assert all(t <= held[0][0] and f <= held[0][1] for t, f in held[1:]), held
 
 @pytest.mark.slow
 def test_a_failing_town_does_not_stop_the_others(

@@ -32,6 +32,13 @@ def test_towns_run_on_a_local_dask_cluster(
         return real_submit(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(distributed.Client, "submit", submit)
+    real_run = distributed.Client.run
+
+    def run(self: object, fn: object, *args: object, **kwargs: object) -> object:
+        submitted.append(fn.__name__)
+        return real_run(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(distributed.Client, "run", run)
     layout = build_layout(("iiyama", "suzaka", "tsuruoka"))
     monkeypatch.setattr(quarto, "find_quarto", FIND_QUARTO)  # the workers find it themselves
     summary = build(Options(dask=True, workers=2), layout)
@@ -46,4 +53,7 @@ def test_towns_run_on_a_local_dask_cluster(
         assert summary.site.startswith("rendered every page in 2 shards"), summary.site
         assert submitted.count("render_shard") == 2  # on the cluster's workers
         assert (layout.site / "towns" / "suzaka.html").exists()
-    assert submitted.count("run_job") == 4  # three towns and the comparison
+    # three towns and the comparison, then the workers' kernels are shut down (before the site
+    # is rendered on the workers)
+    assert submitted[:5] == ["run_job"] * 4 + ["drop_kernel"]
+    assert set(submitted[5:]) <= {"render_shard"}

@@ -77,6 +77,10 @@ def test_shards_share_the_cost_and_keep_render_order(tmp_path: Path) -> None:
     assert shards == [["towns/a.ipynb", "towns/c.ipynb"],
                       ["index.qmd", "towns/b.ipynb", "pdf/a.qmd"]]
     assert split(stage, ["index.qmd"], 4) == [["index.qmd"]]
+    # at most two pages a shard: a third shard; each page onto the lightest shard with room
+    # (a | pdf | b, then c → b's (0.7 M < 0.801 M), index → pdf's: b's shard is full)
+    assert split(stage, list(sizes), 2, most=2) == [
+        ["towns/a.ipynb"], ["index.qmd", "pdf/a.qmd"], ["towns/b.ipynb", "towns/c.ipynb"]]
 
 
 def test_plan_renders_changed_pages_and_everything_when_a_shared_file_changed(

@@ -139,7 +139,8 @@ def _get_kernel(cwd: Path, log_dir: Path) -> Any:
     return km
 
 
-def _drop_kernel() -> None:
+def drop_kernel() -> None:
+    """Shut down this process's kernel (the next job starts a new one)."""
     km = _kernel.pop("km", None)
     if km is not None:
         _shutdown(km)
@@ -257,7 +258,7 @@ def run_job(job: Job) -> Outcome:
         except Exception as exc:
             log.exception("failed: %s", describe(exc))
             if not (hasattr(exc, "ename") or isinstance(exc, KernelCodeError)):
-                _drop_kernel()  # the kernel may be dead or stuck: start afresh next time
+                drop_kernel()  # the kernel may be dead or stuck: start afresh next time
             return Outcome(job.name, False, time.perf_counter() - start, describe(exc), steps)
         log.info("done in %.1f s", time.perf_counter() - start)
         return Outcome(job.name, True, time.perf_counter() - start, None, steps)

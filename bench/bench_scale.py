@@ -12,8 +12,12 @@ names made unique), for each N in one run:
   as workers; pages only, no site).
 
 Each build runs in its own process in a throwaway project (TSUNAGARI_ROOT, bench/out/scale/N);
-its peak memory is the summed resident memory of its process tree (build, workers, kernels,
-Quarto), sampled every 0.2 s: an upper bound, shared pages counted in each process. Printed:
+its memory, sampled every 0.25 s over its process tree (build, workers, kernels, Quarto,
+pandoc, typst), is the peak of the summed proportional set size (PSS: each shared page divided
+among the processes that share it, so the sum is what the build takes from the machine), the
+peak of each part of it (the build process; the workers and their kernels; Quarto with pandoc
+and typst), and the peak of the summed resident size (RSS: shared pages counted in every
+process, an upper bound). Printed:
 each measurement, the per-town marginal cost and the render cost per page, the ratios between N
 values and the issue's targets with their measured ratios. Results: bench/out/scale.json.
 
@@ -99,9 +103,20 @@ def env(root: Path) -> dict[str, str]:
 # --- measuring a process tree ---
 
 
-def measure(cmd: list[str], root: Path, cwd: Path | None = None) -> tuple[float, float]:
-    """Run ``cmd`` in the project ``root``; (seconds, peak summed RSS of its tree in MB)."""
-    peak = [0.0]
+#: The parts of a build's process tree whose memory is reported apart.
+PARTS = ("build", "kernels", "quarto")
+
+
+def _part(p: psutil.Process, root: psutil.Process) -> str:
+    if p.pid == root.pid:
+        return "build"
+    return "kernels" if p.name().startswith("python") else "quarto"
+
+
+def measure(cmd: list[str], root: Path, cwd: Path | None = None) -> tuple[float, dict]:
+    """Run ``cmd`` in the project ``root``; (seconds, peak memory in MB: ``pss`` and ``rss``
+    of its whole tree, and ``pss`` of each of :data:`PARTS`)."""
+    peak = {"pss": 0.0, "rss": 0.0, **dict.fromkeys(PARTS, 0.0)}
     start = time.perf_counter()
     proc = psutil.Popen(cmd, env=env(root), cwd=cwd or root, stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE)
@@ -109,16 +124,17 @@ def measure(cmd: list[str], root: Path, cwd: Path | None = None) -> tuple[float,
 
     def sample() -> None:
         while not done.is_set():
-            try:
-                tree = [proc, *proc.children(recursive=True)]
-                rss = 0
-                for p in tree:
+            now = dict.fromkeys(peak, 0.0)
+            with contextlib.suppress(psutil.Error):
+                for p in [proc, *proc.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):
-                        rss += p.memory_info().rss
-                peak[0] = max(peak[0], rss / 1e6)
-            except psutil.Error:
-                pass
-            done.wait(0.2)
+                        mem = p.memory_full_info()
+                        now[_part(p, proc)] += mem.pss / 1e6
+                        now["pss"] += mem.pss / 1e6
+                        now["rss"] += mem.rss / 1e6
+            for k, v in now.items():
+                peak[k] = max(peak[k], v)
+            done.wait(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -128,7 +144,7 @@ def measure(cmd: list[str], root: Path, cwd: Path | None = None) -> tuple[float,
     sampler.join()
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')[-3000:]}")
-    return seconds, peak[0]
+    return seconds, peak
 
 
 def build_run(root: Path, workers: int, force: bool, shards: int | None) -> dict:
@@ -214,7 +230,7 @@ def bench_n(n: int, args: argparse.Namespace) -> dict:
         sharded.append(cold(root, args.workers, shards=None))
     result["cold"] = sharded[-1]
     result["cold_s"] = median(sharded, lambda r: r["s"])
-    result["cold_peak_mb"] = max(r["peak_mb"] for r in sharded)
+    result["cold_peak_mb"] = max((r["peak_mb"] for r in sharded), key=lambda m: m["pss"])
     if single:
         result["one_shard_s"] = median(single, lambda r: r["s"])
         result["one_shard_site_s"] = median(single, lambda r: r["phases"]["site"])
@@ -237,26 +253,30 @@ def bench_n(n: int, args: argparse.Namespace) -> dict:
 def report(results: list[dict], workers: int) -> None:
     print(f"\n{workers} workers; load average before/after each N in brackets")
     head = (f"{'N':>4} {'cold s':>7} {'towns':>6} {'site':>6} {'audit':>6} {'1-shard':>8}"
-            f" {'no-chg':>7} {'1 town':>7} {'its own':>8} {'peak MB':>8}  load")
+            f" {'no-chg':>7} {'1 town':>7} {'its own':>8} {'PSS MB':>7} {'RSS MB':>7}  load")
     print(head)
     for r in results:
         ph = r["cold"]["phases"]
         one = f"{r['one_shard_s']:8.1f}" if "one_shard_s" in r else f"{'—':>8}"
         print(f"{r['n']:>4} {r['cold_s']:7.1f} {ph['towns']:6.1f} {ph['site']:6.1f} "
               f"{ph['audit']:6.1f} {one} {r['no_change_s']:7.2f} {r['one_town_s']:7.1f} "
-              f"{r['one_town_own_s']:8.1f} {r['cold_peak_mb']:8.0f}  "
+              f"{r['one_town_own_s']:8.1f} {r['cold_peak_mb']['pss']:7.0f} "
+              f"{r['cold_peak_mb']['rss']:7.0f}  "
               f"[{r['load_before']:.1f}/{r['load_after']:.1f}]")
     print("\nper page: the cold site phase ÷ pages rendered (2 a town: page and PDF, + 4)")
     for r in results:
         pages = 2 * r["n"] + 4
         print(f"  N={r['n']:>4}: {r['cold']['phases']['site'] / pages:.2f} s a page "
               f"(sharded), {r.get('one_shard_site_s', float('nan')) / pages:.2f} s (one shard)")
+    print("peak memory (PSS, MB) of each part of the cold build, each at its own peak")
+    for r in results:
+        print(f"  N={r['n']:>4}: " + ", ".join(f"{k} {r['cold_peak_mb'][k]:.0f}" for k in PARTS))
     print("marginal cost per town between N values (cold build)")
     for a, b in itertools.pairwise(results):
         per = (b["cold_s"] - a["cold_s"]) / (b["n"] - a["n"])
         print(f"  {a['n']}→{b['n']}: {per:.2f} s a town; cold ×{b['cold_s'] / a['cold_s']:.2f} "
               f"for ×{b['n'] / a['n']:.0f} towns; peak memory ×"
-              f"{b['cold_peak_mb'] / a['cold_peak_mb']:.2f}")
+              f"{b['cold_peak_mb']['pss'] / a['cold_peak_mb']['pss']:.2f}")
     print("\ntargets (ratios measured in this run)")
     for r in results:
         n = r["n"]
@@ -276,8 +296,10 @@ def report(results: list[dict], workers: int) -> None:
             print(f"  N={n}: no-change rebuild = {r['no_change_s']:.2f} s (≤ 2 s: "
                   f"{_ok(r['no_change_s'] <= 2)})")
         if n >= 160:
-            print(f"  N={n}: peak memory = {r['cold_peak_mb']:.0f} MB (≤ 2000 MB: "
-                  f"{_ok(r['cold_peak_mb'] <= 2000)})")
+            peak = r["cold_peak_mb"]
+            print(f"  N={n}: peak memory (PSS) = {peak['pss']:.0f} MB (≤ 2000 MB: "
+                  f"{_ok(peak['pss'] <= 2000)}; RSS, shared pages counted in every process: "
+                  f"{peak['rss']:.0f} MB)")
 
 
 def _ok(ok: bool) -> str:

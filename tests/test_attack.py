@@ -287,21 +287,26 @@ def _half_up(value: float) -> float:
     return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-@pytest.mark.parametrize(("x", "n"), [(0, 12), (1, 14), (9, 22), (3, 7), (57, 120), (40, 40)])
-def test_invert_wilson_finds_every_count_and_base_a_brute_force_finds(x: int, n: int) -> None:
+@pytest.mark.parametrize(("x", "n", "n_max"), [
+    (0, 12, 150), (1, 14, 150), (9, 22, 150), (3, 7, 150), (57, 120, 150), (40, 40, 150),
+    (3, 1100, 1500), (611, 1222, 1500), (1400, 1450, 1500), (250, 1000, 1500),
+])
+def test_invert_wilson_finds_every_count_and_base_a_brute_force_finds(
+    x: int, n: int, n_max: int
+) -> None:
     """(x, n) → the published share and Wilson bounds (statsmodels, half up) → every (x', n'),
-    n' ≤ 150, with the same three shown values, found by trying them all."""
+    n' ≤ ``n_max``, with the same three shown values, found by trying them all."""
     lo, hi = proportion_confint(x, n, method="wilson")
     shown = (_half_up(100 * x / n), _half_up(100 * lo), _half_up(100 * hi))
-    ns = np.repeat(np.arange(1, 151), np.arange(2, 152))
-    xs = np.concatenate([np.arange(m + 1) for m in range(1, 151)])
+    ns = np.repeat(np.arange(1, n_max + 1), np.arange(2, n_max + 2))
+    xs = np.concatenate([np.arange(m + 1) for m in range(1, n_max + 1)])
     a, b = proportion_confint(xs, ns, method="wilson")
     close = [np.abs(100 * v - s) <= 0.05 + 1e-9 for v, s in zip((xs / ns, a, b), shown,
                                                                   strict=True)]
     expected = sorted(zip(xs[close[0] & close[1] & close[2]].tolist(),
                           ns[close[0] & close[1] & close[2]].tolist(), strict=True))
     assert (x, n) in expected
-    assert sorted(invert_wilson(*shown, n_max=150)) == expected
+    assert sorted(invert_wilson(*shown, n_max=n_max)) == expected
 
 
 def test_effective_n_is_the_base_of_a_logit_interval() -> None:

@@ -377,18 +377,26 @@ def wilson(x: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np
 
 
 def invert_wilson(p: float, lo: float, hi: float, n_max: int = N_MAX) -> list[tuple[int, int]]:
-    """Every (x, n), n ≤ ``n_max``, whose share and Wilson interval round to the shown ones."""
+    """Every (x, n), n ≤ ``n_max``, whose share and Wilson interval round to the shown ones.
+
+    Both Wilson bounds rise with x, so a base n is tried count by count only if its bounds at
+    the lowest and the highest count allowed by the share bracket the shown ones (a pass over
+    every n with two counts each, then the few bases left).
+    """
     n = np.arange(1, n_max + 1, dtype=float)
     x_lo = np.maximum(np.ceil((p - 0.05) / 100 * n - 1e-9), 0)
     x_hi = np.minimum(np.floor((p + 0.05) / 100 * n + 1e-9), n)
+    tol = 0.05 + 1e-9
+    (a_lo, b_lo), (a_hi, b_hi) = wilson(x_lo, n), wilson(x_hi, n)
     width = (x_hi - x_lo + 1).astype(int)
-    ok = width > 0
+    ok = ((width > 0) & (100 * a_lo <= lo + tol) & (100 * a_hi >= lo - tol)
+          & (100 * b_lo <= hi + tol) & (100 * b_hi >= hi - tol))
     ns = np.repeat(n[ok], width[ok])
     starts = np.repeat(x_lo[ok], width[ok])
     offsets = np.arange(len(ns)) - np.repeat(np.cumsum(width[ok]) - width[ok], width[ok])
     xs = starts + offsets
     a, b = wilson(xs, ns)
-    match = (np.abs(100 * a - lo) <= 0.05 + 1e-9) & (np.abs(100 * b - hi) <= 0.05 + 1e-9)
+    match = (np.abs(100 * a - lo) <= tol) & (np.abs(100 * b - hi) <= tol)
     return [(int(x), int(m)) for x, m in zip(xs[match], ns[match], strict=True)]
 
 

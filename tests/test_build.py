@@ -253,8 +253,12 @@ def test_cold_then_incremental_then_force(layout: Layout) -> None:
     changed = build(Options(workers=1), layout)
     assert list(changed.towns) == ["iiyama"] and changed.exit_code == 0
 
+    stale = layout.svg_cache / "ab" / "ab12.svg"  # --force draws every chart again
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<svg/>", encoding="utf-8")
     forced = build(Options(workers=1, force=True), layout)
     assert sorted(forced.towns) == sorted(TOWNS)
+    assert not stale.exists()
 
     (layout.code / "helper.py").write_text("X = 2\n")  # every town is out of date now
     subset = build(Options(towns=("tsukumi",), workers=1), layout)
@@ -334,6 +338,7 @@ def test_sample_towns_end_to_end(
         assert recompute.recover(tables, 10) == [], page.name
     executed = (layout.build / "towns" / "iiyama.ipynb").read_text(encoding="utf-8")
     assert "data:image/svg+xml;base64," in executed, "static figures must reach the page as images"
+    assert any(layout.svg_cache.rglob("*.svg")), "the build keeps its charts for the next one"
     assert (layout.site / "index.html").exists()
     page = (layout.site / "towns" / "iiyama.html").read_text(encoding="utf-8")
     assert "<img" in page and "&lt;Figure size" not in page

@@ -73,6 +73,12 @@ class Layout:
         return self.build / "logs"
 
     @property
+    def svg_cache(self) -> Path:
+        """Charts drawn by earlier builds, by their data and drawing code (emptied by
+        ``--force``)."""
+        return self.build / "cache" / "svg"
+
+    @property
     def site(self) -> Path:
         return self.reports / "site"
 
@@ -297,7 +303,7 @@ def _job(layout: Layout, town: str, clean: bool) -> Job:
         name=town,
         notebook=layout.notebook,
         output=layout.executed(town),
-        parameters={"town": town},
+        parameters={"town": town, "svg_cache": str(layout.svg_cache)},
         log=layout.logs / f"{town}.log",
         cwd=layout.notebook.parent,
         clean=town if clean else None,
@@ -357,6 +363,8 @@ def build(
             hint=f"towns with a parameter file: {', '.join(all_ids) or 'none'}",
         )
     with _build_lock(layout.build):
+        if options.force:
+            shutil.rmtree(layout.svg_cache, ignore_errors=True)
         manifest = Manifest(layout.build / "manifest.json")
         env = _env_key(layout)
         keys = {t: town_keys(layout, t, env) for t in all_ids}

@@ -268,9 +268,10 @@ def test_cold_then_incremental_then_force(layout: Layout) -> None:
 
 
 def test_a_worker_holds_no_more_after_each_job(layout: Layout) -> None:
-    """One kernel runs town after town: the worker's threads and open files are no more than
-    after the first job (papermill leaves a client open per notebook: 3 threads, 14 files and
-    12 MB a town)."""
+    """One kernel runs town after town: the worker's threads and open files do not grow with the
+    jobs (papermill leaves a client open per notebook: 3 threads, 14 files and 12 MB a town).
+    One transient thread or file is allowed: the runtime starts and ends helper threads of its
+    own, so an exact count is flaky; a leak of one job already exceeds the allowance."""
     import psutil
 
     from helpers.build import runner
@@ -284,7 +285,8 @@ def test_a_worker_holds_no_more_after_each_job(layout: Layout) -> None:
             held.append((me.num_threads(), me.num_fds()))
     finally:
         runner.drop_kernel()
-    assert all(t <= held[0][0] and f <= held[0][1] for t, f in held[1:]), held
+    threads, files = held[0]
+    assert all(t <= threads + 1 and f <= files + 1 for t, f in held[1:]), held
 
 @pytest.mark.slow
 def test_a_failing_town_does_not_stop_the_others(

@@ -108,7 +108,7 @@ class Chart:
     interactive: go.Figure | None = None
     key: str = ""
     cache: Path | None = None
-    _svgs: dict[tuple[int, bool], str] = field(default_factory=dict, repr=False)
+    _svgs: dict[int, str] = field(default_factory=dict, repr=False)
 
     @cached_property
     def figure(self) -> Figure | go.Figure:
@@ -125,30 +125,28 @@ class Chart:
             display(self.figure)
         display(Markdown(f"*{escape.md(self.caption)}*"))
 
-    def svg(self, layout: dict[str, float] = WIDE, text_as_paths: bool = False) -> str:
-        """The static figure as SVG: text as text (small, selectable; the page's fonts), or as
-        paths (for the PDF, which may lack the font). Drawn once per layout (its box, the plot
-        area and every label around it, is found as it is saved), or read from the ``cache``
-        folder (:func:`_cached`)."""
-        key = (id(layout), text_as_paths)
+    def svg(self, layout: dict[str, float] = WIDE) -> str:
+        """The static figure as SVG, its text as text (small, selectable; the page's fonts, and
+        the PDF's: Typst sets it in Noto CJK). Drawn once per layout (its box, the plot area and
+        every label around it, is found as it is saved), or read from the ``cache`` folder
+        (:func:`_cached`)."""
+        key = id(layout)
         if key not in self._svgs:
             def draw() -> str:
-                return self._svg(layout, text_as_paths)
+                return self._svg(layout)
 
             if self.cache is None or not self.key:
                 self._svgs[key] = draw()
             else:
                 shape = ("narrow" if layout is NARROW else "wide", sorted(layout.items()))
-                name = (Hasher("svg").text(self.key).text(_drawing_code())
-                        .text(repr((shape, text_as_paths))).key())
+                name = Hasher("svg").text(self.key).text(_drawing_code()).text(repr(shape)).key()
                 self._svgs[key] = _cached(self.cache / name[:2] / f"{name}.svg", draw)
         return self._svgs[key]
 
-    def _svg(self, layout: dict[str, float], text_as_paths: bool) -> str:
+    def _svg(self, layout: dict[str, float]) -> str:
         figure = self.figure if layout is WIDE or self.draw is None else self.draw(layout)
         buffer = io.StringIO()
-        with matplotlib.rc_context({"svg.fonttype": "path" if text_as_paths else "none",
-                                    "svg.hashsalt": "tsunagari"}):
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tsunagari"}):
             figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
         return re.sub(r"font-family: '[^']*'", f"font-family: {SVG_FONTS}", buffer.getvalue())
 

@@ -30,6 +30,7 @@ import pytest
 from helpers import paths
 from helpers.build import quarto
 from helpers.build.pipeline import Layout, Options, build
+from helpers.build.site import prefecture_anchor
 from helpers.towns import list_towns, load_town
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -255,23 +256,75 @@ def test_search_finds_pages(page: object, base_url: str) -> None:
 
 
 @pytest.mark.parametrize("town", list_towns())
-def test_search_and_menu_reach_every_town_from_another_page(page: object, base_url: str,
-                                                            town: str) -> None:
+def test_search_and_the_list_reach_every_town_from_another_page(page: object, base_url: str,
+                                                                town: str) -> None:
     """The site is assembled from shards (a cold build renders its pages on every worker): from
-    the comparison page, the search finds the town's page by its name and the towns menu opens
-    it."""
-    name = load_town(town).name.ja
+    the comparison page, the search finds the town's page by its name; the navigation bar's
+    「市町村一覧」 leads to the town under its prefecture, and the town page leads back there."""
+    t = load_town(town)
     page.goto(base_url + "compare.html", wait_until="networkidle")
+    navbar = page.eval_on_selector_all("nav.navbar a[href]", "els => els.map(e => e.href)")
+    assert len(navbar) == 5 and not any("/towns/" in h for h in navbar)  # no town, at any scale
     box = page.locator("#quarto-search input, input.aa-Input").first
     box.click()
-    box.fill(name)
+    box.fill(t.name.ja)
     page.wait_for_selector(".aa-Item", timeout=10_000)
     found = page.eval_on_selector_all(".aa-Item a[href]", "els => els.map(e => e.href)")
     assert any(f"/towns/{town}.html" in h for h in found), found
-    menu = page.locator(f"a.dropdown-item[href$='towns/{town}.html']")
-    page.goto(menu.evaluate("a => a.href"), wait_until="networkidle")
-    assert name in page.inner_text("h1")
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name="市町村一覧", exact=True).first.click()
+    page.wait_for_load_state("networkidle")
+    group = page.locator(f"section#{prefecture_anchor(t.prefecture)}")
+    assert group.locator("h3").inner_text() == t.prefecture
+    group.locator(f"a[href='towns/{town}.html']").click()
+    page.wait_for_load_state("networkidle")
+    assert t.name.ja in page.inner_text("h1")
+    back = page.get_by_role("navigation", name="パンくずリスト")
+    assert back.inner_text() == f"市町村一覧 › {t.prefecture}の市町村"
+    back.get_by_role("link", name=f"{t.prefecture}の市町村").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/index.html#{prefecture_anchor(t.prefecture)}")
+    assert group.locator(f"a[href='towns/{town}.html']").is_visible()
     assert page.errors == []
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_list_of_towns_filters_by_name_and_prefecture(browser, base_url: str,
+                                                          size: str) -> None:
+    """The filter is found by its label, typed into from the keyboard, and says how many towns
+    it found; prefectures without a match are hidden, with their entry in the jump list."""
+    towns = {t: load_town(t) for t in list_towns()}
+    with _open(browser, base_url, SIZES[size]) as page:
+        page.goto(base_url + "index.html", wait_until="networkidle")
+        box = page.get_by_label("市町村名・都道府県名で絞り込む")
+        status = page.get_by_role("status")
+        rows = page.locator("table.town-list tbody tr")
+
+        def shown() -> list[str]:
+            links = rows.locator("th a").evaluate_all(
+                "els => els.filter(e => e.offsetParent).map(e => e.getAttribute('href'))")
+            return sorted(h.removeprefix("towns/").removesuffix(".html") for h in links)
+
+        assert shown() == sorted(towns) and status.inner_text() == f"全{len(towns)}市町村"
+        box.focus()
+        page.keyboard.type("飯山")
+        assert shown() == ["iiyama"]
+        assert status.inner_text() == f"1市町村が見つかりました（全{len(towns)}市町村）"
+        visible = page.locator("section.prefecture:visible h3").all_inner_texts()
+        assert visible == ["長野県"]
+        jumps = page.locator(".prefecture-nav li:visible a").all_inner_texts()
+        assert jumps == ["長野県"]
+        _shot(page, f"index-filter-{size}")
+        box.fill("長野県")
+        assert shown() == sorted(t for t, town in towns.items() if town.prefecture == "長野県")
+        box.fill("ＩＩＹＡＭＡ")  # full-width, upper case: the English name
+        assert shown() == ["iiyama"]
+        box.fill("存在しない町")
+        assert shown() == [] and "当てはまる市町村はありません" in status.inner_text()
+        assert page.locator("section.prefecture:visible").count() == 0
+        box.fill("")
+        assert shown() == sorted(towns)
+        assert page.errors == []
 
 
 # --- a hostile town file, end to end: clean → report → site → browser ---
@@ -387,9 +440,8 @@ def test_hostile_town_page_shows_what_the_user_typed(browser, hostile, hostile_u
             assert district in text  # in the district tables, and the sentences name some
         alts = page.eval_on_selector_all("figure.chart img", "els => els.map(e => e.alt)")
         assert any(d in a for d in HOSTILE_DISTRICTS.values() for a in alts)  # alt text is text
-        menu = page.eval_on_selector_all(".dropdown-menu .dropdown-text",
-                                         "els => els.map(e => e.textContent.trim())")
-        assert HOSTILE_NAME in menu
+        back = page.get_by_role("navigation", name="パンくずリスト").inner_text()
+        assert back == f"市町村一覧 › {HOSTILE_PREFECTURE}の市町村"
 
 
 @pytest.mark.parametrize("name", ["index", "compare", "methods", "codebook"])
@@ -400,6 +452,8 @@ def test_hostile_town_on_the_other_pages(browser, hostile_url, name: str) -> Non
         assert HOSTILE_NAME in text
         if name == "index":
             assert f"{TRAVERSAL_NAME}（{HOSTILE_PREFECTURE}）：作成に失敗しました" in text
+            groups = page.locator("section.prefecture h3").all_inner_texts()
+            assert groups == ["大分県", HOSTILE_PREFECTURE]  # the 47 in code order, then others
             assert "sources[0] → file: 「../hostile/" in text
         if name == "compare":
             alts = page.eval_on_selector_all("figure.chart img", "els => els.map(e => e.alt)")

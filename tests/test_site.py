@@ -18,10 +18,12 @@ from helpers.build.site import (
     count,
     index_page,
     methods_page,
+    prefecture_anchor,
     prepare_notebook,
     rate_with_ci,
     site_config,
     stage_site,
+    town_intro,
 )
 from helpers.codebook import Codebook
 from helpers.towns import load_town
@@ -207,17 +209,85 @@ def test_methods_page_claims_no_household_adjustment_without_household(
         assert all("世帯" not in model["text"] for model in item["models"].values())
 
 
-def test_site_config_renders_only_staged_pages(tmp_path: Path) -> None:
-    pages = [Page("iiyama", load_town("iiyama")), Page("tsukumi", load_town("tsukumi"), error="x")]
+def test_site_config_renders_only_staged_pages_and_lists_no_town(tmp_path: Path) -> None:
     render = ["index.qmd", "towns/iiyama.ipynb", "methods.qmd", "codebook.qmd"]
-    config = yaml.safe_load(site_config(pages, render, tmp_path / "stage", tmp_path / "out"))
+    config = yaml.safe_load(site_config(render, tmp_path / "stage", tmp_path / "out"))
     assert config["project"]["render"] == render
     assert config["project"]["output-dir"] == "../out"
     assert config["lang"] == "ja" and config["execute"]["enabled"] is False
     navbar = config["website"]["navbar"]["left"]
-    assert {"href": "towns/iiyama.html", "text": "飯山市"} in navbar[1]["menu"]
-    assert len(navbar[1]["menu"]) == 1
-    assert all(i.get("href") != "compare.html" for i in navbar)  # no comparison was staged
+    assert [i["href"] for i in navbar] == ["index.html", "methods.html", "codebook.html"]
+    assert navbar[0]["text"] == "市町村一覧"  # no comparison was staged: no link to it
+    # the configuration every page is rendered with is the same for 1 town or 1,741
+    many = [*render[:1], *(f"towns/t{i}.ipynb" for i in range(1741)), "compare.ipynb",
+            *render[2:]]
+    config["project"].pop("render")
+    bigger = yaml.safe_load(site_config(many, tmp_path / "stage", tmp_path / "out"))
+    assert bigger["project"].pop("render") == many
+    assert [i["href"] for i in bigger["website"]["navbar"]["left"]] == [
+        "index.html", "compare.html", "methods.html", "codebook.html"]
+    bigger["website"]["navbar"]["left"].pop(1)
+    assert bigger == config
+
+
+def test_prefecture_anchors_depend_on_the_prefecture_alone() -> None:
+    assert [prefecture_anchor(p) for p in ("北海道", "長野県", "大分県", "沖縄県")] == [
+        "pref-01", "pref-20", "pref-44", "pref-47"]
+    other = prefecture_anchor("長野")  # not one of the 47 as written: an id of its own
+    assert re.fullmatch(r"pref-[0-9a-f]{10}", other) and other == prefecture_anchor("長野")
+    assert len({other, prefecture_anchor(IMG), prefecture_anchor("長野 ")}) == 3
+
+
+def test_index_groups_towns_by_prefecture_in_code_order(tmp_path: Path) -> None:
+    results = _results(tmp_path / "r.json")
+    odd = load_town("suzaka").model_copy(update={"id": "odd", "prefecture": "長野"})
+    towns = [load_town(t) for t in ("tsukumi", "iiyama", "noboribetsu", "suzaka")] + [odd]
+    text = index_page([Page(t.id, t, tmp_path / f"{t.id}.ipynb", results) for t in towns])
+    headings = re.findall(r"^### (.+) \{#(pref-\w+) \.prefecture\}$", text, re.M)
+    assert headings == [("北海道", "pref-01"), ("長野県", "pref-20"), ("大分県", "pref-44"),
+                        ("長野", prefecture_anchor("長野"))]
+    # each group's table holds its towns, in the order given; captions are numbered in order
+    groups = re.split(r"^### ", text, flags=re.M)[1:]
+    rows = [re.findall(r"<a href='towns/(\w+)\.html'>", g) for g in groups]
+    assert rows == [["noboribetsu"], ["iiyama", "suzaka"], ["tsukumi"], ["odd"]]
+    captions = re.findall(r"<caption id='tbl-towns-(\d)'>(表\d)　(\S+)の市町村の主な数値", text)
+    assert captions == [("1", "表1", "北海道"), ("2", "表2", "長野県"), ("3", "表3", "大分県"),
+                        ("4", "表4", "長野")]
+    jump = re.search(r"<nav class='prefecture-nav' aria-label='都道府県から探す'>(.*?)</nav>",
+                     text, re.S)
+    assert jump and re.findall(r"<li><a href='#(pref-\w+)'>(\S+?)</a>（(\d)）</li>", jump[1]) == [
+        (a, name, str(len(r))) for (name, a), r in zip(headings, rows, strict=True)]
+    assert "5市町村の報告があります（4都道府県）" in text
+    # the filter: labelled, its count announced, hidden until its script shows it
+    assert ("<div class='town-filter' hidden><label for='town-filter'>" in text
+            and "id='town-filter'" in text and "role='status'" in text)
+    assert "<script src='town-list.js' defer></script>" in text
+    iiyama = next(line for line in text.splitlines() if "towns/iiyama.html" in line)
+    assert "data-search='飯山市 Iiyama iiyama 長野県'" in iiyama
+
+
+def test_index_of_one_prefecture_has_no_jump_list(tmp_path: Path) -> None:
+    results = _results(tmp_path / "r.json")
+    pages = [Page(t, load_town(t), tmp_path / f"{t}.ipynb", results) for t in ("iiyama", "suzaka")]
+    text = index_page(pages)
+    assert "prefecture-nav" not in text
+    assert re.findall(r"^### .+$", text, re.M) == ["### 長野県 {#pref-20 .prefecture}"]
+    assert "2市町村の報告があります（1都道府県）" in text
+
+
+def test_a_town_page_links_back_to_its_prefecture_in_the_list(tmp_path: Path) -> None:
+    town = load_town("tsukumi")
+    intro = town_intro(Page("tsukumi", town, tmp_path / "t.ipynb"))
+    crumbs = _html(intro)
+    assert [t for t in crumbs.tags if t.startswith("<a ")] == [
+        "<a href='../index.html'>", "<a href='../index.html#pref-44'>"]
+    assert "".join(crumbs.text).split("\n")[1] == "市町村一覧 › 大分県の市町村"
+    assert "<nav class='town-breadcrumb' aria-label='パンくずリスト'>" in intro
+    assert "{#pref-44 .prefecture}" in index_page([Page("tsukumi", town, tmp_path / "t.ipynb")])
+    hostile = _hostile_town()
+    page = _html(town_intro(Page("iiyama", hostile, tmp_path / "i.ipynb")))
+    _no_user_elements(page)
+    assert f"{IMG}の市町村" in "".join(page.text)
 
 
 @pytest.mark.slow
@@ -257,6 +327,14 @@ def test_quarto_renders_the_staged_site_without_code(
     for name in ("index", "compare", "methods", "codebook"):
         assert (out / f"{name}.html").exists()
     assert "飯山市" in (out / "search.json").read_text(encoding="utf-8")
+    # the home page: the town in its prefecture's section, the filter's script beside it
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<section id="pref-20" class="[^"]*\bprefecture\b', index)
+    assert '<script src="town-list.js" defer' in index and (out / "town-list.js").is_file()
+    assert '<a href="../index.html#pref-20">長野県の市町村</a>' in town
+    navbar = re.search(r'<nav class="navbar.*?</nav>', town, re.S)[0]  # the brand, then 4 pages
+    assert re.findall(r'href="([^"]+)"', navbar) == [f"../{name}.html" for name in (
+        "index", "index", "compare", "methods", "codebook")]
 
 
 # --- user strings are text ---
@@ -343,7 +421,7 @@ def test_methods_and_codebook_pages_show_hostile_strings_as_text(codebook: Codeb
     assert faces and SCRIPT in "".join(book.text)
 
 
-def test_front_matter_and_navbar_hold_escaped_titles(tmp_path: Path) -> None:
+def test_front_matter_and_intro_hold_escaped_titles(tmp_path: Path) -> None:
     from helpers import escape
 
     town = _hostile_town()
@@ -355,6 +433,5 @@ def test_front_matter_and_navbar_hold_escaped_titles(tmp_path: Path) -> None:
     assert front["title"] == escape.meta(f"{SCRIPT}（{IMG}）")
     assert front["subtitle"] == escape.meta(f"{SPECIALS} 調査（合成データ）")
     assert "{{<" not in front["subtitle"].replace("\\", "")  # no shortcode for Quarto to run
-    config = yaml.safe_load((stage / "_quarto.yml").read_text(encoding="utf-8"))
-    menu = config["website"]["navbar"]["left"][1]["menu"]
-    assert menu == [{"href": "towns/iiyama.html", "text": escape.meta(SCRIPT)}]
+    intro = "".join(staged["cells"][1]["source"])
+    assert intro.startswith("```{=html}") and escape.html(IMG) in intro and IMG not in intro

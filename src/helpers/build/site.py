@@ -3,8 +3,9 @@
 The project's ``_quarto.yml`` and ``site/`` hold the committed configuration and page sources.
 ``stage_site`` copies them into ``build/site/`` with the pages generated for this build:
 
-- ``index.qmd``: every town with its key figures (from ``results.json``), links to its page and
-  its Excel tables, and the towns whose build failed, with the reason;
+- ``index.qmd``: every town with its key figures (from ``results.json``), grouped by prefecture
+  with a filter, links to its page and its Excel tables, and the towns whose build failed, with
+  the reason: the way to reach a town at any number of towns (the navigation bar lists none);
 - ``towns/<id>.ipynb`` and ``compare.ipynb``: the executed notebooks, titled from the parameter
   file, with stderr and warnings dropped (their charts are static SVG: no chart library loads);
 - ``pdf/<id>.qmd``: each town's printed report (written by its report notebook), which the same
@@ -15,6 +16,7 @@ The project's ``_quarto.yml`` and ``site/`` hold the committed configuration and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -198,12 +200,19 @@ def prepare_notebook(
     dest.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
 
 
-def town_intro(page: Page) -> str | None:
-    """The Markdown placed at the top of a town page: download links of its printed report (PDF)
+def town_intro(page: Page) -> str:
+    """The Markdown placed at the top of a town page: the way back to the list of towns (its
+    prefecture's group on the home page), then the download links of its printed report (PDF)
     and its Excel tables, those that exist.
 
     (The report notebook itself says when its data are synthetic; the subtitle says it too.)
     """
+    assert page.town is not None
+    prefecture = page.town.prefecture
+    back = ("```{=html}\n<nav class='town-breadcrumb' aria-label='パンくずリスト'>"
+            "<a href='../index.html'>市町村一覧</a> › "
+            f"<a href='../index.html#{prefecture_anchor(prefecture)}'>"
+            f"{escape.html(prefecture)}の市町村</a></nav>\n```\n")
     links = []
     if page.print_source is not None:
         links.append(f"[印刷用の報告（PDF、A4）](../pdf/{quote(page.id)}.pdf)"
@@ -211,7 +220,7 @@ def town_intro(page: Page) -> str | None:
     if page.xlsx is not None:
         links.append(f"[集計表（Excel）](../downloads/{quote(xlsx_name(page.id))})"
                      "{.btn .btn-outline-primary .download}")
-    return "\n".join(links) + "\n" if links else None
+    return back + ("\n" + "\n".join(links) + "\n" if links else "")
 
 
 # --- generated pages ---
@@ -226,40 +235,78 @@ def _read_results(path: Path | None) -> dict[str, Any]:
         return {}
 
 
+#: The prefectures in the order of their codes (JIS X 0401), the order of the home page's groups.
+PREFECTURES = (
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
+    "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県",
+    "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府",
+    "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
+    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
+    "鹿児島県", "沖縄県",
+)  # fmt: skip
+#: The columns of the home page's tables of towns (all but the first and last hold numbers).
+INDEX_COLUMNS = ("市町村", "回答者数", "回収率", "孤独感がある（重み付けなし、95%信頼区間）",
+                 "孤独感がある（重み付け）", "しばしば・常にある（重み付けなし）", "集計表")
+
+
+def prefecture_anchor(prefecture: str) -> str:
+    """The id of a prefecture's group on the home page: ``pref-20`` (its code) for 長野県, an id
+    made from the name itself for any other spelling. It depends on nothing else, so a town page
+    links to its group whatever other towns the site has."""
+    if prefecture in PREFECTURES:
+        return f"pref-{PREFECTURES.index(prefecture) + 1:02d}"
+    return "pref-" + hashlib.sha256(prefecture.encode("utf-8")).hexdigest()[:10]
+
+
+def by_prefecture(pages: Iterable[Page]) -> dict[str, list[Page]]:
+    """Published towns grouped by prefecture: the 47 in code order, then other spellings by
+    name; the towns of a group in the order given."""
+    groups: dict[str, list[Page]] = {}
+    for p in pages:
+        if p.error is None and p.town is not None:
+            groups.setdefault(p.town.prefecture, []).append(p)
+    rank = {name: i for i, name in enumerate(PREFECTURES)}
+    return {k: groups[k] for k in sorted(groups, key=lambda k: (rank.get(k, len(rank)), k))}
+
+
+def _town_row(p: Page, label: str) -> str:
+    """A town's row of the home page: its name (linked), key figures and Excel download."""
+    r = _read_results(p.results)
+    t = p.town
+    assert t is not None
+    mc = int(r.get("min_cell") or t.report.min_cell)
+    headline = r.get("headline") or {}
+    weighted = (r.get("headline_weighted") or {}).get("lonely")
+    rate = r.get("response_rate", percent(t.survey.response_rate))
+    name = escape.html(label) + ("（合成データ）" if t.synthetic else "")
+    xlsx = f"<a href='downloads/{quote(xlsx_name(t.id))}'>Excel</a>" if p.xlsx is not None else "—"
+    weighted_text = (rate_with_ci(weighted, 0) if weighted and weighted.get("p") is not None
+                     else "重み付けなし")
+    search = escape.html(" ".join((label, t.name.en, t.id, t.prefecture)))
+    return (
+        f"<tr data-search='{search}'><th scope='row'><a href='towns/{t.id}.html'>{name}</a></th>"
+        f"<td class='num'>{count(r.get('n'), mc)}</td><td class='num'>{fmt_percent(rate)}</td>"
+        f"<td class='num'>{rate_with_ci(headline.get('lonely'), mc)}</td>"
+        f"<td class='num'>{weighted_text}</td>"
+        f"<td class='num'>{rate_with_ci(headline.get('often_always'), mc)}</td>"
+        f"<td>{xlsx}</td></tr>"
+    )
+
+
 def index_page(pages: Iterable[Page]) -> str:
-    """The home page: a table of the published towns and a list of the failed ones."""
-    ok = [p for p in pages if p.error is None and p.town is not None]
+    """The home page: the published towns by prefecture (a jump list to each prefecture when
+    there are several, a filter by name), and a list of the failed ones.
+
+    Its size grows with the towns; no other page's does (the navigation bar lists no town).
+    """
+    pages = list(pages)
     failed = [p for p in pages if p.error is not None]
-    columns = ["市町村", "都道府県", "回答者数", "回収率",
-               "孤独感がある（重み付けなし、95%信頼区間）", "孤独感がある（重み付け）",
-               "しばしば・常にある（重み付けなし）", "集計表"]
-    numeric = {"回答者数", "回収率"} | {c for c in columns if c.startswith(("孤独感", "しばしば"))}
+    groups = by_prefecture(pages)
+    labels = _labels(p for group in groups.values() for p in group)
+    numeric = INDEX_COLUMNS[1:-1]
     head = "".join(f"<th scope='col'{' class=num' if c in numeric else ''}>{c}</th>"
-                   for c in columns)
-    rows = []
-    labels = _labels(ok)
-    for p in ok:
-        r = _read_results(p.results)
-        t = p.town
-        mc = int(r.get("min_cell") or t.report.min_cell)
-        headline = r.get("headline") or {}
-        weighted = (r.get("headline_weighted") or {}).get("lonely")
-        rate = r.get("response_rate", percent(t.survey.response_rate))
-        name = escape.html(labels[t.id]) + ("（合成データ）" if t.synthetic else "")
-        xlsx = (
-            f"<a href='downloads/{quote(xlsx_name(t.id))}'>Excel</a>" if p.xlsx is not None else "—"
-        )
-        weighted_text = (rate_with_ci(weighted, 0) if weighted and weighted.get("p") is not None
-                         else "重み付けなし")
-        rows.append(
-            f"<tr><th scope='row'><a href='towns/{t.id}.html'>{name}</a></th>"
-            f"<td>{escape.html(t.prefecture)}</td>"
-            f"<td class='num'>{count(r.get('n'), mc)}</td><td class='num'>{fmt_percent(rate)}</td>"
-            f"<td class='num'>{rate_with_ci(headline.get('lonely'), mc)}</td>"
-            f"<td class='num'>{weighted_text}</td>"
-            f"<td class='num'>{rate_with_ci(headline.get('often_always'), mc)}</td>"
-            f"<td>{xlsx}</td></tr>"
-        )
+                   for c in INDEX_COLUMNS)
+    n_towns = sum(map(len, groups.values()))
     text = [
         "---",
         "title: 孤独・孤立に関する実態調査　市町村別の報告",
@@ -275,16 +322,37 @@ def index_page(pages: Iterable[Page]) -> str:
         "",
         "## 市町村一覧",
         "",
-        "```{=html}",
-        "<div class='table-scroll' role='region' tabindex='0' aria-labelledby='tbl-towns'>",
-        "<table class='table table-sm town-list'><caption id='tbl-towns'>表1　市町村別の"
-        f"主な数値</caption><thead><tr>{head}</tr></thead><tbody>",
-        *rows,
-        "</tbody></table></div>",
-        "```",
+        f"{n_towns:,}市町村の報告があります（{len(groups):,}都道府県）。市町村名から各市町村のページへ"
+        "進みます。報告の本文は、上の検索欄でも探せます。",
         "",
-        "[市町村の比較](compare.html)を見る。",
+        "```{=html}",
+        "<div class='town-filter' hidden><label for='town-filter'>市町村名・都道府県名で絞り込む"
+        "</label><input type='search' id='town-filter' class='form-control' autocomplete='off' "
+        "aria-describedby='town-filter-status'>"
+        "<p id='town-filter-status' role='status' aria-live='polite'></p></div>",
+        "<script src='town-list.js' defer></script>",
     ]
+    if len(groups) > 1:
+        text += ["<nav class='prefecture-nav' aria-label='都道府県から探す'><ul>",
+                 *(f"<li><a href='#{prefecture_anchor(pref)}'>{escape.html(pref)}</a>"
+                   f"（{len(group):,}）</li>" for pref, group in groups.items()),
+                 "</ul></nav>"]
+    text.append("```")
+    for k, (pref, group) in enumerate(groups.items(), start=1):
+        text += [
+            "",
+            f"### {escape.meta(pref)} {{#{prefecture_anchor(pref)} .prefecture}}",
+            "",
+            "```{=html}",
+            "<div class='table-scroll' role='region' tabindex='0' "
+            f"aria-labelledby='tbl-towns-{k}'>",
+            f"<table class='table table-sm town-list'><caption id='tbl-towns-{k}'>表{k}　"
+            f"{escape.html(pref)}の市町村の主な数値</caption><thead><tr>{head}</tr></thead><tbody>",
+            *(_town_row(p, labels[p.id]) for p in group),
+            "</tbody></table></div>",
+            "```",
+        ]
+    text += ["", "[市町村の比較](compare.html)を見る。"]
     if failed:
         text += ["", "## 今回作成できなかった市町村", "", "```{=html}", "<ul class='failed-towns'>"]
         for p in failed:
@@ -573,23 +641,16 @@ def site_url() -> str:
     return url if not url or url.endswith("/") else url + "/"
 
 
-def site_config(pages: Iterable[Page], render: list[str], stage: Path, out_dir: Path) -> str:
-    """``_quarto.yml`` for the staged project: output dir, render list, site address and the
-    towns menu."""
+def site_config(render: list[str], stage: Path, out_dir: Path) -> str:
+    """``_quarto.yml`` for the staged project: output dir, render list, site address, and a
+    navigation bar without the pages not staged (no comparison when it failed)."""
     config = yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
     config["project"]["output-dir"] = os.path.relpath(out_dir, stage)
     config["website"]["site-url"] = site_url()
     config["project"]["render"] = render
-    shown = [p for p in pages if p.error is None and p.town is not None]
-    labels = _labels(shown)
-    menu = [{"href": f"towns/{p.id}.html", "text": escape.meta(labels[p.id])} for p in shown]
-    items = config["website"]["navbar"]["left"]
-    for item in items:
-        if "menu" in item:
-            item["menu"] = menu
     config["website"]["navbar"]["left"] = [
-        {**i, "href": html_name(i["href"])} if "href" in i else i
-        for i in items if i.get("href", render[0]) in render and i.get("menu") != []
+        {**i, "href": html_name(i["href"])}
+        for i in config["website"]["navbar"]["left"] if i["href"] in render
     ]
     return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
 
@@ -641,5 +702,5 @@ def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Pa
         prepare_notebook(compare, stage / "compare.ipynb", meta)
         render.append("compare.ipynb")
     render += ["methods.qmd", "codebook.qmd"]
-    (stage / "_quarto.yml").write_text(site_config(pages, render, stage, out_dir), encoding="utf-8")
+    (stage / "_quarto.yml").write_text(site_config(render, stage, out_dir), encoding="utf-8")
     return stage

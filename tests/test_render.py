@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import paths
 from helpers.build import quarto
 from helpers.build.pipeline import Layout, Options, build
 from helpers.build.render import (
@@ -99,6 +100,39 @@ def test_plan_renders_changed_pages_and_everything_when_a_shared_file_changed(
     assert not again.cold and again.render == ["towns/b.ipynb"]
     (stage / "styles.css").write_text("a { color: red }", encoding="utf-8")
     assert plan(stage, site, state, None).cold
+
+
+def _set_pages(stage: Path, pages: list[str], **website: object) -> None:
+    config = yaml.safe_load((stage / "_quarto.yml").read_text(encoding="utf-8"))
+    config["project"]["render"] = pages
+    config["website"] = website
+    (stage / "_quarto.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
+def test_plan_adds_and_removes_pages_without_rendering_the_others(tmp_path: Path) -> None:
+    """The list of pages is not shared (no page shows it): a page added is rendered alone, a
+    page removed is rendered nowhere and its outputs go; the configuration without the list is
+    shared."""
+    stage = _stage(tmp_path, {"index.qmd": 1, "towns/a.ipynb": 2, "towns/b.ipynb": 3})
+    site, state = tmp_path / "site", tmp_path / "render.json"
+    site.mkdir()
+    (site / "index.html").write_text("")
+    _set_pages(stage, ["index.qmd", "towns/a.ipynb", "towns/b.ipynb"], title="つながり")
+    plan(stage, site, state, None).save(state)
+    (stage / "towns" / "c.ipynb").write_bytes(b"new town")
+    _set_pages(stage, ["index.qmd", "towns/a.ipynb", "towns/b.ipynb", "towns/c.ipynb"],
+               title="つながり")
+    added = plan(stage, site, state, None)
+    assert not added.cold and added.render == ["towns/c.ipynb"] and added.removed == []
+    added.save(state)
+    (stage / "towns" / "b.ipynb").unlink()
+    _set_pages(stage, ["index.qmd", "towns/a.ipynb", "towns/c.ipynb"], title="つながり")
+    removed = plan(stage, site, state, None)
+    assert not removed.cold and removed.render == [] and removed.removed == ["towns/b.ipynb"]
+    assert removed.pages == ["index.qmd", "towns/a.ipynb", "towns/c.ipynb"]
+    removed.save(state)
+    _set_pages(stage, ["index.qmd", "towns/a.ipynb", "towns/c.ipynb"], title="つながり２")
+    assert plan(stage, site, state, None).cold  # the rest of the configuration is on every page
 
 
 # --- the real render ---
@@ -195,6 +229,51 @@ def test_sharded_then_incremental_render_equals_one_render(
 
     nothing = build(Options(workers=2), layout)
     assert nothing.site == "up to date" and nothing.towns == {}
+
+    # a town added: its page, and the pages that show every town, nothing else
+    shutil.copy(paths.TOWNS / "tsuruoka.yml", layout.towns_config / "tsuruoka.yml")
+    (layout.raw / "tsuruoka").mkdir()
+    (layout.raw / "tsuruoka" / "export.csv").write_text("id,sex\ntsuruoka-1,1\n", "utf-8")
+    before = _files(layout.site)
+    added = build(Options(workers=2), layout)
+    assert added.exit_code == 0 and list(added.towns) == ["tsuruoka"], added.messages
+    assert added.site.startswith("rendered 5 of 8 pages"), added.site
+    after = _files(layout.site)
+    assert sorted(set(after) - set(before)) == ["downloads/tsuruoka_集計表.xlsx",
+                                                "towns/tsuruoka.html"]
+    assert _changed(before, after) == ["codebook.html", "compare.html", "index.html",
+                                       "methods.html", "search.json", "sitemap.xml"]
+    assert _same_inodes(before, after, ["towns/iiyama.html", "towns/suzaka.html",
+                                        "towns/tsukumi.html"])
+    _same_site(layout.site, _single_render(layout.build / "site", tmp_path / "single-added"))
+
+    # a town removed: its page and its entries go, the pages that show every town change
+    (layout.towns_config / "suzaka.yml").unlink()
+    before = after
+    removed = build(Options(workers=2), layout)
+    assert removed.exit_code == 0, removed.messages
+    assert removed.site.startswith("rendered 4 of 7 pages"), removed.site
+    after = _files(layout.site)
+    assert sorted(set(before) - set(after)) == ["downloads/suzaka_集計表.xlsx",
+                                                "towns/suzaka.html"]
+    assert set(after) <= set(before) and "suzaka" not in json.dumps(_search(layout.site))
+    assert _same_inodes(before, after, ["towns/iiyama.html", "towns/tsukumi.html",
+                                        "towns/tsuruoka.html"])
+    _same_site(layout.site, _single_render(layout.build / "site", tmp_path / "single-removed"))
+
+
+def _files(site: Path) -> dict[str, tuple[int, bytes]]:
+    return {f.relative_to(site).as_posix(): (f.stat().st_ino, f.read_bytes())
+            for f in site.rglob("*") if f.is_file()}
+
+
+def _changed(before: dict[str, tuple[int, bytes]], after: dict[str, tuple[int, bytes]]) -> list:
+    return sorted(f for f in set(before) & set(after) if before[f][1] != after[f][1])
+
+
+def _same_inodes(before: dict, after: dict, files: list[str]) -> bool:
+    """The files were not written again: the earlier site's files, hard-linked."""
+    return all(before[f][0] == after[f][0] and before[f][1] == after[f][1] for f in files)
 
 
 # --- the audit of an incremental build ---

@@ -9,10 +9,14 @@ One ``quarto render`` of the whole site runs in one process (about 3.5 s to star
   folder (``pdf/<id>_figures``); every other staged file is *shared* (configuration, theme,
   styles), except ``downloads/``, which is copied into the site as it is (as Quarto copies a
   resource);
-- the render is *cold* (every page) when there is no earlier site or a shared file, the list
-  of pages or Quarto changed (the navigation bar is on every page); otherwise only the pages
-  whose sources changed are rendered, over a copy of the earlier site made of hard links, so
-  every other file stays byte-identical;
+- the render is *cold* (every page) when there is no earlier site or a shared file (the
+  configuration without its render list, which only says which pages there are) or Quarto
+  changed; otherwise only the pages whose sources changed are rendered, over a copy of the
+  earlier site made of hard links, so every other file stays byte-identical, and the outputs of
+  pages no longer staged are removed. The list of pages is not shared: a page's output depends
+  on its sources and the configuration only (no entry per page in the navigation bar, no
+  sidebar, no listing; the search index and the sitemap are merged), so adding or removing a
+  town renders only the pages whose sources changed with it;
 - each shard is a project of its own (``build/shards/<k>``: the shared files, its pages, a
   render list of its pages) with its own output folder, so shards render at the same time
   without colliding; pages link to each other by address (``towns/x.html``), never by source,
@@ -30,7 +34,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -56,13 +60,15 @@ PAGES_PER_SHARD = 60
 @dataclass(frozen=True)
 class Plan:
     """What to render: ``pages`` (the site's pages in render order), ``render`` (those to render
-    now), ``cold`` (every page, into an empty site) and the keys to remember afterwards."""
+    now), ``cold`` (every page, into an empty site), ``removed`` (pages of the earlier site no
+    longer staged, whose outputs go) and the keys to remember afterwards."""
 
     pages: list[str]
     render: list[str]
     cold: bool
     shared: str
     keys: dict[str, str]
+    removed: list[str] = field(default_factory=list)
 
     def save(self, state: Path) -> None:
         """Remember what the site was rendered from (after the site is in place)."""
@@ -103,13 +109,21 @@ def _quarto_version(exe: Path | None) -> str:
     return version.read_text(encoding="utf-8") if version.is_file() else str(exe.resolve())
 
 
+def shared_config(stage: Path) -> str:
+    """The staged ``_quarto.yml`` as every page is rendered with it: without its render list."""
+    config = yaml.safe_load((stage / "_quarto.yml").read_text(encoding="utf-8"))
+    config["project"].pop("render", None)
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=True)
+
+
 def plan(stage: Path, site: Path, state: Path, exe: Path | None) -> Plan:
     """Which pages of ``stage`` to render, given the site rendered earlier and its ``state``."""
     pages = render_list(stage)
+    config = stage / "_quarto.yml"
     shared = (
         Hasher("site-shared")
-        .text("\n".join(pages) + _quarto_version(exe))
-        .files([Path(__file__), *_shared_files(stage, pages)])
+        .text(shared_config(stage) + _quarto_version(exe))
+        .files([Path(__file__), *(f for f in _shared_files(stage, pages) if f != config)])
         .key()
     )
     keys = {p: Hasher("page").files(page_sources(stage, p)).key() for p in pages}
@@ -119,7 +133,8 @@ def plan(stage: Path, site: Path, state: Path, exe: Path | None) -> Plan:
         earlier = {}
     cold = earlier.get("shared") != shared or not (site / "index.html").exists()
     old = {} if cold else earlier.get("pages", {})
-    return Plan(pages, [p for p in pages if old.get(p) != keys[p]], cold, shared, keys)
+    return Plan(pages, [p for p in pages if old.get(p) != keys[p]], cold, shared, keys,
+                [p for p in old if p not in keys])
 
 
 def split(
@@ -246,14 +261,14 @@ def assemble(
     stage: Path, plan: Plan, shards: Sequence[Path], earlier: Path, new: Path, site_url: str
 ) -> None:
     """Write the site into ``new``: ``earlier`` (hard links) unless the render is cold, without
-    the outputs of the pages rendered again, then the shards' outputs, the downloads, and the
-    merged search index and sitemap."""
+    the outputs of the pages rendered again or removed, then the shards' outputs, the downloads,
+    and the merged search index and sitemap."""
     shutil.rmtree(new, ignore_errors=True)
     if plan.cold or not earlier.exists():
         new.mkdir(parents=True)
     else:
         shutil.copytree(earlier, new, copy_function=os.link)
-        for page in plan.render:
+        for page in [*plan.render, *plan.removed]:
             for out in page_outputs(new, page):
                 shutil.rmtree(out) if out.is_dir() else out.unlink()
     outputs = [s / SHARD_OUTPUT for s in shards]

@@ -7,6 +7,9 @@ names made unique), for each N in one run:
 - no-change rebuild (a new process, interpreter start included);
 - one town changed (its parameter file: returns, so its page, the index and the methods page
   change): the rebuild's time against that town's own time in it;
+- a town added (one copy more), then removed: each rebuild's time and what the render did
+  (every page, or which share of them); the size of a town's page, of its navigation bar and of
+  all the site's HTML pages after the cold build;
 - at the N given with --native: the Quarto-native way on the same notebook (`tsunagari clean`,
   then `quarto render municipal_report.ipynb --execute -P town:…` per town, as many at a time
   as workers; pages only, no site).
@@ -81,15 +84,18 @@ def make_project(root: Path, n: int) -> dict[str, str]:
     shutil.copy(paths.ROOT / "_quarto.yml", root / "_quarto.yml")
     copies = town_copies(n)
     for k, (town, sample) in enumerate(copies.items(), start=1):
-        text = (paths.TOWNS / f"{sample}.yml").read_text(encoding="utf-8")
-        ja = load_town(sample).name.ja
-        text = re.sub(r"^id: .*$", f"id: {town}", text, flags=re.M)
-        text = re.sub(r"^name: \{ja: [^,]*,", f"name: {{ja: {unique_name(ja, k)},", text,
-                      flags=re.M)
-        (root / "config" / "towns" / f"{town}.yml").write_text(text, encoding="utf-8")
-        shutil.copytree(paths.raw_dir(sample), root / "data" / "raw" / town,
-                        copy_function=os.link)
+        copy_town(root, town, sample, k)
     return copies
+
+
+def copy_town(root: Path, town: str, sample: str, k: int) -> None:
+    """The parameter file of ``sample`` as ``town`` (named with ``k``), its raw files linked."""
+    text = (paths.TOWNS / f"{sample}.yml").read_text(encoding="utf-8")
+    ja = load_town(sample).name.ja
+    text = re.sub(r"^id: .*$", f"id: {town}", text, flags=re.M)
+    text = re.sub(r"^name: \{ja: [^,]*,", f"name: {{ja: {unique_name(ja, k)},", text, flags=re.M)
+    (root / "config" / "towns" / f"{town}.yml").write_text(text, encoding="utf-8")
+    shutil.copytree(paths.raw_dir(sample), root / "data" / "raw" / town, copy_function=os.link)
 
 
 def env(root: Path) -> dict[str, str]:
@@ -187,6 +193,24 @@ def one_town(root: Path, town: str, workers: int, returned: int) -> dict:
     return run
 
 
+def town_added_and_removed(root: Path, n: int, workers: int) -> tuple[dict, dict]:
+    """A town more (the next copy), rebuilt; then the same town removed, rebuilt."""
+    town, sample = next(reversed(town_copies(n + 1).items()))
+    copy_town(root, town, sample, n + 1)
+    added = build_run(root, workers, force=False, shards=None)
+    (root / "config" / "towns" / f"{town}.yml").unlink()
+    shutil.rmtree(root / "data" / "raw" / town)
+    return added, build_run(root, workers, force=False, shards=None)
+
+
+def page_sizes(site: Path, town: str) -> dict[str, int]:
+    """Bytes of a town's page, of its navigation bar, and of all the site's HTML pages."""
+    page = (site / "towns" / f"{town}.html").read_text(encoding="utf-8")
+    navbar = re.search(r'<nav class="navbar.*?</nav>', page, re.S)
+    return {"town_page": len(page.encode()), "navbar": len(navbar[0].encode()) if navbar else 0,
+            "all_html": sum(f.stat().st_size for f in site.rglob("*.html"))}
+
+
 def native(root: Path, copies: dict[str, str], workers: int) -> float:
     """`tsunagari clean`, then one `quarto render … --execute -P town:…` per town (its own copy
     of the notebook: two renders of one file collide), ``workers`` at a time; seconds."""
@@ -229,6 +253,7 @@ def bench_n(n: int, args: argparse.Namespace) -> dict:
             single.append(cold(root, args.workers, shards=1))
         sharded.append(cold(root, args.workers, shards=None))
     result["cold"] = sharded[-1]
+    result["sizes"] = page_sizes(root / "reports" / "site", next(iter(copies)))
     result["cold_s"] = median(sharded, lambda r: r["s"])
     result["cold_peak_mb"] = max((r["peak_mb"] for r in sharded), key=lambda m: m["pss"])
     if single:
@@ -246,6 +271,7 @@ def bench_n(n: int, args: argparse.Namespace) -> dict:
     result["one_town_s"] = median(changed, lambda r: r["s"])
     result["one_town_own_s"] = median(changed, lambda r: r["town_s"])
     result["one_town_extra_s"] = median(changed, lambda r: r["s"] - r["town_s"])
+    result["added"], result["removed"] = town_added_and_removed(root, n, args.workers)
     result["load_after"] = os.getloadavg()[0]
     return result
 
@@ -271,6 +297,13 @@ def report(results: list[dict], workers: int) -> None:
     print("peak memory (PSS, MB) of each part of the cold build, each at its own peak")
     for r in results:
         print(f"  N={r['n']:>4}: " + ", ".join(f"{k} {r['cold_peak_mb'][k]:.0f}" for k in PARTS))
+    print("a town's page: bytes (its navigation bar); all HTML pages of the site; a town added, "
+          "then removed: seconds (what the render did)")
+    for r in results:
+        s, added, removed = r["sizes"], r["added"], r["removed"]
+        print(f"  N={r['n']:>4}: {s['town_page'] / 1e3:.0f} kB ({s['navbar'] / 1e3:.1f} kB); "
+              f"{s['all_html'] / 1e6:.1f} MB; added {added['s']:.1f} s ({added['site']}), "
+              f"removed {removed['s']:.1f} s ({removed['site']})")
     print("marginal cost per town between N values (cold build)")
     for a, b in itertools.pairwise(results):
         per = (b["cold_s"] - a["cold_s"]) / (b["n"] - a["n"])

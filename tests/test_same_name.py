@@ -68,5 +68,10 @@ def test_two_towns_with_one_name_build_side_by_side(tmp_path: Path) -> None:
         assert f"towns/{town}.html" in index and f"{ja}（{pref}）" in index
         page = (site / "towns" / f"{town}.html").read_text(encoding="utf-8")
         assert f"<title>{ja}（{pref}）" in page
-    assert index.count("府中市（東京都）") >= 2  # the menu and the list
+    for town, (ja, pref, _) in TOWNS.items():  # each in its prefecture's table, labelled
+        row = re.search(rf"<tr><th scope=\"row\"><a href=\"towns/{town}\.html\">([^<]*)</a>",
+                        index)
+        assert row and row[1] == f"{ja}（{pref}）（合成データ）", row
+    sections = re.findall(r'<section id="(pref-\d\d)" class="level3 prefecture">', index)
+    assert sections == ["pref-13", "pref-34"]  # 東京都, then 広島県: in code order
     assert "audit" in run.stdout and "passed" in run.stdout

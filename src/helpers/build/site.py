@@ -282,9 +282,8 @@ def _town_row(p: Page, label: str) -> str:
     xlsx = f"<a href='downloads/{quote(xlsx_name(t.id))}'>Excel</a>" if p.xlsx is not None else "—"
     weighted_text = (rate_with_ci(weighted, 0) if weighted and weighted.get("p") is not None
                      else "重み付けなし")
-    search = escape.html(" ".join((label, t.name.en, t.id, t.prefecture)))
     return (
-        f"<tr data-search='{search}'><th scope='row'><a href='towns/{t.id}.html'>{name}</a></th>"
+        f"<tr><th scope='row'><a href='towns/{t.id}.html'>{name}</a></th>"
         f"<td class='num'>{count(r.get('n'), mc)}</td><td class='num'>{fmt_percent(rate)}</td>"
         f"<td class='num'>{rate_with_ci(headline.get('lonely'), mc)}</td>"
         f"<td class='num'>{weighted_text}</td>"

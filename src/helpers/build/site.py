@@ -648,8 +648,8 @@ def site_config(render: list[str], stage: Path, out_dir: Path) -> str:
     config["website"]["site-url"] = site_url()
     config["project"]["render"] = render
     config["website"]["navbar"]["left"] = [
-        {**i, "href": html_name(i["href"])}
-        for i in config["website"]["navbar"]["left"] if i["href"] in render
+        {**i, "href": html_name(i["href"])} if "href" in i else i
+        for i in config["website"]["navbar"]["left"] if i.get("href", render[0]) in render
     ]
     return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
 

@@ -237,8 +237,8 @@ def test_an_impossible_age_is_set_to_missing_and_the_respondent_kept(tmp_path, g
     assert result.report["variables"]["age"]["invalid"] == 1
     assert result.report["invalid_values"][0]["row"] == 8
     md = (tmp_path / "out" / "cleaning_report.md").read_text("utf-8")
-    reason = escape.md("age 150 outside the survey's range 18–110")
-    assert f"| {escape.md('郵送.xlsx')} | 8 | 年齢 | 150 | {reason} |" in md
+    reason = "age 150 outside the survey's range 18–110"
+    assert escape.md_row(["郵送.xlsx", 8, "年齢", 150, reason]) in md
 
 
 def test_an_inconsistent_household_sets_both_answers_to_missing(tmp_path, good):
@@ -303,8 +303,9 @@ def test_the_verification_view_shows_each_code_and_what_it_became(tmp_path, good
     mail = _lines(good.report, "sex")[0]
     assert mail.startswith("  sex ← 「性別」: ") and "→" not in mail  # plain labels
     md = (good.out_dir / "cleaning_report.md").read_text("utf-8")
-    web_csv, q_lonely, n = escape.md("web.csv"), escape.md("q_lonely"), counts["決してない"]
-    assert f"| {web_csv} | lonely_direct | {q_lonely} | 1 | 決してない | {n} |" in md
+    web_csv, q_lonely, n = "web.csv", "q_lonely", counts["決してない"]
+    row = escape.md_row([web_csv, "lonely_direct", q_lonely, 1, "決してない", n])
+    assert row in md
 
 
 def test_an_spss_file_reads_its_value_labels_and_declared_missing_codes(tmp_path, good):

@@ -7,7 +7,8 @@ reader sees the characters the user typed: never an element, a formula, emphasis
 Each target has one function here; nothing else puts a user string into markup.
 
 - ``md``: Markdown (notebook text, generated pages, pipe-table cells; Pandoc and CommonMark):
-  every ASCII punctuation character backslash-escaped, line breaks made spaces;
+  every ASCII punctuation character backslash-escaped, line breaks made spaces; ``md_row``: a
+  pipe-table row of such cells;
 - ``meta``: Quarto metadata (front matter, navbar): ``md``, and the shortcode delimiters
   ``{{<`` ``>}}`` split (Quarto runs shortcodes on parsed metadata: 「{{< env HOME >}}」 in a
   title would print an environment variable);
@@ -31,6 +32,7 @@ from __future__ import annotations
 import html as _html
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -64,6 +66,15 @@ def md(text: object) -> str:
     A\*B地区 \[1\] \<b\>
     """
     return _backslashed(text)
+
+
+def md_row(cells: Iterable[object]) -> str:
+    r"""A Markdown pipe-table row, every cell (names, values, numbers) shown as typed.
+
+    >>> print(md_row(["a|b", 3, "<i>"]))
+    | a\|b | 3 | \<i\> |
+    """
+    return "| " + " | ".join(md(cell) for cell in cells) + " |"
 
 
 def meta(text: object) -> str:

@@ -26,7 +26,7 @@ from helpers.cleaning.write import write_outputs
 from helpers.codebook import Codebook
 from helpers.derive import derive_all
 from helpers.errors import ConfigError, UserError
-from helpers.escape import md
+from helpers.escape import md, md_row
 from helpers.towns import Source, Town, list_towns, load_town, town_file
 
 RESTRICTED_COLUMNS = ("resp_id", "age", "free_text")
@@ -244,10 +244,12 @@ def _report(town: Town, parts: list[_Part], counts: dict[str, VarCounts], rows_i
 
 
 def report_markdown(report: dict[str, Any]) -> str:
-    """The cleaning report as a readable Markdown page."""
+    """The cleaning report as a readable Markdown page. Every string from the town file, the raw
+    files or the data (names, values, notes quoting them) passes ``escape.md``: it shows as typed,
+    never as markup, and cannot break a table."""
     lines = [
-        f"# Cleaning report: {report['town']}" + (" (synthetic data)" if report["synthetic"]
-                                                   else ""),
+        f"# Cleaning report: {md(report['town'])}" + (" (synthetic data)" if report["synthetic"]
+                                                       else ""),
         "",
         f"- rows read: {report['rows_in']}",
         f"- exact duplicates removed: {report['duplicates_removed']}",
@@ -260,28 +262,28 @@ def report_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     for src in report["sources"]:
-        lines.append(f"- {src['file']} ({src['mode']}, {src['rows']} rows"
-                     + (f", encoding {src['encoding']}" if src["encoding"] else "")
-                     + (f", sheet {src['sheet']}" if src["sheet"] else "") + ")")
-        lines += [f"  - {note}" for note in src["notes"]]
+        lines.append(f"- {md(src['file'])} ({md(src['mode'])}, {src['rows']} rows"
+                     + (f", encoding {md(src['encoding'])}" if src["encoding"] else "")
+                     + (f", sheet {md(src['sheet'])}" if src["sheet"] else "") + ")")
+        lines += [f"  - {md(note)}" for note in src["notes"]]
     lines += ["", "## Variables", "",
               "| variable | recoded | no answer | blank | set missing | most frequent changes |",
               "|---|---:|---:|---:|---:|---|"]
     for name, c in report["variables"].items():
         top = sorted(c["examples"].items(), key=lambda kv: -kv[1])[:4]
-        changes = "; ".join(f"{what} ×{n}" for what, n in top).replace("|", "/")
-        lines.append(f"| {name} | {c['recoded']} | {c['no_answer']} | {c['blank']} | "
-                     f"{c['invalid']} | {changes} |")
+        changes = "; ".join(f"{what} ×{n}" for what, n in top)
+        lines.append(md_row([name, c["recoded"], c["no_answer"], c["blank"], c["invalid"],
+                              changes]))
     lines += ["", "recoded: written differently from the codebook (variant spelling, code, "
               "full-width digits) and mapped to the codebook answer.", ""]
     if report["invalid_values"]:
         lines += ["## Impossible answers set to missing", "",
                   "| file | row | column | value | reason |", "|---|---:|---|---|---|"]
-        lines += [f"| {md(v['file'])} | {v['row']} | {md(v['column'])} | {md(v['value'])} | "
-                  f"{md(v['reason'])} |" for v in report["invalid_values"]]
+        lines += [md_row([v["file"], v["row"], v["column"], v["value"], v["reason"]])
+                  for v in report["invalid_values"]]
         lines.append("")
     if report["warnings"]:
-        lines += ["## Warnings", "", *[f"- {w}" for w in report["warnings"]], ""]
+        lines += ["## Warnings", "", *[f"- {md(w)}" for w in report["warnings"]], ""]
     if report["population_notes"]:
         lines += ["## Population margins", "",
                   *[f"- {md(n)}" for n in report["population_notes"]], ""]
@@ -291,7 +293,8 @@ def report_markdown(report: dict[str, Any]) -> str:
                     + (f" ({md(q['question'])})" if q["question"] != q["column"] else "")
                     for q in report["not_used"]], ""]
     lines += verify.markdown(report)
-    lines += ["## Not asked by this town", "", ", ".join(report["not_asked"]) or "(none)", ""]
+    lines += ["## Not asked by this town", "",
+              ", ".join(md(name) for name in report["not_asked"]) or "(none)", ""]
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from helpers.cleaning.mapping import BLANK, MISSING
-from helpers.escape import md
+from helpers.escape import md_row
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -98,6 +98,5 @@ def markdown(report: dict[str, Any]) -> list[str]:
            "| file | variable | column | value in the file | became | count |",
            "|---|---|---|---|---|---:|"]
     for file, var, column, raw, became, n in rows(report):
-        cells = [md(file), var, md(column), md(raw) if raw else BLANK, md(became), str(n)]
-        out.append("| " + " | ".join(cells) + " |")
+        out.append(md_row([file, var, column, raw or BLANK, became, n]))
     return [*out, ""]

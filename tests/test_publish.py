@@ -243,3 +243,11 @@ def test_a_group_within_another_has_a_rest_never_shown_or_is_the_same_count() ->
     assert pub.ledger.protect(10) == {("rest", "model", "group")}
     with pytest.raises(ValueError, match=r"^'model' counts more respondents than 'all'$"):
         pub.within("all", "model")
+
+
+def test_a_table_without_rows_is_published_empty() -> None:
+    """No group stands out (孤独層): the table has no row, and the report still goes out."""
+    frame = rates_frame({"A": (20, 10)}).iloc[:0]
+    (table,) = publish(Table("standout", "表", frame, RATES))
+    assert table.published.empty
+    assert list(table.published.columns) == ["group", "n", "x", "p", "lo", "hi"]

@@ -234,7 +234,8 @@ def _published(table: Table, hidden: set, min_cell: int) -> pd.DataFrame:
     rows = table.rows()
 
     def shown(column: str) -> np.ndarray:
-        return np.array([Publication.key(table, r, column) not in hidden for r in rows])
+        return np.array([Publication.key(table, r, column) not in hidden for r in rows],
+                        dtype=bool)
 
     out = frame[list(table.label_columns)].astype(str)
     base = "count" if table.kind == DISTRIBUTION else "n"

@@ -177,6 +177,54 @@ def test_totals_minus_parts_across_linked_tables(tmp_path: Path) -> None:
     assert any("「c」" in d and ": 3" in d for d in details)
 
 
+BY_SEX_AGE = ["性別", "年代", "回答者数", "該当者数", "割合（%）"]
+
+
+def bases(*rows: tuple[str, str, object]) -> list[list[object]]:
+    """Rows of a 性別・年代別 rate table showing only the bases (該当者数 and 割合 hidden)."""
+    return [[sex, age, n, "—", "—"] for sex, age, n in rows]
+
+
+#: 「その他」's 12 are 4 in 30代 and 8 in 40代: the table alone leaves 4 + 8 open.
+SEX_AGE_ROWS = bases(("全体", "全体", 97), ("男性", "全体", 50), ("男性", "30代", 30),
+                     ("男性", "40代", 20), ("女性", "全体", 35), ("女性", "30代", 20),
+                     ("女性", "40代", 15), ("その他", "全体", 12), ("その他", "30代", "—"),
+                     ("その他", "40代", "—"))
+AGES = ["年代", "人数", "構成比（%）"]
+
+
+def test_a_profile_table_and_a_rate_table_are_subtracted_across(tmp_path: Path) -> None:
+    """The respondents of an age band (回答の状況) include those of every sex in the rate
+    table: where nobody skipped the question, 54 − 30 − 20 leaves 「その他・30代」 4."""
+    ages = [["全体", 97, 100.0], ["30代", 54, 55.7], ["40代", 43, 44.3]]
+    assert found(tmp_path, page(("年代別の回答者数", AGES, ages))) == []
+    assert found(tmp_path, page(("性別・年代別", BY_SEX_AGE, SEX_AGE_ROWS))) == []
+    details = found(tmp_path, page(("年代別の回答者数", AGES, ages),
+                                   ("性別・年代別", BY_SEX_AGE, SEX_AGE_ROWS)))
+    assert any("「その他・30代」の回答者数" in d and ": 4" in d for d in details)
+    assert any("「その他・40代」の回答者数" in d and ": 8" in d for d in details)
+    # three who skipped the question (in 30代 or 40代): 「その他・30代」 is 1 … 4
+    skipped = [["全体", 100, 100.0], ["30代", 55, 55.0], ["40代", 45, 45.0]]
+    assert found(tmp_path, page(("年代別の回答者数", AGES, skipped),
+                                ("性別・年代別", BY_SEX_AGE, SEX_AGE_ROWS))) == []
+
+
+def test_a_sex_by_age_profile_bounds_the_rate_tables_groups(tmp_path: Path) -> None:
+    """「男性×30代」 and 「女性×30代」 hidden together (24) in the profile; the rate table
+    shows 女性・30代 20 of them, so 男性×30代 ≤ 4, and 男性・40代 ≤ 46 of 50 gives 4."""
+    profile = ["性別×年代", "人数", "構成比（%）"]
+    cells = [["全体", 85, 100.0], ["男性×30代", "—", "—"], ["男性×40代", 46, 54.1],
+             ["女性×30代", "—", "—"], ["女性×40代", 15, 17.6]]
+    rates = bases(("全体", "全体", 85), ("男性", "全体", 50), ("男性", "30代", "—"),
+                  ("男性", "40代", "—"), ("女性", "全体", 35), ("女性", "30代", 20),
+                  ("女性", "40代", 15))
+    assert found(tmp_path, page(("性別×年代", profile, cells))) == []
+    assert found(tmp_path, page(("性別・年代別", BY_SEX_AGE, rates))) == []
+    details = found(tmp_path, page(("性別×年代", profile, cells),
+                                   ("性別・年代別", BY_SEX_AGE, rates)))
+    assert any("「男性・30代」の回答者数" in d and ": 4" in d for d in details)
+
+
 def test_a_rate_row_named_like_an_answer_is_that_answers_count(tmp_path: Path) -> None:
     # the distribution alone keeps 時々ある (8) and しばしば (28) hidden together (36); the
     # headline row 「しばしばある・常にある」 on the same 637 respondents shows its 28

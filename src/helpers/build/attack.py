@@ -41,6 +41,8 @@ import numpy as np
 
 TOTAL = "全体"
 NO_ANSWER = "無回答"
+#: Between a 性別 and a 年代 in one label (「男性×20～29歳」, a profile table's row).
+SEX_AGE_SEP = "×"
 Z95 = 1.959963984540054
 #: Largest base tried when inverting an interval without any total to bound it.
 N_MAX = 20_000
@@ -648,6 +650,7 @@ class Attack:
                 self._link_margins(t, tb, blocks)
             if tb.kind == "rates":
                 self._link_answers(t, tb, blocks)
+                self._link_profiles(t, tb, distributions)
 
     def _link_margins(self, t: int, tb: _Table, blocks: list) -> None:
         total = next((r for r in tb.rows if r.labels == (TOTAL,)), None)
@@ -668,6 +671,50 @@ class Attack:
                 continue
             for r, key in pairs:
                 self.model.equal({self._vars[(bt, r, "count")]: 1, self._vars[key]: -1})
+
+    def _link_profiles(self, t: int, tb: _Table, distributions: list[tuple[int, _Table]]
+                       ) -> None:
+        """A rate table's groups are among the respondents a profile table counts (性別, 年代,
+        性別×年代, 地区 of everyone): each row's 回答者数 is at most the group's 人数, and a
+        two-level table's rows of one 年代 over every 性別 at most that 年代's 人数. Where no one
+        of a group skipped the question (a total shows it), these differences pin counts."""
+        rows = [(r, row) for r, row in enumerate(tb.rows) if row.labels]
+        if not rows:
+            return
+        depth = len(rows[0][1].labels)
+        named: dict[str, list[list[int]]] = {}  # a profile label → the rows (n) inside it
+        for r, row in rows:
+            first, last = row.labels[0], row.labels[-1]
+            if depth == 1 and first != TOTAL:
+                named.setdefault(first, []).append([r])
+            elif depth == 2 and TOTAL not in (first, last):
+                named.setdefault(f"{first}{SEX_AGE_SEP}{last}", []).append([r])
+            elif depth == 2 and first != TOTAL:
+                named.setdefault(first, []).append([r])
+        if depth == 2:
+            for last in {row.labels[-1] for _, row in rows} - {TOTAL}:
+                named.setdefault(last, []).append(
+                    [r for r, row in rows if row.labels[-1] == last and row.labels[0] != TOTAL])
+        for dt, dtb in distributions:
+            counts = {row.labels[-1]: r for r, row in enumerate(dtb.rows)
+                      if len(row.labels) == 1}
+            total = self._n_total(tb)
+            shown_total = dtb.rows[counts[TOTAL]].cells.get("count") if TOTAL in counts else None
+            if isinstance(total, float) and isinstance(shown_total, float) and (
+                    shown_total < total):
+                continue  # not everyone: some other respondents
+            labels = [lb for lb in named if lb in counts]
+            if len([lb for lb in labels if lb != NO_ANSWER]) < 2:
+                continue  # not a profile of these groups
+            for label in labels:
+                for group in named[label]:
+                    self.model.at_most({**{self._vars[(t, r, "n")]: 1.0 for r in group},
+                                        self._vars[(dt, counts[label], "count")]: -1.0})
+
+    @staticmethod
+    def _n_total(tb: _Table) -> Any:
+        return next((r.cells.get("n") for r in tb.rows
+                     if r.labels and all(lb == TOTAL for lb in r.labels)), None)
 
     def _link_answers(self, t: int, tb: _Table, blocks: list) -> None:
         definitions = _definitions()

@@ -20,6 +20,7 @@ from helpers.build.attack import (
     attack_results,
     attack_workbook,
     effective_n,
+    invert_odds_ratio,
     invert_wilson,
 )
 from helpers.build.audit import Secrets, audit_html
@@ -223,6 +224,43 @@ def test_a_sex_by_age_profile_bounds_the_rate_tables_groups(tmp_path: Path) -> N
     details = found(tmp_path, page(("性別×年代", profile, cells),
                                    ("性別・年代別", BY_SEX_AGE, rates)))
     assert any("「男性・30代」の回答者数" in d and ": 4" in d for d in details)
+
+
+ODDS = ["回答", "回答者数", "調整オッズ比", "オッズ比 95%信頼区間 下限", "オッズ比 95%信頼区間 上限"]
+
+
+def _odds_row(level: str, x1: int, n1: int, x0: int, n0: int) -> list[object]:
+    """A level's odds ratio against the reference as an unadjusted model gives it (statsmodels:
+    Woolf's interval), rounded as published."""
+    from statsmodels.stats.contingency_tables import Table2x2
+
+    table = Table2x2(np.array([[x1, n1 - x1], [x0, n0 - x0]]))
+    lo, hi = table.oddsratio_confint()
+    return [level, n1, *(round(v, 2) for v in (table.oddsratio, lo, hi))]
+
+
+def test_an_odds_ratio_and_its_interval_give_the_reference_groups_few(tmp_path: Path) -> None:
+    # 4 of the reference's 40 are lonely (hidden in its rate table); the other level's odds
+    # ratio, read with both bases, leaves only 15 of 30 against 4 of 40
+    rows = [["良いと思う", 40, 1.0, "—", "—"], _odds_row("良くないと思う", 15, 30, 4, 40)]
+    details = found(tmp_path, page(("調整オッズ比", ODDS, rows)))
+    assert len(details) == 1
+    assert "「良くないと思う」と「良いと思う」" in details[0] and "4 of 40" in details[0]
+    # with 24 of the reference's 40 no count is small, and an adjusted model's odds ratio (the
+    # Iiyama sample's) matches no 2 × 2 table at all
+    rows[1] = _odds_row("良くないと思う", 15, 30, 24, 40)
+    assert found(tmp_path, page(("調整オッズ比", ODDS, rows))) == []
+    adjusted = [["良いと思う", 354, 1.0, "—", "—"], ["良くないと思う", 59, 3.46, 1.93, 6.19]]
+    assert found(tmp_path, page(("調整オッズ比", ODDS, adjusted))) == []
+
+
+def test_invert_odds_ratio_finds_the_table_a_brute_force_finds() -> None:
+    shown = _odds_row("a", 7, 25, 30, 60)[2:]
+    brute = [(a, c) for a in range(1, 25) for c in range(1, 60)
+             if all(abs(v - s) <= 0.005 + 1e-9 for v, s in zip(
+                 _odds_row("a", a, 25, c, 60)[2:], shown, strict=True))]
+    assert (7, 30) in brute
+    assert invert_odds_ratio(*shown, 25, 60) == brute
 
 
 def test_a_rate_row_named_like_an_answer_is_that_answers_count(tmp_path: Path) -> None:

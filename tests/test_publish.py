@@ -251,3 +251,36 @@ def test_a_table_without_rows_is_published_empty() -> None:
     (table,) = publish(Table("standout", "表", frame, RATES))
     assert table.published.empty
     assert list(table.published.columns) == ["group", "n", "x", "p", "lo", "hi"]
+
+
+def test_an_odds_ratio_is_hidden_with_the_reference_groups_few() -> None:
+    """An unadjusted model (a town without sex, age or household): 4 of the 40 answering
+    良いと思う are lonely, hidden in the rate table; the other levels' odds ratios with their
+    intervals and bases would give those 4 back (Woolf's interval pins them), so they go too."""
+    from types import SimpleNamespace
+
+    from helpers.analysis.common import rates
+    from helpers.analysis.smalltown import SmalltownItem, _good, _odds
+    from helpers.towns import load_town
+
+    town = load_town("iiyama")
+    labels = list(town.codebook["town_faces"].labels().values())
+    counts = {labels[0]: (40, 4), labels[1]: (30, 15), labels[2]: (30, 12)}
+    answers = [a for a, (n, _) in counts.items() for _ in range(n)]
+    lonely = [i < x for n, x in counts.values() for i in range(n)]
+    df = pd.DataFrame({"town_faces": pd.Categorical(answers, categories=labels),
+                       "lonely": pd.array(lonely, dtype="boolean")})
+    ctx = SimpleNamespace(df=df, design=None, town=town, min_cell=K)
+    odds, fits = _odds(ctx, "town_faces", [])
+    groups = Table("town_faces", "考え方別", rates(df, "lonely", ["town_faces"]), RATES,
+                   universe="all", flag="lonely")
+    item = SmalltownItem("town_faces", groups, None, None, odds, fits, [], [], None, None,
+                         _good(ctx, "town_faces"))
+    pub = Publication()
+    for table in item.tables():
+        pub.add(table)
+    item.links(pub)
+    pub.publish(K)
+    assert rows_of(groups)[labels[0]]["x"] is None
+    assert [r["odds_ratio"] for r in odds.records()] == [None, None, None]
+    assert attack(grids(groups, odds), K) == []

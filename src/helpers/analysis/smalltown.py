@@ -68,7 +68,8 @@ class SmalltownItem:
         sex). The weighted model's respondents are the unweighted model's but those left out of
         the weighting: its n is shown only when that gives none of them away (「その他」 of
         sex, say), its levels' counts never (they would give away how those few answered).
-        An odds ratio is hidden with its group's rate (it would give the count)."""
+        An odds ratio is hidden with its group's rate or the reference's (with both bases, an
+        unadjusted model's ratio and interval give both counts)."""
         plain, weighted = self.fits.get("unweighted"), self.fits.get("weighted")
         if plain is None:
             return
@@ -94,10 +95,11 @@ class SmalltownItem:
         pub.after(lambda shown: self._published(shown, counts))
         if self.odds is None:
             return
+        reference = [pub.key(self.groups, (self.good,), c) for c in ("x", "y")]
         for (level,) in self.odds.rows():
             pub.same(pub.key(self.odds, (level,), "n"),
                      pub.key(counts, (self.item, level), "count"))
-            cells = [pub.key(self.groups, (level,), c) for c in ("x", "y")]
+            cells = [pub.key(self.groups, (level,), c) for c in ("x", "y")] + reference
             if all(c in pub.ledger for c in cells):
                 pub.hide_with(pub.key(self.odds, (level,), "n"), cells)
 

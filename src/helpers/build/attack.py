@@ -193,6 +193,18 @@ class _Table:
     answers: list[str] = field(default_factory=list)
 
 
+#: The headers of an odds ratio and its interval (as shown, or as results.json keys).
+ODDS_RATIO = ("調整オッズ比", "odds_ratio")
+ODDS_LOW = ("オッズ比 95%信頼区間 下限", "or_lo")
+ODDS_HIGH = ("オッズ比 95%信頼区間 上限", "or_hi")
+
+
+def _stat(row: _Row, headers: tuple[str, ...]) -> Any:
+    """A row's statistic under one of ``headers``."""
+    return next((row.cells[k] for k in (f"stat:{_norm(h)}" for h in headers)
+                 if k in row.cells), None)
+
+
 def _role(header: str, values: list[Any], keyed: bool) -> str:
     key = _norm(header)
     if key in ROLES:
@@ -402,6 +414,20 @@ def invert_wilson(p: float, lo: float, hi: float, n_max: int = N_MAX) -> list[tu
     return [(int(x), int(m)) for x, m in zip(xs[match], ns[match], strict=True)]
 
 
+def invert_odds_ratio(ratio: float, lo: float, hi: float, n1: int, n0: int,
+                      z: float = Z95) -> list[tuple[int, int]]:
+    """Every (x1, x0), 0 < x < n, whose 2 × 2 odds ratio (x1 of n1 against x0 of n0) and Woolf
+    95% interval round to the shown ones (two decimals)."""
+    x1, x0 = np.meshgrid(np.arange(1, n1, dtype=float), np.arange(1, n0, dtype=float),
+                         indexing="ij")
+    odds = x1 * (n0 - x0) / ((n1 - x1) * x0)
+    spread = z * np.sqrt(1 / x1 + 1 / (n1 - x1) + 1 / x0 + 1 / (n0 - x0))
+    tol = 0.005 + 1e-9
+    match = ((np.abs(odds - ratio) <= tol) & (np.abs(odds * np.exp(-spread) - lo) <= tol)
+             & (np.abs(odds * np.exp(spread) - hi) <= tol))
+    return [(int(a), int(c)) for a, c in zip(x1[match], x0[match], strict=True)]
+
+
 def effective_n(p: float, lo: float, hi: float) -> float | None:
     """The base an interval implies, whatever its method (normal approximation on the logit)."""
     p, lo, hi = p / 100, lo / 100, hi / 100
@@ -429,6 +455,7 @@ class Attack:
                 table.kind, lambda *_: None)(t, table)
             self._triples(table)
             self._fractions(table)
+            self._odds_ratios(table)
         self._links()
         reported = {(f.where, f.cell) for f in self.findings}
         for i, v in self.model.pinned():
@@ -628,6 +655,33 @@ class Attack:
             for v in row.cells.values():
                 if isinstance(v, _Triple):
                     self._invert(table, row, v.p, v.lo, v.hi, None)
+
+    def _odds_ratios(self, table: _Table) -> None:
+        """An odds ratio with its interval, read as if unadjusted (a reader's best case: the
+        adjustment moves it away from the 2 × 2 table's): with the bases of its level and of
+        the reference (odds ratio 1), the lonely of each may be pinned by Woolf's interval."""
+        if table.kind != "groups":
+            return
+        references = [r for r in table.rows if _stat(r, ODDS_RATIO) == 1.0
+                      and not isinstance(_stat(r, ODDS_LOW), float)]
+        if len(references) != 1 or not isinstance(references[0].cells.get("n"), float):
+            return
+        ref = references[0]
+        for row in table.rows:
+            shown = [_stat(row, c) for c in (ODDS_RATIO, ODDS_LOW, ODDS_HIGH)]
+            if row is ref or not all(isinstance(v, float) for v in shown) or not isinstance(
+                    row.cells.get("n"), float):
+                continue
+            found = invert_odds_ratio(*shown, int(row.cells["n"]), int(ref.cells["n"]))
+            if len(found) != 1:
+                continue
+            (a, c), = found
+            b, d = int(row.cells["n"]) - a, int(ref.cells["n"]) - c
+            if any(self._small(v) for v in (a, b, c, d)):
+                self._found(table.where, f"「{row.name}」と「{ref.name}」",
+                            f"オッズ比 {shown[0]:g}（{shown[1]:g}～{shown[2]:g}）, read as "
+                            f"unadjusted: only {a} of {a + b} and {c} of {c + d} with the flag "
+                            "give it (Woolf interval)")
 
     def _fractions(self, table: _Table) -> None:
         """Shares must be percentages with one decimal."""

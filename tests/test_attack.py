@@ -226,7 +226,8 @@ def test_a_sex_by_age_profile_bounds_the_rate_tables_groups(tmp_path: Path) -> N
     assert any("「男性・30代」の回答者数" in d and ": 4" in d for d in details)
 
 
-ODDS = ["回答", "回答者数", "調整オッズ比", "オッズ比 95%信頼区間 下限", "オッズ比 95%信頼区間 上限"]
+ODDS = ["回答", "回答者数", "調整オッズ比", "オッズ比 95%信頼区間 下限",
+        "オッズ比 95%信頼区間 上限"]
 
 
 def _odds_row(level: str, x1: int, n1: int, x0: int, n0: int) -> list[object]:

@@ -121,9 +121,45 @@ def test_a_hidden_base_is_pinned_by_its_wilson_interval(tmp_path: Path) -> None:
 
 def test_a_rate_with_its_interval_in_one_cell_is_inverted(tmp_path: Path) -> None:
     header = ["市町村", "回答者数", "孤独感がある（95%信頼区間）"]
-    rows = [["試験市", 643, "40.9%（23.3～61.3%）"], ["飯山市", 643, "34.9%（31.3～38.6%）"]]
+    rows = [["試験市", 643, "40.9 %（23.3 ～ 61.3 %）"], ["飯山市", 643, "34.9%（31.3～38.6%）"]]
     details = found(tmp_path, page(("市町村一覧", header, rows)))
     assert len(details) == 1 and "only 9 of 22" in details[0]
+
+
+def test_a_rate_table_without_its_counts_is_read_as_rates(tmp_path: Path) -> None:
+    header = ["地区", "回答者数", "割合（%）"]  # no 該当者数: 5.0 % of 20 is 1
+    details = found(tmp_path, page(("地区別", header, [["A", 20, 5.0], ["B", 40, 50.0]])))
+    assert len(details) == 1 and "「A」の該当者数" in details[0]
+
+
+def test_a_table_of_groups_with_a_mean_shows_no_small_base(tmp_path: Path) -> None:
+    header = ["回答", "回答者数", "平均"]
+    details = found(tmp_path, page(("UCLA", header, [["A", 3, 5.2], ["B", 40, 6.1]])))
+    assert len(details) == 1 and "「A」の回答者数" in details[0] and "count of 3" in details[0]
+
+
+def test_shares_without_a_total_row_still_add_up_to_everyone(tmp_path: Path) -> None:
+    # 45 is 90.0 %: 50 in all, so the hidden 10.0 % is 5
+    header = ["回答", "人数", "構成比（%）"]
+    details = found(tmp_path, page(("分布", header, [["A", 45, 90.0], ["B", "—", 10.0]])))
+    assert any("「B」の人数" in d and d.rstrip("）").split(": ")[-1].startswith("5")
+               for d in details)
+
+
+def test_a_raw_fraction_written_in_scientific_notation_is_caught() -> None:
+    results = {"min_cell": 10, "t": {"title": "表", "rows": [
+        {"group": "全体", "n": 100000, "x": 1, "p": 1e-05}]}}
+    assert any("raw fraction" in str(f) for f in attack_results(results))
+
+
+def test_a_cross_table_in_results_json_is_read_by_its_answer_columns() -> None:
+    rows = [{"outing_summer": "全体", "n": 100, "多い": 49.0, "少ない": 51.0},
+            {"outing_summer": "A", "n": 50, "多い": 60.0, "少ない": 40.0},
+            {"outing_summer": "B", "n": 30, "多い": 40.0, "少ない": 60.0},
+            {"outing_summer": "C", "n": 20, "多い": None, "少ない": None}]
+    found_ = attack_results({"min_cell": 10, "season": {"transition": {"title": "移動",
+                                                                      "rows": rows}}})
+    assert any("「C」の「多い」の人数" in str(f) and ": 7" in str(f) for f in found_)
 
 
 def test_weighted_figures_on_a_hidden_count_are_caught(tmp_path: Path) -> None:
@@ -204,6 +240,13 @@ def test_a_profile_table_and_a_rate_table_are_subtracted_across(tmp_path: Path) 
                                    ("性別・年代別", BY_SEX_AGE, SEX_AGE_ROWS)))
     assert any("「その他・30代」の回答者数" in d and ": 4" in d for d in details)
     assert any("「その他・40代」の回答者数" in d and ": 8" in d for d in details)
+    # everyone of 30代 is a man or a woman: 「その他・30代」 is 0, a group hidden as a whole
+    none = [["全体", 97, 100.0], ["30代", 50, 51.5], ["40代", 47, 48.5]]
+    details = found(tmp_path, page(("年代別の回答者数", AGES, none),
+                                   ("性別・年代別", BY_SEX_AGE, SEX_AGE_ROWS)))
+    bases = [d for d in details if "の回答者数:" in d]
+    assert len(bases) == 1 and "「その他・30代」の回答者数" in bases[0]
+    assert bases[0].endswith(": 0（表の合計・行・列と連結した表から線形計画法で算出）")
     # three who skipped the question (in 30代 or 40代): 「その他・30代」 is 1 … 4
     skipped = [["全体", 100, 100.0], ["30代", 55, 55.0], ["40代", 45, 45.0]]
     assert found(tmp_path, page(("年代別の回答者数", AGES, skipped),

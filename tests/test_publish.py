@@ -284,3 +284,13 @@ def test_an_odds_ratio_is_hidden_with_the_reference_groups_few() -> None:
     assert rows_of(groups)[labels[0]]["x"] is None
     assert [r["odds_ratio"] for r in odds.records()] == [None, None, None]
     assert attack(grids(groups, odds), K) == []
+
+
+def test_ratios_and_scores_keep_two_decimals_and_p_values_four() -> None:
+    frame = pd.DataFrame({"group": ["A", "B"], "n": [40, 50], "mean": [2.345, 1.0],
+                          "odds_ratio": [1.005, 3.0], "p_value": [0.012345, 0.00005]})
+    (table,) = publish(Table("g", "表", frame, GROUPS))
+    published = table.published
+    assert published["mean"].tolist() == [2.35, 1.0]
+    assert published["odds_ratio"].tolist() == [1.01, 3.0]
+    assert published["p_value"].tolist() == [0.0123, 0.0001]

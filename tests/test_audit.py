@@ -384,3 +384,49 @@ def test_a_page_with_bytes_that_are_not_utf8_is_still_read(tmp_path: Path) -> No
     (site / "index.html").write_bytes(ESCAPED_PAGE.replace("</h1>", f"</h1>{IMG}").encode()
                                       + b"\xff\xfe")
     assert [b.kind for b in audit_text([site], user)] == ["user text as markup"]
+
+
+def test_an_audit_on_worker_processes_finds_what_a_serial_audit_finds(
+    tmp_path: Path, secrets: Secrets
+) -> None:
+    """The cold audit's checks run in tasks on the workers (here two local processes): the
+    same breaches, in the same order, and the same files remembered as passed."""
+    from helpers.build.audit import FILES_PER_TASK, Passed
+    from helpers.build.pipeline import Options, Workers
+
+    user = _user_text(tmp_path)
+    site = tmp_path / "site" / "towns"
+    site.mkdir(parents=True)
+    small = "<tr><td>男性</td><td>70代</td><td>3</td><td>2</td><td>66.7%</td></tr>"
+    planted = {7: f"</h1><blockquote>{FREE_TEXT}</blockquote>", 31: "</h1><p>IY-0418 さん</p>",
+               52: f"</h1><h2>{SCRIPT_NAME}</h2>"}
+    for i in range(3 * FILES_PER_TASK - 10):  # three tasks, the last smaller
+        page = CLEAN_PAGE.replace("</h1>", planted.get(i, "</h1>"))
+        page = page.replace("<tbody>", "<tbody>" + small) if i == 44 else page
+        (site / f"t{i:03d}.html").write_text(page, encoding="utf-8")
+    tasks = []
+    workers = Workers(Options(workers=2), 2)
+
+    def run(fn: object, items: list) -> list:
+        tasks.append(len(items))
+        return workers.map_cpu(fn, items)
+
+    try:
+        found = {}
+        for name, how in (("serial", None), ("parallel", run)):
+            passed = Passed(tmp_path / f"{name}.json")
+            found[name] = (audit([site], secrets, 10, passed=passed, run=how)
+                           + audit_text([site], user, passed, run=how))
+            passed.save()
+    finally:
+        workers.close()
+    assert tasks == [3, 3]
+    assert found["parallel"] == found["serial"]
+    where = [(b.file.stem, b.kind) for b in found["serial"]]
+    assert where[:3] == [("t007", "free-text answer"), ("t031", "respondent ID"),
+                         ("t044", "small cell")]
+    assert ("t052", "user text as markup") in where
+    passed = (tmp_path / "parallel.json").read_text(encoding="utf-8")
+    assert passed == (tmp_path / "serial.json").read_text(encoding="utf-8")
+    failed = {(b.file, b.kind == "user text as markup") for b in found["serial"]}  # by check
+    assert len(json.loads(passed)) == 2 * (3 * FILES_PER_TASK - 10) - len(failed)

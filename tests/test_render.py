@@ -93,11 +93,19 @@ def test_plan_renders_changed_pages_and_everything_when_a_shared_file_changed(
     assert first.cold and first.render == first.pages
     site.mkdir()
     (site / "index.html").write_text("")
-    first.save(state)
+    first.save(state, stage)
     assert plan(stage, site, state, None).render == []
     (stage / "towns" / "b.ipynb").write_bytes(b"changed")
     again = plan(stage, site, state, None)
     assert not again.cold and again.render == ["towns/b.ipynb"]
+    # a page staged after planning (the comparison, once its notebook has run): rendered, its
+    # key taken when the plan is saved
+    (stage / "towns" / "a.ipynb").unlink()
+    later = plan(stage, site, state, None, later=["towns/a.ipynb"])
+    assert not later.cold and later.render == ["towns/a.ipynb", "towns/b.ipynb"]
+    (stage / "towns" / "a.ipynb").write_bytes(b"new")
+    later.save(state, stage)
+    assert plan(stage, site, state, None).render == []
     (stage / "styles.css").write_text("a { color: red }", encoding="utf-8")
     assert plan(stage, site, state, None).cold
 
@@ -219,7 +227,7 @@ def test_sharded_then_incremental_render_equals_one_render(
     # the search index, the sitemap (the two pages' dates)
     assert changed == ["downloads/suzaka_集計表.xlsx", "methods.html", "search.json",
                        "sitemap.xml", "towns/suzaka.html"]
-    assert one.site.startswith("rendered 2 of 7 pages in 2 shards"), one.site
+    assert one.site.startswith("rendered 2 of 7 pages in 1 shard "), one.site  # too few for 2
     page_files = [f for f in after if f.suffix == ".html" and f.relative_to(layout.site)
                   .as_posix() not in changed]
     assert page_files and all(after[f][0] == before[f][0] for f in page_files)  # not rewritten
@@ -318,3 +326,34 @@ def test_render_code_is_not_report_code() -> None:
 
     names = {p.relative_to(Layout().code).as_posix() for p in report_code(Layout())}
     assert "build/render.py" not in names and "analysis/document.py" in names
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(FIND_QUARTO() is None, reason="Quarto not found (PATH, $QUARTO)")
+def test_a_failed_comparison_is_left_out_of_a_site_rendered_while_it_ran(
+    build_layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The other pages render while the comparison runs, with its page in the menu; when it
+    fails, the site is rendered again without it (the menu of every page changes): the site
+    one render without a comparison makes."""
+    layout: Layout = build_layout(("iiyama", "suzaka"))
+    nb = json.loads(layout.compare.read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [],
+                        "execution_count": None, "source": "raise ValueError('比較できません')"})
+    failing = tmp_path / "compare.ipynb"
+    failing.write_text(json.dumps(nb), encoding="utf-8")
+    layout = Layout(**{**layout.__dict__, "compare": failing})
+    monkeypatch.setattr(quarto, "find_quarto", FIND_QUARTO)
+    monkeypatch.setenv("TSUNAGARI_SITE_URL", URL)
+    summary = build(Options(workers=2), layout)
+    assert summary.compare == "failed" and summary.exit_code == 1
+    assert "比較できません" in " ".join(summary.messages)
+    assert summary.site.startswith("rendered every page in 1 shard "), summary.site
+    assert not (layout.site / "compare.html").exists()
+    pages = sorted(layout.site.rglob("*.html"))
+    assert pages and not [p for p in pages if 'href="./compare.html"' in p.read_text("utf-8")]
+    stage = yaml.safe_load((layout.build / "site" / "_quarto.yml").read_text(encoding="utf-8"))
+    assert "compare.ipynb" not in stage["project"]["render"]
+    single = _single_render(layout.build / "site", tmp_path / "single")
+    assert _site(layout.site) == _site(single) and _search(layout.site) == _search(single)
+    assert _sitemap(layout.site) == _sitemap(single)

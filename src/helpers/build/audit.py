@@ -26,12 +26,12 @@ import base64
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from helpers.build.attack import Grid, attack, attack_results, attack_workbook
 
@@ -476,41 +476,84 @@ def _files(roots: Iterable[Path]) -> Iterator[Path]:
                 yield f
 
 
+#: A parallel map (``Workers.map_cpu``): ``run(fn, items)`` → ``[fn(i) for i in items]``.
+Run = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
+#: Files a worker checks in one task of an audit run in parallel (a town's files take about
+#: 0.27 s); fewer files than this are checked here, in this process.
+FILES_PER_TASK = 24
+
+
+def _check_task(task: tuple[Callable[..., list[Breach]], list[tuple[Path, Any]]]
+                ) -> list[list[Breach]]:
+    check, files = task
+    return [check(f, *args) for f, args in files]
+
+
+def _checked(
+    check: Callable[..., list[Breach]], todo: list[tuple[Path, tuple]], run: Run | None
+) -> list[list[Breach]]:
+    """``check(f, *args)`` of each (f, args) in ``todo``, in order: in tasks of about
+    ``FILES_PER_TASK`` files on ``run`` (interleaved, so that each holds large and small
+    files), or here when they are few or there is no ``run``."""
+    n = -(-len(todo) // FILES_PER_TASK)
+    if run is None or n <= 1:
+        return _check_task((check, todo))
+    found: list[list[Breach]] = [[] for _ in todo]
+    for k, result in enumerate(run(_check_task, [(check, todo[k::n]) for k in range(n)])):
+        found[k::n] = result
+    return found
+
+
+def check_file(f: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
+    """The audit of one published file (by its kind; other files hold nothing to check)."""
+    if f.suffix == ".html" or f.name == "search.json":
+        return audit_html(f, secrets, min_cell)
+    if f.suffix == ".xlsx":
+        return audit_xlsx(f, secrets, min_cell)
+    if f.name == "results.json":
+        return audit_results(f, secrets, min_cell)
+    if f.suffix == ".qmd" and f.parent.name in ("print", "pdf"):
+        return audit_print_source(f, secrets, min_cell)
+    return []
+
+
+def _audited(
+    todo: list[tuple[Path, tuple]], keys: list[str], check: Callable[..., list[Breach]],
+    passed: Passed | None, run: Run | None,
+) -> list[Breach]:
+    found: list[Breach] = []
+    for key, here in zip(keys, _checked(check, todo, run), strict=True):
+        found += here
+        if passed is not None and not here:
+            passed.add(key)
+    return found
+
+
 def audit(
     roots: Iterable[Path],
     secrets: Secrets,
     min_cell: int,
     town_min_cell: Mapping[str, int] | None = None,
     passed: Passed | None = None,
+    run: Run | None = None,
 ) -> list[Breach]:
     """Audit every HTML page, search index, Excel file and results.json under ``roots``.
 
     A file belongs to a town when its path contains the town's id as a folder or file stem
     (``towns/iiyama.html``, ``build/towns/iiyama/…``); it is then checked against the town's
     ``min_cell``, other files against ``min_cell``. Files in ``passed`` with the same secrets
-    and ``min_cell`` are skipped; those that pass now are added to it.
+    and ``min_cell`` are skipped; those that pass now are added to it. With ``run`` (a parallel
+    map) the files are checked in tasks on it: the same findings, in the same order.
     """
-    found: list[Breach] = []
+    todo, keys = [], []
     for f in _files(roots):
         names = {f.stem, *f.parts, f.stem.split("_")[0]}
         mc = next((m for t, m in (town_min_cell or {}).items() if t in names), min_cell)
         key = passed.key(f, f"secrets {secrets.digest} min_cell {mc}") if passed else ""
-        if passed is not None and key in passed:
-            continue
-        if f.suffix == ".html" or f.name == "search.json":
-            here = audit_html(f, secrets, mc)
-        elif f.suffix == ".xlsx":
-            here = audit_xlsx(f, secrets, mc)
-        elif f.name == "results.json":
-            here = audit_results(f, secrets, mc)
-        elif f.suffix == ".qmd" and f.parent.name in ("print", "pdf"):
-            here = audit_print_source(f, secrets, mc)
-        else:
-            here = []
-        found += here
-        if passed is not None and not here:
-            passed.add(key)
-    return found
+        if passed is None or key not in passed:
+            todo.append((f, (secrets, mc)))
+            keys.append(key)
+    return _audited(todo, keys, check_file, passed, run)
 
 
 # --- user text shown as markup ---
@@ -665,24 +708,26 @@ def formula_cells(path: Path) -> list[str]:
         wb.close()
 
 
-def audit_text(roots: Iterable[Path], user: UserText, passed: Passed | None = None
-               ) -> list[Breach]:
+def check_text(f: Path, user: UserText) -> list[Breach]:
+    """User text shown as markup in an HTML page, or formulas in an Excel file."""
+    if f.suffix == ".html":
+        page = f.read_text(encoding="utf-8", errors="replace")
+        return [Breach(f, "user text as markup", d) for d in user.find(page)]
+    return [Breach(f, "formula", d) for d in formula_cells(f)]
+
+
+def audit_text(
+    roots: Iterable[Path], user: UserText, passed: Passed | None = None, run: Run | None = None
+) -> list[Breach]:
     """User text shown as markup in HTML pages, and formulas in Excel files, under ``roots``
-    (files in ``passed`` for the same user text skipped, as in ``audit``)."""
-    found: list[Breach] = []
+    (files in ``passed`` for the same user text skipped, ``run`` used, as in ``audit``)."""
     check = "user text " + _digest("\0".join(user.strings).encode())
+    todo, keys = [], []
     for f in _files(roots):
         if f.suffix not in (".html", ".xlsx"):
             continue
         key = passed.key(f, check) if passed else ""
-        if passed is not None and key in passed:
-            continue
-        if f.suffix == ".html":
-            page = f.read_text(encoding="utf-8", errors="replace")
-            here = [Breach(f, "user text as markup", d) for d in user.find(page)]
-        else:
-            here = [Breach(f, "formula", d) for d in formula_cells(f)]
-        found += here
-        if passed is not None and not here:
-            passed.add(key)
-    return found
+        if passed is None or key not in passed:
+            todo.append((f, (user,)))
+            keys.append(key)
+    return _audited(todo, keys, check_text, passed, run)

@@ -20,12 +20,13 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -42,6 +43,9 @@ from helpers.build.manifest import (
 from helpers.build.runner import Job, Outcome, describe, run_job
 from helpers.errors import UserError
 from helpers.escape import console as text
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: Helper code that does not change what a town's report computes (path prefixes).
 NOT_REPORT_CODE = (
@@ -174,8 +178,10 @@ class Workers:
         self.options = options
         self.n = max(1, min(options.workers or os.cpu_count() or 1, n_jobs))
         self._pool: Any = None
+        self._cpu_pool: Any = None
         self._client: Any = None
         self._cluster: Any = None
+        self._lock = threading.Lock()  # the comparison and the audit use the workers in threads
 
     def run(self, jobs: list[Job]) -> Iterator[Outcome]:
         """Run jobs in parallel; yield each outcome as it finishes."""
@@ -215,6 +221,20 @@ class Workers:
         with ThreadPoolExecutor(max(1, min(len(items), self.slots))) as threads:
             return list(threads.map(fn, items))
 
+    def map_cpu(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``fn`` over ``items`` where Python work runs in parallel (it holds the GIL, unlike
+        ``map``'s Quarto): on the Dask workers, else in local processes (spawned once,
+        as many as there are slots)."""
+        if self.options.dask or self.options.scheduler:
+            return self.map(fn, items)
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        with self._lock:
+            if self._cpu_pool is None:
+                self._cpu_pool = ProcessPoolExecutor(self.slots, mp_context=get_context("spawn"))
+        return list(self._cpu_pool.map(fn, items))
+
     def release_kernels(self) -> None:
         """Shut down the workers' kernels (about 0.4 GB each) once no notebook is left to run:
         local worker processes end, Dask workers drop theirs (a later job starts a new one)."""
@@ -250,7 +270,9 @@ class Workers:
     def _connect(self) -> None:
         from distributed import Client, LocalCluster
 
-        if self._client is None:
+        with self._lock:
+            if self._client is not None:
+                return
             if self.options.scheduler:
                 self._client = Client(self.options.scheduler)
             else:
@@ -260,8 +282,9 @@ class Workers:
                 self._client = Client(self._cluster)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
+        for pool in (self._pool, self._cpu_pool):
+            if pool is not None:
+                pool.shutdown()
         if self._client is not None:
             self._client.close()
         if self._cluster is not None:
@@ -389,9 +412,7 @@ def build(
             _run_towns(jobs, workers, manifest, keys, layout, summary, console)
             summary.phases["towns"] = time.perf_counter() - start - sum(summary.phases.values())
             ok = [t for t in all_ids if _publishable(manifest, layout, t, keys[t][1], options)]
-            compare = _run_compare(ok, env, workers, manifest, layout, options, summary, console)
-            summary.phases["compare"] = time.perf_counter() - start - sum(summary.phases.values())
-            workers.release_kernels()
+            compare = _plan_compare(ok, env, manifest, layout, options, summary)
             _site_and_audit(ok, compare, workers, manifest, layout, options, summary, console)
         finally:
             workers.close()
@@ -438,20 +459,28 @@ def _run_towns(
             progress.advance(task)
 
 
-def _run_compare(
+@dataclass(frozen=True)
+class _Compare:
+    """The comparison step: its output (None: no comparison) and, when it must run, its job and
+    the key to record."""
+
+    out: Path | None
+    job: Job | None = None
+    key: str = ""
+
+
+def _plan_compare(
     ok: list[str],
     env: str,
-    workers: Workers,
     manifest: Manifest,
     layout: Layout,
     options: Options,
     summary: Summary,
-    console: Console,
-) -> Path | None:
+) -> _Compare:
     out = layout.build / "compare.ipynb"
     if not ok or not layout.compare.exists():
         summary.compare = "no towns" if not ok else "no notebook"
-        return None
+        return _Compare(None)
     key = (
         Hasher("compare")
         .text(env + " ".join(ok))
@@ -460,7 +489,7 @@ def _run_compare(
     )
     if not options.force and manifest.fresh("compare", key, [out]):
         summary.compare = "up to date"
-        return out
+        return _Compare(out)
     job = Job(
         name="compare",
         notebook=layout.compare,
@@ -469,16 +498,29 @@ def _run_compare(
         log=layout.logs / "compare.log",
         cwd=layout.compare.parent,
     )
-    with console.status("comparison…"):
-        result = next(workers.run([job]))
+    return _Compare(out, job, key)
+
+
+def _run_compare(
+    compare: _Compare, workers: Workers, manifest: Manifest, summary: Summary
+) -> Path | None:
+    """Run the comparison notebook if it must run, then shut down the workers' kernels; its
+    output, or None."""
+    if compare.job is None:
+        workers.release_kernels()
+        return compare.out
+    try:
+        result = next(workers.run([compare.job]))
+    finally:
+        workers.release_kernels()
     if result.ok:
-        manifest.record("compare", key)
+        manifest.record("compare", compare.key)
         summary.compare = f"built in {result.seconds:.1f} s"
-        return out
+        return compare.out
     manifest.forget("compare")
-    out.unlink(missing_ok=True)
+    compare.job.output.unlink(missing_ok=True)
     summary.compare = "failed"
-    summary.messages.append(f"comparison failed: {result.error} (log: {job.log})")
+    summary.messages.append(f"comparison failed: {result.error} (log: {compare.job.log})")
     return None
 
 
@@ -504,9 +546,25 @@ def _pages(ok: list[str], summary: Summary, layout: Layout) -> list[Any]:
     return pages
 
 
+def _site_key(ok: list[str], compare: Path | None, layout: Layout, summary: Summary) -> str:
+    site_inputs = [paths.ROOT / "_quarto.yml", *tree_files(paths.ROOT / "site"), paths.CODEBOOK]
+    site_inputs += [layout.towns_config / f"{t}.yml" for t in ok]
+    for t in ok:
+        site_inputs += [layout.executed(t), *tree_files(layout.towns_dir / t)]
+    site_inputs += [compare] if compare else []
+    failures = " ".join(f"{t}={e}" for t, e in sorted(summary.failed.items()))
+    return (
+        Hasher("site")
+        .text(failures + os.environ.get("TSUNAGARI_SITE_URL", ""))
+        .files(tree_files(layout.code / "build", "*.py"))
+        .files(site_inputs)
+        .key()
+    )
+
+
 def _site_and_audit(
     ok: list[str],
-    compare: Path | None,
+    compare: _Compare,
     workers: Workers,
     manifest: Manifest,
     layout: Layout,
@@ -514,45 +572,44 @@ def _site_and_audit(
     summary: Summary,
     console: Console,
 ) -> None:
-    """Stage and render the site (if its inputs changed), then audit it (if anything changed).
+    """Run the comparison, stage and render the site (if its inputs changed), then audit it (if
+    anything changed).
 
-    The audit's slow part (imports, restricted data, the results and Excel files) runs in a
-    thread while Quarto renders; the site's pages are audited once they exist.
+    The comparison runs in a thread while the pages that do not depend on it render; the
+    audit's slow part (imports, restricted data, the results and Excel files) runs in another
+    thread meanwhile; the site's pages are audited once they exist.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from helpers.build import quarto
 
-    site_inputs = [paths.ROOT / "_quarto.yml", *tree_files(paths.ROOT / "site"), paths.CODEBOOK]
-    site_inputs += [layout.towns_config / f"{t}.yml" for t in ok]
-    for t in ok:
-        site_inputs += [layout.executed(t), *tree_files(layout.towns_dir / t)]
-    site_inputs += [compare] if compare else []
-    failures = " ".join(f"{t}={e}" for t, e in sorted(summary.failed.items()))
-    site_key = (
-        Hasher("site")
-        .text(failures + os.environ.get("TSUNAGARI_SITE_URL", ""))
-        .files(tree_files(layout.code / "build", "*.py"))
-        .files(site_inputs)
-        .key()
-    )
+    start = time.perf_counter()
+    pending = compare.job is not None  # the site's key includes the comparison's output
+    site_key = "" if pending else _site_key(ok, compare.out, layout, summary)
     restricted = tree_files(layout.processed, "*/restricted.parquet")
-    audit_key = Hasher("audit").text(site_key).files(restricted).key()
     index = layout.site / "index.html"
     exe = quarto.find_quarto()
-    render = options.force or exe is None or not manifest.fresh("site", site_key, [index])
-    check = options.force or not manifest.fresh("audit", audit_key, [index])
+    fresh = not (options.force or pending)
+    render = exe is None or not (fresh and manifest.fresh("site", site_key, [index]))
+    audit_key = Hasher("audit").text(site_key).files(restricted).key()
+    check = not (fresh and manifest.fresh("audit", audit_key, [index]))
     passed = _passed(layout, options.force) if check else None
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        early = thread.submit(_audit_build_outputs, layout, ok, passed) if check else None
-        site_start = time.perf_counter()
-        if render:
-            shards = options.shards or workers.slots
-            _render(ok, compare, site_key, exe, shards, workers, manifest, layout, summary,
-                    console)
-        else:
-            summary.site = "up to date"
-        summary.phases["site"] = time.perf_counter() - site_start
+    with ThreadPoolExecutor(max_workers=2) as threads:
+        early = threads.submit(_audit_build_outputs, layout, ok, passed, workers) if check else None
+        compared = threads.submit(_run_compare, compare, workers, manifest, summary)
+        with console.status("comparison and website…"):
+            if render:
+                shards = options.shards or workers.slots
+                done = _render(ok, compare, compared, exe, shards, workers, layout, summary)
+            else:
+                done, summary.site = False, "up to date"
+            compare_out = compared.result()
+        site_key = _site_key(ok, compare_out, layout, summary)
+        if done:
+            manifest.record("site", site_key)
+        elif render:
+            manifest.forget("site")
+        summary.phases["site"] = time.perf_counter() - start
         if early is None:
             summary.audit = "passed (up to date)"
             return
@@ -560,9 +617,10 @@ def _site_and_audit(
             secrets, mins, default, breaches = early.result()
             from helpers.build.audit import UserText, audit, audit_text
 
-            breaches += audit([layout.site], secrets, default, mins, passed)
+            breaches += audit([layout.site], secrets, default, mins, passed, workers.map_cpu)
             user = UserText.from_town_files(layout.towns_config)
-            breaches += audit_text([layout.towns_dir, layout.site], user, passed)
+            breaches += audit_text([layout.towns_dir, layout.site], user, passed,
+                                   workers.map_cpu)
             passed.save()
     summary.breaches = [str(b) for b in breaches]
     if breaches:
@@ -571,55 +629,74 @@ def _site_and_audit(
     else:
         summary.audit = "passed"
         if index.exists():
-            manifest.record("audit", audit_key)
+            manifest.record("audit", Hasher("audit").text(site_key).files(restricted).key())
 
 
 def _render(
     ok: list[str],
-    compare: Path | None,
-    site_key: str,
+    compare: _Compare,
+    compared: Future[Path | None],
     exe: Path | None,
     n_shards: int,
     workers: Workers,
-    manifest: Manifest,
     layout: Layout,
     summary: Summary,
-    console: Console,
-) -> None:
+) -> bool:
     """Stage the site, render the pages that changed (all of them when the site's shared files
-    or its list of pages changed) in shards on all workers, assemble them into the site."""
+    or its list of pages changed) in shards on all workers, assemble them into the site; True
+    when the site is in place.
+
+    When the comparison notebook is still to run (``compared``), its page is staged and
+    rendered in a shard of its own once it has; the other pages render meanwhile. If it fails,
+    the site is rendered again without it (its menu entry goes: every page changes).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from helpers.build import quarto, render
-    from helpers.build.site import site_url, stage_site
+    from helpers.build.site import COMPARE_PAGE, site_url, stage_compare, stage_site
 
     new = layout.reports / ".site-new"
     state = layout.build / "render.json"
-    with console.status("website…"):
-        stage = stage_site(_pages(ok, summary, layout), compare, layout.build / "site", new)
-        if exe is None:
-            summary.site = "not rendered (no Quarto)"
-            summary.messages.append(quarto.INSTALL_HINT)
-            manifest.forget("site")
-            return
-        plan = render.plan(stage, layout.site, state, exe)
-        shards = render.split(stage, plan.render, n_shards)
-        projects = render.stage_shards(stage, shards, layout.build / "shards")
-        errors = render.render_shards(projects, workers.map)
-        if errors:
-            summary.site = "failed"
-            summary.messages += errors
-            manifest.forget("site")
-            state.unlink(missing_ok=True)
-            return
-        render.assemble(stage, plan, projects, layout.site, new, site_url())
+    later = compare.job is not None
+    stage = stage_site(_pages(ok, summary, layout), compare.out, layout.build / "site", new,
+                       compare_later=later)
+    if exe is None:
+        summary.site = "not rendered (no Quarto)"
+        summary.messages.append(quarto.INSTALL_HINT)
+        return False
+    plan = render.plan(stage, layout.site, state, exe, [COMPARE_PAGE] if later else [])
+    now = [p for p in plan.render if p not in plan.later]
+    shards = render.split(stage, now, render.shard_count(now, n_shards))
+    folder = layout.build / "shards"
+    projects = render.stage_shards(stage, shards, folder)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        rendering = thread.submit(render.render_shards, projects, workers.map)
+        errors: list[str] = []
+        if later:
+            if compared.result() is None:
+                rendering.result()
+                return _render(ok, _Compare(None), compared, exe, n_shards, workers, layout,
+                               summary)
+            stage_compare(compare.out, stage)
+            projects.append(render.stage_shard(stage, plan.later, folder / str(len(projects))))
+            errors = render.render_shards(projects[-1:], workers.map)
+        errors = rendering.result() + errors
+    if errors:
+        summary.site = "failed"
+        summary.messages += errors
+        state.unlink(missing_ok=True)
+        return False
+    render.assemble(stage, plan, projects, layout.site, new, site_url())
     if not site_url():  # Quarto would list the pages by relative address, which no crawler reads
         (new / "sitemap.xml").unlink(missing_ok=True)
         summary.messages.append("sitemap.xml was not written: set website: site-url in "
                                 "_quarto.yml (or TSUNAGARI_SITE_URL) to the site's address")
     replace_dir(new, layout.site)
-    plan.save(state)
-    manifest.record("site", site_key)
+    plan.save(state, stage)
     how = "every page" if plan.cold else f"{len(plan.render)} of {len(plan.pages)} pages"
-    summary.site = f"rendered {how} in {len(shards)} shards → {layout.site}"
+    shards = f"{len(projects)} shard" + ("s" if len(projects) > 1 else "")
+    summary.site = f"rendered {how} in {shards} → {layout.site}"
+    return True
 
 
 def _passed(layout: Layout, force: bool) -> Any:
@@ -633,10 +710,10 @@ def _passed(layout: Layout, force: bool) -> Any:
 
 
 def _audit_build_outputs(
-    layout: Layout, towns: list[str], passed: Any = None
+    layout: Layout, towns: list[str], passed: Any = None, workers: Workers | None = None
 ) -> tuple[Any, dict[str, int], int, list]:
     """What the audit needs (secrets, each town's min_cell) and its findings in build/towns
-    (the files in ``passed`` skipped)."""
+    (the files in ``passed`` skipped; checked on the ``workers`` if given)."""
     from helpers.build.audit import Secrets, audit
     from helpers.towns import Report, load_town
 
@@ -648,7 +725,8 @@ def _audit_build_outputs(
             continue
     secrets = Secrets.from_processed(layout.processed)
     default = max(mins.values(), default=Report().min_cell)
-    return secrets, mins, default, audit([layout.towns_dir], secrets, default, mins, passed)
+    run = workers.map_cpu if workers else None
+    return secrets, mins, default, audit([layout.towns_dir], secrets, default, mins, passed, run)
 
 
 def run_audit(layout: Layout = Layout()) -> list[Any]:

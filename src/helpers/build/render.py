@@ -55,13 +55,22 @@ PAGE_COST = 200_000
 #: it renders (370 MB at 42 pages, about 850 MB at 162); its start (about 3.5 s) is shared by
 #: this many pages.
 PAGES_PER_SHARD = 60
+#: A second Quarto process only for at least this many pages each: its start (about 3.5 s of a
+#: core) is paid again, and the shard's pages must outweigh it. Measured on the shared 2-core
+#: machine (load average 6–9, 2026-11-30), one process against two at the same time, three
+#: rounds each: a town's page, its PDF, the index and the methods page 6.3–11.3 s against
+#: 10.3–14.3 s; three towns' pages and PDFs with the index and methods (8 pages) 14.6–21.1 s
+#: against 20.2–22.8 s. (On a quiet machine two shards of 42 pages each took 57.3 s against
+#: 113.2 s in one.)
+MIN_SHARD_PAGES = 8
 
 
 @dataclass(frozen=True)
 class Plan:
     """What to render: ``pages`` (the site's pages in render order), ``render`` (those to render
     now), ``cold`` (every page, into an empty site), ``removed`` (pages of the earlier site no
-    longer staged, whose outputs go) and the keys to remember afterwards."""
+    longer staged, whose outputs go), ``later`` (pages staged after planning: always rendered)
+    and the keys to remember afterwards."""
 
     pages: list[str]
     render: list[str]
@@ -69,10 +78,12 @@ class Plan:
     shared: str
     keys: dict[str, str]
     removed: list[str] = field(default_factory=list)
+    later: tuple[str, ...] = ()
 
-    def save(self, state: Path) -> None:
+    def save(self, state: Path, stage: Path) -> None:
         """Remember what the site was rendered from (after the site is in place)."""
-        write_atomic(state, json.dumps({"shared": self.shared, "pages": self.keys}, indent=1))
+        keys = {p: self.keys.get(p) or page_key(stage, p) for p in self.pages}
+        write_atomic(state, json.dumps({"shared": self.shared, "pages": keys}, indent=1))
 
 
 def render_list(stage: Path) -> list[str]:
@@ -93,6 +104,11 @@ def page_outputs(site: Path, page: str) -> list[Path]:
     stem = Path(page).stem
     found = [base / f"{stem}{suffix}" for suffix in (".html", ".pdf", "_files", "_figures")]
     return [p for p in found if p.exists()]
+
+
+def page_key(stage: Path, page: str) -> str:
+    """The key of a page's sources."""
+    return Hasher("page").files(page_sources(stage, page)).key()
 
 
 def _shared_files(stage: Path, pages: Iterable[str]) -> list[Path]:
@@ -116,8 +132,11 @@ def shared_config(stage: Path) -> str:
     return yaml.safe_dump(config, allow_unicode=True, sort_keys=True)
 
 
-def plan(stage: Path, site: Path, state: Path, exe: Path | None) -> Plan:
-    """Which pages of ``stage`` to render, given the site rendered earlier and its ``state``."""
+def plan(
+    stage: Path, site: Path, state: Path, exe: Path | None, later: Sequence[str] = ()
+) -> Plan:
+    """Which pages of ``stage`` to render, given the site rendered earlier and its ``state``;
+    the pages ``later`` are staged after this (they are rendered in any case)."""
     pages = render_list(stage)
     config = stage / "_quarto.yml"
     shared = (
@@ -126,15 +145,22 @@ def plan(stage: Path, site: Path, state: Path, exe: Path | None) -> Plan:
         .files([Path(__file__), *(f for f in _shared_files(stage, pages) if f != config)])
         .key()
     )
-    keys = {p: Hasher("page").files(page_sources(stage, p)).key() for p in pages}
+    keys = {p: page_key(stage, p) for p in pages if p not in later}
     try:
         earlier = json.loads(state.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         earlier = {}
     cold = earlier.get("shared") != shared or not (site / "index.html").exists()
     old = {} if cold else earlier.get("pages", {})
-    return Plan(pages, [p for p in pages if old.get(p) != keys[p]], cold, shared, keys,
-                [p for p in old if p not in keys])
+    redo = [p for p in pages if p in later or old.get(p) != keys[p]]
+    return Plan(pages, redo, cold, shared, keys, [p for p in old if p not in pages],
+                tuple(p for p in later if p in pages))
+
+
+def shard_count(pages: Sequence[str], slots: int) -> int:
+    """How many Quarto processes to render ``pages`` in: one per ``MIN_SHARD_PAGES`` pages, at
+    most ``slots``, at least one."""
+    return max(1, min(slots, len(pages) // MIN_SHARD_PAGES))
 
 
 def split(

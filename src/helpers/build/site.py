@@ -663,8 +663,24 @@ def html_name(page: str) -> str:
     return str(Path(page).with_suffix(".html").as_posix())
 
 
-def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Path) -> Path:
-    """Write the complete Quarto project for this build into ``stage`` (emptied first)."""
+#: The comparison page's source in the staged project.
+COMPARE_PAGE = "compare.ipynb"
+
+
+def stage_compare(compare: Path, stage: Path) -> None:
+    """Stage the executed comparison notebook as the site's comparison page."""
+    meta = {"title": "市町村の比較"}  # the notebook labels synthetic data
+    prepare_notebook(compare, stage / COMPARE_PAGE, meta)
+
+
+def stage_site(
+    pages: list[Page], compare: Path | None, stage: Path, out_dir: Path,
+    compare_later: bool = False,
+) -> Path:
+    """Write the complete Quarto project for this build into ``stage`` (emptied first).
+
+    With ``compare_later`` the comparison page is listed but not staged: ``stage_compare``
+    stages it once the comparison notebook has run (the other pages render meanwhile)."""
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     book = load_codebook()
@@ -697,9 +713,9 @@ def stage_site(pages: list[Page], compare: Path | None, stage: Path, out_dir: Pa
             shutil.copytree(p.print_source.parent, stage / "pdf", dirs_exist_ok=True)
             render.append(f"pdf/{p.print_source.name}")
     if compare is not None:
-        meta = {"title": "市町村の比較"}  # the notebook labels synthetic data
-        prepare_notebook(compare, stage / "compare.ipynb", meta)
-        render.append("compare.ipynb")
+        if not compare_later:
+            stage_compare(compare, stage)
+        render.append(COMPARE_PAGE)
     render += ["methods.qmd", "codebook.qmd"]
     (stage / "_quarto.yml").write_text(site_config(render, stage, out_dir), encoding="utf-8")
     return stage

@@ -386,13 +386,18 @@ def test_a_page_with_bytes_that_are_not_utf8_is_still_read(tmp_path: Path) -> No
     assert [b.kind for b in audit_text([site], user)] == ["user text as markup"]
 
 
-def test_an_audit_on_worker_processes_finds_what_a_serial_audit_finds(
-    tmp_path: Path, secrets: Secrets
+@pytest.mark.parametrize("dask", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_an_audit_on_the_workers_finds_what_a_serial_audit_finds(
+    tmp_path: Path, secrets: Secrets, dask: bool
 ) -> None:
-    """The cold audit's checks run in tasks on the workers (here two local processes): the
-    same breaches, in the same order, and the same files remembered as passed."""
+    """The cold audit's checks run in tasks on the workers (two local processes, or a local
+    Dask cluster of two): the same breaches, in the same order, and the same files remembered
+    as passed."""
     from helpers.build.audit import FILES_PER_TASK, Passed
     from helpers.build.pipeline import Options, Workers
+
+    if dask:
+        pytest.importorskip("distributed")
 
     user = _user_text(tmp_path)
     site = tmp_path / "site" / "towns"
@@ -403,9 +408,9 @@ def test_an_audit_on_worker_processes_finds_what_a_serial_audit_finds(
     for i in range(3 * FILES_PER_TASK - 10):  # three tasks, the last smaller
         page = CLEAN_PAGE.replace("</h1>", planted.get(i, "</h1>"))
         page = page.replace("<tbody>", "<tbody>" + small) if i == 44 else page
-        (site / f"t{i:03d}.html").write_text(page, encoding="utf-8")
+        (site / f"t{i:03d}.html").write_text(f"{page}<!-- {i} -->", encoding="utf-8")
     tasks = []
-    workers = Workers(Options(workers=2), 2)
+    workers = Workers(Options(workers=2, dask=dask), 2)
 
     def run(fn: object, items: list) -> list:
         tasks.append(len(items))

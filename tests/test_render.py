@@ -84,6 +84,17 @@ def test_shards_share_the_cost_and_keep_render_order(tmp_path: Path) -> None:
         ["towns/a.ipynb"], ["index.qmd", "pdf/a.qmd"], ["towns/b.ipynb", "towns/c.ipynb"]]
 
 
+def test_a_second_quarto_process_only_for_enough_pages() -> None:
+    from helpers.build.render import MIN_SHARD_PAGES, shard_count
+
+    pages = [f"towns/t{i}.ipynb" for i in range(3 * MIN_SHARD_PAGES)]
+    assert shard_count(pages[:4], 2) == 1  # one town changed: its page, PDF, home, methods
+    assert shard_count(pages[:2 * MIN_SHARD_PAGES - 1], 2) == 1
+    assert shard_count(pages[:2 * MIN_SHARD_PAGES], 2) == 2
+    assert shard_count(pages, 2) == 2 and shard_count(pages, 8) == 3
+    assert shard_count([], 2) == 1
+
+
 def test_plan_renders_changed_pages_and_everything_when_a_shared_file_changed(
     tmp_path: Path,
 ) -> None:

@@ -10,6 +10,9 @@ Each step runs only when the hash of its inputs differs from the manifest (``--f
 | site | executed pages, results, xlsx, failures, ``_quarto.yml``, ``site/``, codebook, towns |
 | audit | the site key and the restricted data it checks against |
 
+The comparison runs while the site's other pages render (its page renders once it has run),
+and the audit's checks run in tasks on the workers.
+
 One town's failure does not stop the others: it is logged (``build/logs/<town>.log``), its old
 outputs are removed, it is listed as failed on the site's index and the build exits non-zero.
 """

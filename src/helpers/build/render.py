@@ -20,7 +20,10 @@ One ``quarto render`` of the whole site runs in one process (about 3.5 s to star
 - each shard is a project of its own (``build/shards/<k>``: the shared files, its pages, a
   render list of its pages) with its own output folder, so shards render at the same time
   without colliding; pages link to each other by address (``towns/x.html``), never by source,
-  so a page comes out the same in any shard;
+  so a page comes out the same in any shard; a second Quarto process only for enough pages to
+  outweigh its start (``shard_count``);
+- a page can be staged after planning (``later``: the comparison page, while its notebook
+  still runs): the other pages' shards render meanwhile, and it renders in a shard of its own;
 - assembly: the shards' outputs over the site, one ``search.json`` and one ``sitemap.xml``:
   the earlier entries of the pages not rendered now and the new entries of those that were, in
   the render list's order. (Quarto's own render of a subset keeps the search entries of a

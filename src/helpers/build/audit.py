@@ -504,17 +504,23 @@ def _checked(
     return found
 
 
-def check_file(f: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
-    """The audit of one published file (by its kind; other files hold nothing to check)."""
+def _file_check(f: Path) -> Callable[[Path, Secrets, int], list[Breach]] | None:
+    """The check of a published file by its kind (None: it holds nothing to check)."""
     if f.suffix == ".html" or f.name == "search.json":
-        return audit_html(f, secrets, min_cell)
+        return audit_html
     if f.suffix == ".xlsx":
-        return audit_xlsx(f, secrets, min_cell)
+        return audit_xlsx
     if f.name == "results.json":
-        return audit_results(f, secrets, min_cell)
+        return audit_results
     if f.suffix == ".qmd" and f.parent.name in ("print", "pdf"):
-        return audit_print_source(f, secrets, min_cell)
-    return []
+        return audit_print_source
+    return None
+
+
+def check_file(f: Path, secrets: Secrets, min_cell: int) -> list[Breach]:
+    """The audit of one published file (by its kind)."""
+    check = _file_check(f)
+    return check(f, secrets, min_cell) if check else []
 
 
 def _audited(
@@ -550,7 +556,10 @@ def audit(
         names = {f.stem, *f.parts, f.stem.split("_")[0]}
         mc = next((m for t, m in (town_min_cell or {}).items() if t in names), min_cell)
         key = passed.key(f, f"secrets {secrets.digest} min_cell {mc}") if passed else ""
-        if passed is None or key not in passed:
+        if _file_check(f) is None:  # nothing to check: passed
+            if passed is not None:
+                passed.add(key)
+        elif passed is None or key not in passed:
             todo.append((f, (secrets, mc)))
             keys.append(key)
     return _audited(todo, keys, check_file, passed, run)

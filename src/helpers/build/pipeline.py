@@ -607,7 +607,9 @@ def _site_and_audit(
             else:
                 done, summary.site = False, "up to date"
             compare_out = compared.result()
-        site_key = _site_key(ok, compare_out, layout, summary)
+        if pending:
+            site_key = _site_key(ok, compare_out, layout, summary)
+            audit_key = Hasher("audit").text(site_key).files(restricted).key()
         if done:
             manifest.record("site", site_key)
         elif render:
@@ -632,7 +634,7 @@ def _site_and_audit(
     else:
         summary.audit = "passed"
         if index.exists():
-            manifest.record("audit", Hasher("audit").text(site_key).files(restricted).key())
+            manifest.record("audit", audit_key)
 
 
 def _render(

@@ -3,7 +3,8 @@ names made unique), for each N in one run:
 
 - cold build (every step forced, empty build folder), the site rendered in shards on every
   worker; and the same build with the site rendered in one shard (as before shards: the
-  baseline of the 40-town target) for the N given with --baseline;
+  baseline of the 40-town target; the comparison page still renders in a shard of its own once
+  its notebook has run) for the N given with --baseline;
 - no-change rebuild (a new process, interpreter start included);
 - one town changed (its parameter file: returns, so its page, the index and the methods page
   change): the rebuild's time against that town's own time in it;

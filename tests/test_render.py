@@ -137,19 +137,19 @@ def test_plan_adds_and_removes_pages_without_rendering_the_others(tmp_path: Path
     site.mkdir()
     (site / "index.html").write_text("")
     _set_pages(stage, ["index.qmd", "towns/a.ipynb", "towns/b.ipynb"], title="つながり")
-    plan(stage, site, state, None).save(state)
+    plan(stage, site, state, None).save(state, stage)
     (stage / "towns" / "c.ipynb").write_bytes(b"new town")
     _set_pages(stage, ["index.qmd", "towns/a.ipynb", "towns/b.ipynb", "towns/c.ipynb"],
                title="つながり")
     added = plan(stage, site, state, None)
     assert not added.cold and added.render == ["towns/c.ipynb"] and added.removed == []
-    added.save(state)
+    added.save(state, stage)
     (stage / "towns" / "b.ipynb").unlink()
     _set_pages(stage, ["index.qmd", "towns/a.ipynb", "towns/c.ipynb"], title="つながり")
     removed = plan(stage, site, state, None)
     assert not removed.cold and removed.render == [] and removed.removed == ["towns/b.ipynb"]
     assert removed.pages == ["index.qmd", "towns/a.ipynb", "towns/c.ipynb"]
-    removed.save(state)
+    removed.save(state, stage)
     _set_pages(stage, ["index.qmd", "towns/a.ipynb", "towns/c.ipynb"], title="つながり２")
     assert plan(stage, site, state, None).cold  # the rest of the configuration is on every page
 

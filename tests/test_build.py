@@ -362,3 +362,27 @@ def test_report_code_holds_the_wording_templates() -> None:
     assert {"analysis/templates/loneliness.md.j2", "analysis/document.py",
             "figures.py"} <= names
     assert "build/site.py" not in names
+
+
+def _square_unless_spawned(x: int) -> int:
+    """A task that kills the worker process it runs in (as the out-of-memory killer would),
+    and works in the build process itself."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return x * x
+
+
+def test_a_worker_process_that_dies_loses_no_task() -> None:
+    """The audit's tasks run in local processes; when one dies, they run again in the build
+    process, and the build says so."""
+    from helpers.build.pipeline import Workers
+
+    workers = Workers(Options(workers=2), 2)
+    try:
+        assert workers.map_cpu(_square_unless_spawned, [1, 2, 3]) == [1, 4, 9]
+    finally:
+        workers.close()
+    assert len(workers.notes) == 1 and "_square_unless_spawned" in workers.notes[0]
+    assert "its 3 tasks ran again in the build process" in workers.notes[0]

@@ -129,6 +129,7 @@ def test_index_lists_published_and_failed_towns(tmp_path: Path) -> None:
     assert "towns/tsukumi.html" not in text
     assert "津久見市（大分県）：作成に失敗しました" in text and "列「性別」がありません" in text
     assert "broken：作成に失敗しました" in text
+    assert "(compare.html)" in text and "compare.html" not in index_page(pages, compare=False)
 
 
 def test_codebook_page_lists_every_variable_and_who_asked_it(codebook: Codebook) -> None:

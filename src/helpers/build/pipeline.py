@@ -185,6 +185,7 @@ class Workers:
         self._client: Any = None
         self._cluster: Any = None
         self._lock = threading.Lock()  # the comparison and the audit use the workers in threads
+        self.notes: list[str] = []  # fallbacks taken, for the build's messages
 
     def run(self, jobs: list[Job]) -> Iterator[Outcome]:
         """Run jobs in parallel; yield each outcome as it finishes."""
@@ -231,12 +232,23 @@ class Workers:
         if self.options.dask or self.options.scheduler:
             return self.map(fn, items)
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
         from multiprocessing import get_context
 
         with self._lock:
             if self._cpu_pool is None:
                 self._cpu_pool = ProcessPoolExecutor(self.slots, mp_context=get_context("spawn"))
-        return list(self._cpu_pool.map(fn, items))
+            pool = self._cpu_pool
+        try:
+            return list(pool.map(fn, items))
+        except BrokenProcessPool as exc:  # a process died (e.g. out of memory): nothing is lost
+            with self._lock:
+                if self._cpu_pool is pool:
+                    self._cpu_pool = None
+            pool.shutdown(cancel_futures=True)
+            self.notes.append(f"a worker process ended during {getattr(fn, '__name__', fn)} "
+                              f"({exc}); its {len(items)} tasks ran again in the build process")
+            return [fn(item) for item in items]
 
     def release_kernels(self) -> None:
         """Shut down the workers' kernels (about 0.4 GB each) once no notebook is left to run:
@@ -419,6 +431,7 @@ def build(
             _site_and_audit(ok, compare, workers, manifest, layout, options, summary, console)
         finally:
             workers.close()
+            summary.messages += workers.notes
     summary.seconds = time.perf_counter() - start
     summary.phases["audit"] = summary.seconds - sum(summary.phases.values())
     return summary

@@ -292,9 +292,10 @@ def _town_row(p: Page, label: str) -> str:
     )
 
 
-def index_page(pages: Iterable[Page]) -> str:
+def index_page(pages: Iterable[Page], compare: bool = True) -> str:
     """The home page: the published towns by prefecture (a jump list to each prefecture when
-    there are several, a filter by name), and a list of the failed ones.
+    there are several, a filter by name), a link to the comparison page when there is one, and
+    a list of the failed towns.
 
     Its size grows with the towns; no other page's does (the navigation bar lists no town).
     """
@@ -351,7 +352,8 @@ def index_page(pages: Iterable[Page]) -> str:
             "</tbody></table></div>",
             "```",
         ]
-    text += ["", "[市町村の比較](compare.html)を見る。"]
+    if compare:
+        text += ["", "[市町村の比較](compare.html)を見る。"]
     if failed:
         text += ["", "## 今回作成できなかった市町村", "", "```{=html}", "<ul class='failed-towns'>"]
         for p in failed:
@@ -697,7 +699,7 @@ def stage_site(
         encoding="utf-8",
     )
     (stage / "codebook.qmd").write_text(codebook_page(book, towns), encoding="utf-8")
-    (stage / "index.qmd").write_text(index_page(pages), encoding="utf-8")
+    (stage / "index.qmd").write_text(index_page(pages, compare is not None), encoding="utf-8")
     (stage / "downloads").mkdir()
     render = ["index.qmd"]
     for p in pages:

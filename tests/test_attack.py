@@ -494,3 +494,26 @@ def test_a_record_with_a_base_anywhere_in_results_json_is_attacked() -> None:
     results = {"min_cell": 10, "smalltown": {"items": {"faces": {"n": 40, "x": 3, "p": 7.5}}}}
     assert [str(f) for f in attack_results(results)] == [
         "results.smalltown.items.faces: 「?」の該当者数: a count of 3 is shown (under 10)"]
+
+
+def test_a_sex_by_age_profile_leaves_the_other_sexes_of_each_age_band(tmp_path: Path) -> None:
+    """The 年代 profile counts every respondent, the 性別×年代 profile only 男性 and 女性:
+    20代 31 − 15 − 15 leaves one respondent of another sex (or who did not say) in 20代."""
+    ages = [["全体", 100, 100.0], ["20代", 31, 31.0], ["30代", 69, 69.0]]
+    profile = ["性別×年代", "人数", "構成比（%）"]
+    cells = [["全体", 99, 100.0], ["男性×20代", 15, 15.2], ["女性×20代", 15, 15.2],
+             ["男性×30代", 30, 30.3], ["女性×30代", 39, 39.4]]
+    assert found(tmp_path, page(("年代別の回答者数", AGES, ages))) == []
+    assert found(tmp_path, page(("性別×年代", profile, cells))) == []
+    details = found(tmp_path, page(("年代別の回答者数", AGES, ages), ("性別×年代", profile, cells)))
+    assert details == ["town.html 「表:年代別の回答者数」: 「20代」の男性・女性以外の回答者数: "
+                       "「20代」の人数 31 − 「男性×20代」の人数 15 − 「女性×20代」の人数 15 = 1"
+                       "（合計と内訳の引き算）"]
+    # both bands hidden: their other sexes add up to 100 − 99 = 1, in either band
+    hidden = [["全体", 100, 100.0], ["20代", "—", "—"], ["30代", "—", "—"]]
+    assert found(tmp_path, page(("年代別の回答者数", AGES, hidden),
+                                ("性別×年代", profile, cells))) == []
+    # a 年代 table of fewer respondents than the 性別×年代 one counts other respondents
+    fewer = [["全体", 50, 100.0], ["20代", 11, 22.0], ["30代", 39, 78.0]]
+    assert found(tmp_path, page(("年代別の回答者数", AGES, fewer),
+                                ("性別×年代", profile, cells))) == []

@@ -705,6 +705,7 @@ class Attack:
             if tb.kind == "rates":
                 self._link_answers(t, tb, blocks)
                 self._link_profiles(t, tb, distributions)
+        self._link_sex_by_age(distributions)
 
     def _link_margins(self, t: int, tb: _Table, blocks: list) -> None:
         total = next((r for r in tb.rows if r.labels == (TOTAL,)), None)
@@ -765,6 +766,29 @@ class Attack:
                     self.model.at_most({**{self._vars[(t, r, "n")]: 1.0 for r in group},
                                         self._vars[(dt, counts[label], "count")]: -1.0})
 
+    def _link_sex_by_age(self, distributions: list[tuple[int, _Table]]) -> None:
+        """A 性別×年代 profile (「男性×20代」) counts some sexes of each 年代 of a 年代 profile
+        of everyone: the 年代's 人数 minus its rows is the number of that 年代's respondents
+        of the other sexes (or of no answer to 性別), a count of its own to protect."""
+        for st, stb in distributions:
+            cells = [(r, row.labels[0].rpartition(SEX_AGE_SEP)) for r, row in enumerate(stb.rows)
+                     if len(row.labels) == 1 and SEX_AGE_SEP in row.labels[0]]
+            by_band: dict[str, list[int]] = {}
+            for r, (_, _, band) in cells:
+                by_band.setdefault(band, []).append(r)
+            for at, atb in distributions:
+                bands = {row.labels[0]: r for r, row in enumerate(atb.rows)
+                         if len(row.labels) == 1 and row.labels[0] in by_band}
+                if at == st or len(bands) < 2 or not _within(stb, atb, by_band, bands):
+                    continue  # not a 年代 profile of these bands, or not of everyone
+                sexes = "・".join(dict.fromkeys(sex for _, (sex, _, _) in cells))
+                for band, r in bands.items():
+                    rest = self.model.var(atb.where, f"「{band}」の{sexes}以外の回答者数",
+                                          None, True, False)
+                    self.model.equal({self._vars[(at, r, "count")]: 1.0, rest: -1.0,
+                                      **{self._vars[(st, s, "count")]: -1.0
+                                         for s in by_band[band]}})
+
     @staticmethod
     def _n_total(tb: _Table) -> Any:
         return next((r.cells.get("n") for r in tb.rows
@@ -786,6 +810,22 @@ class Attack:
                     self.model.equal({self._vars[(t, r, "x")]: 1,
                                       **{self._vars[(bt, answers[a], "count")]: -1
                                          for a in wanted}})
+
+
+def _within(inner: _Table, outer: _Table, inner_rows: Mapping[str, list[int]],
+            outer_rows: Mapping[str, int]) -> bool:
+    """Whether no shown count of ``inner`` (its total, the rows of a label) exceeds the shown
+    count of ``outer`` it would be part of."""
+    def count(table: _Table, rows: Iterable[int]) -> float | None:
+        values = [table.rows[r].cells.get("count") for r in rows]
+        return sum(values) if all(isinstance(v, float) for v in values) else None
+
+    def total(table: _Table) -> list[int]:
+        return [r for r, row in enumerate(table.rows) if row.labels == (TOTAL,)]
+
+    pairs = [(total(inner), total(outer))] + [(inner_rows[lb], [r]) for lb, r in outer_rows.items()]
+    return all(a is None or b is None or a <= b
+               for a, b in ((count(inner, i), count(outer, o)) for i, o in pairs if i and o))
 
 
 _HEADER = {"n": "回答者数", "x": "該当者数", "y": "該当しない人数", "count": "人数",

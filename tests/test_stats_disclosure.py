@@ -93,8 +93,10 @@ def test_no_line_ever_has_a_single_hidden_cell(seed: int) -> None:
 def ledger(cells: dict[str, int], sums: dict[str, list[str]], **kinds: list[str]) -> Ledger:
     book = Ledger()
     for key, value in cells.items():
-        book.cell(key, value, latent=key in kinds.get("latent", []),
-                  protected=key not in kinds.get("unprotected", []))
+        latent = key in kinds.get("latent", []) or key in kinds.get("secret", [])
+        protected = key not in kinds.get("unprotected", []) and (
+            key not in kinds.get("latent", []))
+        book.cell(key, value, latent=latent, protected=protected)
     for total, parts in sums.items():
         book.sum(total, parts)
     return book
@@ -199,6 +201,27 @@ def test_a_latent_count_is_not_protected_itself() -> None:
     # 50 − 44 = 6 gives the latent count away, and may: nobody publishes it as a count
     book = ledger({"all": 50, "a": 44, "L": 6}, {"all": ["a", "L"]}, latent=["L"])
     assert book.protect(10) == {"L"}
+
+
+def test_a_secret_count_is_never_published_nor_worked_out() -> None:
+    # the respondents of some sexes in an age band: 50 − 44 = 6 would give them away
+    book = ledger({"all": 50, "a": 44, "S": 6}, {"all": ["a", "S"]}, secret=["S"])
+    assert book.protect(10) == {"S", "a"}
+    # never shown even when not small (a latent cell)
+    assert ledger({"all": 50, "a": 30, "S": 20}, {"all": ["a", "S"]},
+                  secret=["S"]).protect(10) == {"S"}
+
+
+def test_an_expendable_cell_is_hidden_before_a_smaller_one() -> None:
+    """Two age bands' 40 and 60 (profile counts another table breaks down) go before the 12
+    respondents of one row (hiding the 40 alone, 100 − 60 would give it)."""
+    cells = {"all": 100, "band": 40, "other band": 60, "men": 12, "women": 25, "S": 3}
+    sums = {"all": ["band", "other band"], "band": ["men", "women", "S"]}
+    assert ledger(cells, sums, secret=["S"]).protect(10) == {"S", "men"}
+    book = ledger(cells, sums, secret=["S"])
+    for band in ("band", "other band"):
+        book.expendable(band)
+    assert book.protect(10) == {"S", "band", "other band"}
 
 
 def test_latent_twice_stays_latent() -> None:

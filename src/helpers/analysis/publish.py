@@ -74,17 +74,22 @@ class Publication:
         """A reader can add ``parts`` up to ``total``."""
         self.ledger.sum(total, list(parts))
 
-    def within(self, outer: Hashable, inner: Hashable) -> None:
-        """``inner`` counts some of the respondents of ``outer`` (e.g. a group among those in a
-        model): outer = inner + the rest. The rest is never shown; when it is 0 a reader may
-        know it (nobody left the question blank), so the two are then the same count."""
-        rest = self.ledger.value(outer) - self.ledger.value(inner)
+    def within(self, outer: Hashable, *inner: Hashable, merge: bool = True) -> None:
+        """The ``inner`` counts (groups of different respondents) count some of the
+        respondents of ``outer`` (e.g. a group among those in a model; an age band's people of
+        each sex in a loneliness table): outer = the inner counts + a rest, never shown. When
+        the rest is 0 and ``merge``, a reader may know it (nobody left the question blank), so
+        outer is their sum (one inner: the same count); else the rest stays a count ≥ 0 a
+        reader does not know, and only bounds the inner counts."""
+        rest = self.ledger.value(outer) - sum(map(self.ledger.value, inner))
         if rest < 0:
-            raise ValueError(f"{inner!r} counts more respondents than {outer!r}")
-        if rest == 0:
-            self.ledger.same(outer, inner)
+            raise ValueError(f"{' + '.join(map(repr, inner))} counts more respondents than "
+                             f"{outer!r}")
+        if rest == 0 and merge and len(inner) == 1:
+            self.ledger.same(outer, inner[0])
         else:
-            self.sum(outer, [inner, self.latent(("rest", outer, inner), rest)])
+            rests = [self.latent(("rest", outer, *inner), rest)] if rest or not merge else []
+            self.sum(outer, [*inner, *rests])
 
     def hide_with(self, member: Hashable, cells: Iterable[Hashable]) -> None:
         """Hide ``member`` whenever one of ``cells`` is hidden (a figure that would give them
@@ -100,9 +105,10 @@ class Publication:
         """A count as published: None when hidden."""
         return None if key in self.hidden else self.ledger.value(key)
 
-    def latent(self, key: Hashable, value: float) -> Hashable:
-        """A count that is never shown (e.g. respondents who skipped a question)."""
-        return self.ledger.cell(key, value, latent=True)
+    def latent(self, key: Hashable, value: float, protected: bool = False) -> Hashable:
+        """A count that is never shown (e.g. respondents who skipped a question); one
+        ``protected`` may not be worked out either (e.g. the respondents of some sexes)."""
+        return self.ledger.cell(key, value, latent=True, protected=protected)
 
     def add(self, table: Table) -> None:
         """Register every count of ``table`` and the sums inside it."""

@@ -9,12 +9,20 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from helpers.analysis.common import DISTRIBUTION, TOTAL, Table, distribution, has
+from helpers.analysis.common import (
+    DISTRIBUTION,
+    NO_ANSWER,
+    RATES,
+    TOTAL,
+    Table,
+    distribution,
+    has,
+)
 from helpers.analysis.context import Context, Weighting
 from helpers.analysis.publish import Publication
 from helpers.analysis.wording import say
 from helpers.figures import Chart, bar_chart
-from helpers.stats import SEX_AGE, add_sex_age, percent, sex_age_margins
+from helpers.stats import SEX_AGE, add_sex_age, percent, sex_age_label, sex_age_margins
 
 TITLE = "回答の状況"
 UNIVERSE = "all"  # every valid respondent
@@ -39,14 +47,11 @@ class Response:
     def links(self, pub: Publication) -> None:
         """Respondents of the sex × age table (and those weighted) plus the other sexes and
         the rest left out are everyone: a reader can subtract, so the other sexes are protected
-        too, and the number weighted is published only when it gives nobody away. Each sex and
-        district counts, among its respondents, those of the loneliness tables."""
-        for var, table, rows in (("sex", "lonely_by_sex_age", lambda g: (g, TOTAL)),
-                                 ("district", "lonely_by_district", lambda g: (g,))):
-            for labels in self.by[var].rows() if var in self.by else []:
-                inner = (table, rows(labels[0]), "n")
-                if labels != (TOTAL,) and inner in pub.ledger:
-                    pub.within(pub.key(self.by[var], labels, "count"), inner)
+        too, and the number weighted is published only when it gives nobody away. Each group of
+        the profile counts, among its respondents, those of the rate tables by its variable."""
+        for table in pub.tables:
+            if table.kind == RATES:
+                self._within(pub, table)
         if "sex" not in self.by:
             return
         sex = self.by["sex"]
@@ -56,12 +61,59 @@ class Response:
         if "sex_age" in self.by:
             unknown = pub.latent(("sex_age", "unknown age"), self.unknown_age)
             pub.sum(everyone, [pub.key(self.by["sex_age"], (TOTAL,), "count"), *others, unknown])
+            self._link_age_bands(pub)
         w = self.weighting
         if w.applied and w.n:
             left_out = pub.ledger.value(everyone) - w.n - sum(map(pub.ledger.value, others))
             weighted = pub.ledger.cell(("weighting", "n"), w.n)
             pub.sum(everyone, [weighted, *others, pub.latent(("weighting", "left out"), left_out)])
             pub.after(lambda shown: setattr(w, "shown_n", shown(weighted)))
+
+    def _link_age_bands(self, pub: Publication) -> None:
+        """Each age band's respondents are those of the sex × age table in that band plus the
+        band's other sexes (and those who did not say), a count never shown and protected: a
+        reader subtracts. The age-band counts go first when one must be hidden (the sex × age
+        table breaks them down)."""
+        if "age_band" not in self.by:
+            return
+        sex_age = self.by["sex_age"]
+        shown = set(sex_age.rows())
+        for (band,) in self.by["age_band"].rows():
+            parts = [pub.key(sex_age, (label,), "count") for label in
+                     (sex_age_label(s, band) for s in self.sexes) if (label,) in shown]
+            if band in (TOTAL, NO_ANSWER) or not parts:
+                continue
+            outer = pub.key(self.by["age_band"], (band,), "count")
+            rest = pub.ledger.value(outer) - sum(map(pub.ledger.value, parts))
+            pub.sum(outer, [*parts, pub.latent(("sex_age", "other sexes", band), rest,
+                                               protected=True)])
+            pub.ledger.expendable(outer)
+
+    def _within(self, pub: Publication, table: Table) -> None:
+        """Each group of the profile counts the respondents of the rate table's rows inside it
+        (a sex × age table's: its sex, its sex × age band, its age band over every sex); see
+        ``Publication.within``. A sex or a district shows its part as its own count when
+        nobody of it skipped the question; an age band or a sex × age band is only bounded."""
+        rows = [r for r in table.rows() if (table.key, r, "n") in pub.ledger]
+
+        def link(var: str, group: str, inner: list[tuple[str, ...]], merge: bool) -> None:
+            outer = (var, (group,), "count")
+            if var in self.by and group not in (TOTAL, NO_ANSWER) and outer in pub.ledger and inner:
+                pub.within(outer, *((table.key, r, "n") for r in inner), merge=merge)
+
+        if table.label_columns == ("sex", "age_band"):
+            for sex, band in rows:
+                if TOTAL in (sex, band):
+                    link("sex", sex, [(sex, band)] if band == TOTAL else [], merge=True)
+                else:
+                    link("sex_age", sex_age_label(sex, band), [(sex, band)], merge=False)
+            for band in dict.fromkeys(band for sex, band in rows if TOTAL not in (sex, band)):
+                link("age_band", band, [r for r in rows if r[1] == band and r[0] != TOTAL],
+                     merge=False)
+        elif len(table.label_columns) == 1:
+            var = table.label_columns[0]
+            for (group,) in rows:
+                link(var, group, [(group,)], merge=var != "age_band")
 
     @property
     def n(self) -> int | None:

@@ -62,19 +62,21 @@ class Ledger:
         self._unprotected: set[int] = set()
         self._sums: list[tuple[int, tuple[int, ...]]] = []
         self._groups: list[tuple[int, tuple[int, ...], bool]] = []
+        self._expendable: set[int] = set()
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._index
 
     def cell(
-        self, key: Hashable, value: float, *, latent: bool = False, protected: bool = True
+        self, key: Hashable, value: float, *, latent: bool = False, protected: bool | None = None
     ) -> Hashable:
         """Register a count under ``key`` (again: the values must agree); returns the key.
 
         A cell that is not ``protected`` (respondents who left the grouping question blank:
         無回答 says nothing about anyone's answer) is hidden when small like any other, but may
         be worked out; it can still hide others. A ``latent`` cell is never published (e.g.
-        such respondents inside a published total) and is not protected.
+        such respondents inside a published total) and is not protected unless ``protected``
+        (e.g. the respondents of some sexes inside a published total).
         """
         count = round(float(value))
         if count != float(value) or count < 0:
@@ -92,7 +94,7 @@ class Ledger:
         self._parent.append(i)
         if latent:
             self._latent.add(i)
-        if latent or not protected:
+        if not (protected if protected is not None else not latent):
             self._unprotected.add(i)
         return key
 
@@ -120,6 +122,11 @@ class Ledger:
         when ``base`` is hidden for any reason too, unless not ``whole`` (a distribution's
         total, whose parts stay meaningful without it)."""
         self._groups.append((self._index[base], tuple(self._index[m] for m in members), whole))
+
+    def expendable(self, key: Hashable) -> None:
+        """Readers miss cell ``key`` least (e.g. a count of the respondent profile that
+        another table breaks down): where a sum needs another hidden cell, it goes first."""
+        self._expendable.add(self._index[key])
 
     def _find(self, i: int) -> int:
         while self._parent[i] != i:
@@ -171,6 +178,8 @@ class _Protection:
             if self.value[base] < min_cell:
                 self.small_group[[base, *members]] = True
         self.protected = protected
+        self.expendable = np.zeros(len(roots), bool)
+        self.expendable[[at(i) for i in ledger._expendable]] = True
         self.is_base = np.zeros(len(roots), bool)
         self.is_base[[b for b, members, _ in self.groups if members]] = True
         v = self.value
@@ -289,15 +298,21 @@ class _Protection:
     ) -> np.ndarray:
         """Hide the cheapest published cells that leave ``cell`` undetermined.
 
-        Candidates are the published cells of the sums around ``cell``'s hidden neighbours;
+        Candidates are the published cells of the sums around ``cell``'s hidden neighbours
+        (and of an expendable candidate's sums);
         the cost of hiding one is its count (zeros and totals last: a reader may know a zero,
         and totals matter most). One cell if one is enough (``fixed`` tells), else the cheapest
         pair; failing that, the cheapest published part of a sum of a determined cell, and the
         search goes on.
         """
         _, rows = self._component(hidden, cell)
-        candidates = sorted({int(c) for row in rows for c in np.flatnonzero(self.equations[row])
-                             if not hidden[c]}, key=self._cost)
+        near = {int(c) for row in rows for c in np.flatnonzero(self.equations[row])
+                if not hidden[c]}
+        # an expendable cell is hidden with its own sums' cells if need be
+        own = [row for c in near if self.expendable[c] for row in self.sums_of[c]]
+        near |= {int(c) for row in own for c in np.flatnonzero(self.equations[row])
+                 if not hidden[c]}
+        candidates = sorted(near, key=self._cost)
         pairs = _PAIRS if fixed == self._linear else _PAIRS_BOUNDED
         tries = sorted([(c,) for c in candidates]
                        + list(itertools.combinations(candidates[:pairs], 2)),
@@ -319,11 +334,14 @@ class _Protection:
 
     def _cost(self, c: int) -> float:
         """How much hiding cell ``c`` costs readers: its count, a little more for a group's
-        base (it takes the group's figures with it); zeros, then totals, last."""
+        base (it takes the group's figures with it), next to nothing for an expendable cell
+        (:meth:`Ledger.expendable`); zeros, then totals, last."""
         if all(self.sums[row][0] == c for row in self.sums_of[c]) and self.sums_of[c]:
             return 1e12 + c
         if self.value[c] == 0:
             return 1e9 + c
+        if self.expendable[c]:
+            return float(self.value[c]) * 1e-6 + c * 1e-12
         return float(self.value[c]) * (1.01 if self.is_base[c] else 1.0) + c * 1e-6
 
     def _name(self, n: int) -> str:

@@ -294,3 +294,44 @@ def test_ratios_and_scores_keep_two_decimals_and_p_values_four() -> None:
     assert published["mean"].tolist() == [2.35, 1.0]
     assert published["odds_ratio"].tolist() == [1.01, 3.0]
     assert published["p_value"].tolist() == [0.0123, 0.0001]
+
+
+def test_groups_within_another_add_up_to_it_with_a_rest_never_shown() -> None:
+    """An age band's respondents hold each sex's of that band in a loneliness table: with
+    nobody left out a reader adds the parts up to it (so a hidden part is protected by the
+    others), else the rest is latent."""
+    pub = Publication()
+    for key, value in {"band": 40, "all": 37, "men": 30, "other": 7}.items():
+        pub.ledger.cell(key, value)
+    pub.within("band", "men", "other")
+    pub.within("all", "men", "other")
+    assert pub.ledger.values()[("rest", "band", "men", "other")] == 3
+    assert ("rest", "all", "men", "other") not in pub.ledger
+    # 37 = 30 + 7: the small 7 is hidden, and 30 with it (else 37 − 30 gives 7)
+    assert pub.ledger.protect(10) == {"other", "men", ("rest", "band", "men", "other")}
+    # not merged: a rest of 0 stays a count of its own (a reader only knows it is ≥ 0); 37 − 30
+    # is still 7 of other respondents (the rest being 0), so 30 is hidden too
+    loose = Publication()
+    for key, value in {"all": 37, "men": 30, "other": 7}.items():
+        loose.ledger.cell(key, value)
+    loose.within("all", "men", "other", merge=False)
+    assert loose.ledger.values()[("rest", "all", "men", "other")] == 0
+    assert loose.ledger.protect(10) == {"other", "men", ("rest", "all", "men", "other")}
+    with pytest.raises(ValueError, match=r"^'men' \+ 'other' counts more respondents than"):
+        pub.within("other", "men", "other")
+
+
+def test_a_protected_latent_count_is_never_worked_out() -> None:
+    """The respondents of other sexes in an age band (40 − 18 − 19 = 3): never shown, and a
+    reader may not subtract them out either, unlike respondents who skipped a question."""
+    for protected, hidden in ((True, {"band", "other band", "S"}), (False, {"S"})):
+        pub = Publication()
+        for key, value in {"all": 100, "band": 40, "other band": 60, "men": 18,
+                           "women": 19}.items():
+            pub.ledger.cell(key, value)
+        pub.sum("all", ["band", "other band"])
+        pub.sum("band", ["men", "women", pub.latent("S", 3, protected=protected)])
+        for band in ("band", "other band"):
+            pub.ledger.expendable(band)
+        pub.publish(10)
+        assert pub.hidden == hidden

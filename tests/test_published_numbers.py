@@ -140,6 +140,23 @@ def test_the_response_counts_and_rate(published: Published, independent: ModuleT
         assert sentence in published.text
 
 
+def test_no_age_band_gives_its_few_respondents_of_other_sexes_away(published: Published) -> None:
+    """An age band's count (回答の状況) minus its 男性 and 女性 (性別×年代) is the band's
+    respondents of the other sexes or of no answer, counted here from the cleaned data: where
+    1 … min_cell−1, one of the three is not published (Iiyama: 20～29歳 43 − 20 − 22 = 1)."""
+    tables, k = published.results["response"]["tables"], published.results["min_cell"]
+    ages = {r["age_band"]: r["count"] for r in tables["age_band"]["rows"]}
+    cells = {r["sex_age"]: r["count"] for r in tables["sex_age"]["rows"]}
+    df = published.df.dropna(subset=["age_band"])
+    sexes = [s for s in ("男性", "女性") if any(c.startswith(f"{s}×") for c in cells)]
+    others = df[~df["sex"].isin(sexes)].groupby("age_band", observed=False).size()
+    small = {str(band): int(n) for band, n in others.items() if 0 < n < k}
+    assert published.town.id != "iiyama" or small["20～29歳"] == 1
+    for band in small:
+        shown = [ages.get(band), *(cells.get(f"{s}×{band}") for s in sexes)]
+        assert None in shown, (band, shown)
+
+
 def test_the_districts_named_highest_and_lowest(
     published: Published, independent: ModuleType
 ) -> None:

@@ -264,3 +264,31 @@ def test_tsukumi_follow_up_is_blank_where_it_was_not_asked():
     assert (answered & ~asked).sum() == 1  # the anomaly the README names
     assert answered[asked].mean() > 0.95
     assert set(raw["性別"].str.strip()) >= {"その他・回答しない"}
+
+
+def test_a_hostile_town_file_stays_text_in_the_sample_readme(tmp_path):
+    """The town's names, title, districts and file names are shown as typed, never as markup
+    (rendered as GitHub renders Markdown: CommonMark with tables)."""
+    from markdown_it import MarkdownIt
+
+    from helpers.sample.generator import _district_table, readme
+
+    town = load_town("iiyama")
+    hostile = {"ja": "<script>飯山</script>", "en": "[x](javascript:alert(1))", "title": "`a`|*b*",
+               "district": "<img src=x onerror=alert(1)>|地区", "file": "a``b <i>.csv"}
+    town = town.model_copy(update={
+        "name": town.name.model_copy(update={"ja": hostile["ja"], "en": hostile["en"]}),
+        "survey": town.survey.model_copy(update={"title": hostile["title"]}),
+        "districts": [hostile["district"], *town.districts[1:]],
+    })
+    frame = pd.DataFrame({"district": [1, 2, 2]})
+    text = readme(town, PROFILES["iiyama"], [tmp_path / hostile["file"]], [],
+                  _district_table(town, frame))
+    page = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<script" not in page and "<img" not in page and "<i>" not in page
+    assert 'href="javascript' not in page and "<em>b</em>" not in page
+    assert page.count("<tr>") == 1 + len(town.districts)  # the "|" split no row
+    plain = page.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace(
+        "&amp;", "&")
+    for value in hostile.values():
+        assert value in plain, value

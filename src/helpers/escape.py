@@ -77,6 +77,19 @@ def md_row(cells: Iterable[object]) -> str:
     return "| " + " | ".join(md(cell) for cell in cells) + " |"
 
 
+def md_code(text: object) -> str:
+    """A user string (a file name) as a Markdown code span showing exactly these characters, on
+    one line: fenced by one backtick more than its longest run of backticks (CommonMark).
+
+    >>> print(md_code("a`b"))
+    ``a`b``
+    """
+    text = " ".join(str(text).splitlines())
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def meta(text: object) -> str:
     """A user string for Quarto metadata (a page's title, a navbar entry): Markdown text in which
     Quarto finds no shortcode (an empty span splits ``{{<`` and ``>}}``)."""

@@ -603,11 +603,15 @@ def _site_and_audit(
     pending = compare.job is not None  # the site's key includes the comparison's output
     site_key = "" if pending else _site_key(ok, compare.out, layout, summary)
     restricted = tree_files(layout.processed, "*/restricted.parquet")
+
+    def audit_key_of(site_key: str) -> str:  # the site and the restricted data it is checked with
+        return Hasher("audit").text(site_key).files(restricted).key()
+
     index = layout.site / "index.html"
     exe = quarto.find_quarto()
     fresh = not (options.force or pending)
     render = exe is None or not (fresh and manifest.fresh("site", site_key, [index]))
-    audit_key = Hasher("audit").text(site_key).files(restricted).key()
+    audit_key = audit_key_of(site_key)
     check = not (fresh and manifest.fresh("audit", audit_key, [index]))
     passed = _passed(layout, options.force) if check else None
     with ThreadPoolExecutor(max_workers=2) as threads:
@@ -622,7 +626,7 @@ def _site_and_audit(
             compare_out = compared.result()
         if pending:
             site_key = _site_key(ok, compare_out, layout, summary)
-            audit_key = Hasher("audit").text(site_key).files(restricted).key()
+            audit_key = audit_key_of(site_key)
         if done:
             manifest.record("site", site_key)
         elif render:
